@@ -1,0 +1,2 @@
+//! The REST API.
+pub mod v1;

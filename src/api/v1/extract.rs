@@ -1,0 +1,62 @@
+//! Extractors whose failures are already in the error envelope.
+use crate::error::AppError;
+use crate::server::AppState;
+use crate::store::api_keys;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{header, request::Parts, HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
+
+/// A JSON body; malformed JSON, a wrong content type or wrong field types are 422, an
+/// oversized body 413.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::PayloadTooLarge),
+            Err(rejection) => Err(AppError::BadRequestBody(rejection.body_text())),
+        }
+    }
+}
+
+/// The `ApiKey`/`Bearer` credential of the Authorization header.
+pub fn api_key(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, key) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("apikey") || scheme.eq_ignore_ascii_case("bearer")).then(|| key.trim())
+}
+
+/// A tenant authenticated by a live `mem_…` key.
+pub struct Tenant {
+    pub id: String,
+}
+
+impl FromRequestParts<AppState> for Tenant {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let key = api_key(&parts.headers).ok_or(AppError::Unauthenticated)?;
+        let id = api_keys::authenticate(&state.db, key).await?.ok_or(AppError::Unauthenticated)?;
+        Ok(Tenant { id })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorization_schemes() {
+        let mut h = HeaderMap::new();
+        assert_eq!(api_key(&h), None);
+        h.insert(header::AUTHORIZATION, "ApiKey mem_abc".parse().unwrap());
+        assert_eq!(api_key(&h), Some("mem_abc"));
+        h.insert(header::AUTHORIZATION, "bearer  mem_abc ".parse().unwrap());
+        assert_eq!(api_key(&h), Some("mem_abc"));
+        h.insert(header::AUTHORIZATION, "Basic abc".parse().unwrap());
+        assert_eq!(api_key(&h), None);
+    }
+}

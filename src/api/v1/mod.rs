@@ -1,0 +1,48 @@
+//! `/v1`: JSON in, JSON out, every answer with `request_id` and every error in the envelope.
+mod agents;
+mod extract;
+
+use crate::domain::time::rfc3339;
+use crate::error::AppError;
+use crate::server::{request_id, AppState};
+use crate::store::now_ms;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Serialize;
+
+/// Largest JSON body accepted by `/v1`.
+pub const MAX_JSON_BYTES: usize = 64 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/agents/global", post(agents::create).get(agents::list))
+        .route(
+            "/agents/global/{id}",
+            get(agents::public_profile).patch(agents::update).delete(agents::retire),
+        )
+        .route("/agents/global/{id}/rotate-secret", post(agents::rotate_secret))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
+}
+
+/// `{"data": …, "request_id", "timestamp"}` with the given status.
+pub fn data<T: Serialize>(status: StatusCode, data: T) -> Response {
+    let body = serde_json::json!({
+        "data": data,
+        "request_id": request_id::current(),
+        "timestamp": rfc3339(now_ms()),
+    });
+    (status, axum::Json(body)).into_response()
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+async fn method_not_allowed() -> AppError {
+    AppError::MethodNotAllowed
+}

@@ -1,0 +1,140 @@
+//! API keys: create a named `mem_…` key (shown once), see when each was last used, revoke.
+use super::{Area, DashboardShell};
+use crate::app::components::{failure, error_text, ActionError, Alert, ConfirmDialog, SecretDialog};
+use crate::domain::time::human;
+use crate::model::{ApiKeyView, NewApiKey};
+use leptos::prelude::*;
+
+#[server]
+pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, ServerFnError> {
+    use crate::store::accounts::AccountKind;
+    let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
+    let keys = crate::store::api_keys::list(&state.db, &tenant.id).await.map_err(crate::error::AppError::from)?;
+    Ok(keys.iter().map(ApiKeyView::from).collect())
+}
+
+#[server]
+pub async fn create_api_key(name: String) -> Result<NewApiKey, ServerFnError> {
+    use crate::store::accounts::AccountKind;
+    let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
+    let (row, raw) = crate::service::api_keys::create(&state.db, &tenant.id, &name).await?;
+    Ok(NewApiKey { key: ApiKeyView::from(&row), raw })
+}
+
+#[server]
+pub async fn revoke_api_key(id: String) -> Result<(), ServerFnError> {
+    use crate::store::accounts::AccountKind;
+    let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
+    if crate::store::api_keys::revoke(&state.db, &tenant.id, &id).await.map_err(crate::error::AppError::from)? {
+        Ok(())
+    } else {
+        Err(crate::error::AppError::NotFound.into())
+    }
+}
+
+#[component]
+pub fn ApiKeysPage() -> impl IntoView {
+    view! { <DashboardShell title="API keys" area=Area::ApiKeys content=|_| view! { <ApiKeys/> }.into_any()/> }
+}
+
+#[component]
+fn ApiKeys() -> impl IntoView {
+    let create = ServerAction::<CreateApiKey>::new();
+    let revoke = ServerAction::<RevokeApiKey>::new();
+    let keys = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_api_keys());
+    let secret = RwSignal::new(None::<String>);
+    let name = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if let Some(Ok(NewApiKey { raw, .. })) = create.value().get() {
+            secret.set(Some(raw));
+            name.set(String::new());
+        }
+    });
+    let confirm = RwSignal::new(None::<(String, String)>);
+    let title = Signal::derive(move || confirm.get().map(|(_, n)| format!("Revoke the key \"{n}\"?")).unwrap_or_default());
+    let body = Signal::derive(|| "Requests that use this key will be refused from now on. This cannot be undone.".to_string());
+
+    view! {
+        <div class="page-head">
+            <h1>"API keys"</h1>
+            <p class="lead">"Keys starting with mem_ let your backend manage global agents through the REST API, e.g. POST /v1/agents/global. Each key is shown once."</p>
+        </div>
+        <div class="dashboard-grid two">
+            <section class="card" aria-labelledby="new-key-h">
+                <h2 id="new-key-h">"Create a key"</h2>
+                <form class="form" on:submit=move |ev| {
+                    ev.prevent_default();
+                    create.dispatch(CreateApiKey { name: name.get_untracked() });
+                }>
+                    <label for="key-name">"Name"</label>
+                    <input id="key-name" type="text" required maxlength="60" placeholder="production backend" bind:value=name/>
+                    <button type="submit" class="button primary" disabled=move || create.pending().get()>"Create key"</button>
+                </form>
+                <ActionError error=Signal::derive(move || failure(create.value().get()))/>
+            </section>
+            <section class="card" aria-labelledby="keys-h">
+                <h2 id="keys-h">"Your keys"</h2>
+                <ActionError error=Signal::derive(move || failure(revoke.value().get()))/>
+                <Transition fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
+                    {move || Suspend::new(async move {
+                        match keys.await {
+                            Err(e) => view! { <Alert message=error_text(&e)/> }.into_any(),
+                            Ok(list) if list.is_empty() => view! { <p class="empty">"No keys yet."</p> }.into_any(),
+                            Ok(list) => view! { <KeyTable keys=list confirm=confirm/> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
+        </div>
+        <SecretDialog
+            id="key-secret"
+            secret=secret
+            title="Your new API key"
+            explanation="Store this mem_… key in your backend's secret manager. Anyone with it can manage your agents."
+        />
+        <ConfirmDialog
+            id="key-confirm"
+            open=confirm
+            title=title
+            body=body
+            confirm_label="Revoke key"
+            on_confirm=Callback::new(move |(id, _): (String, String)| { revoke.dispatch(RevokeApiKey { id }); })
+        />
+    }
+}
+
+#[component]
+fn KeyTable(keys: Vec<ApiKeyView>, confirm: RwSignal<Option<(String, String)>>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table>
+                <thead>
+                    <tr><th scope="col">"Name"</th><th scope="col">"Key"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col">"Status"</th></tr>
+                </thead>
+                <tbody>
+                    {keys.into_iter().map(|k| {
+                        let (id, name) = (k.id.clone(), k.name.clone());
+                        let label = format!("Revoke {}", k.name);
+                        view! {
+                            <tr>
+                                <th scope="row">{k.name.clone()}</th>
+                                <td><code>{format!("{}…", k.key_prefix)}</code></td>
+                                <td>{human(k.created_at)}</td>
+                                <td>{k.last_used_at.map(human).unwrap_or_else(|| "Never".into())}</td>
+                                <td>
+                                    {match k.revoked_at {
+                                        Some(at) => view! { <span class="badge badge-retired">{format!("Revoked {}", human(at))}</span> }.into_any(),
+                                        None => view! {
+                                            <button type="button" class="button danger small" aria-label=label
+                                                on:click=move |_| confirm.set(Some((id.clone(), name.clone())))>"Revoke"</button>
+                                        }.into_any(),
+                                    }}
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

@@ -1,0 +1,179 @@
+//! Operator review: verify, reject or suspend global agents.
+use super::components::{failure, error_text, go_to, ActionError, Alert, CategoryList, PageTitle, StatusBadge};
+use crate::domain::agent::AgentStatus;
+use crate::domain::time::human;
+use crate::model::ReviewItem;
+use leptos::prelude::*;
+
+#[server]
+pub async fn operator_session() -> Result<Option<String>, ServerFnError> {
+    let account = crate::server::context::account(crate::store::accounts::AccountKind::Operator).await?;
+    Ok(account.map(|a| a.email))
+}
+
+#[server]
+pub async fn operator_sign_in(email: String, password: String) -> Result<(), ServerFnError> {
+    use crate::server::context;
+    use crate::store::accounts::AccountKind;
+    let state = context::state()?;
+    let token =
+        crate::service::accounts::sign_in(&state.db, AccountKind::Operator, &context::client_key(), &email, &password).await?;
+    context::start_session(&state, AccountKind::Operator, &token);
+    Ok(())
+}
+
+#[server]
+pub async fn operator_sign_out() -> Result<(), ServerFnError> {
+    crate::server::context::end_session(crate::store::accounts::AccountKind::Operator).await
+}
+
+#[server]
+pub async fn review_queue() -> Result<Vec<ReviewItem>, ServerFnError> {
+    use crate::error::AppError;
+    use crate::model::AgentView;
+    use crate::store::accounts::{self, AccountKind};
+    let (state, _) = crate::server::context::require(AccountKind::Operator).await?;
+    let agents = crate::store::agents::list_all(&state.db).await.map_err(AppError::from)?;
+    let mut items = Vec::with_capacity(agents.len());
+    for a in &agents {
+        let tenant = accounts::find_by_id(&state.db, AccountKind::Tenant, &a.tenant_id).await.map_err(AppError::from)?;
+        items.push(ReviewItem { agent: AgentView::from(a), tenant_email: tenant.map(|t| t.email).unwrap_or_default() });
+    }
+    Ok(items)
+}
+
+#[server]
+pub async fn set_agent_status(id: String, status: String) -> Result<(), ServerFnError> {
+    use crate::error::AppError;
+    use crate::store::accounts::AccountKind;
+    let (state, operator) = crate::server::context::require(AccountKind::Operator).await?;
+    let status = AgentStatus::parse(&status)
+        .filter(|s| *s != AgentStatus::Pending)
+        .ok_or_else(|| AppError::invalid("status", "Choose verify, reject or suspend."))?;
+    crate::service::agents::review(&state.db, &id, status, &format!("operator:{}", operator.email)).await?;
+    Ok(())
+}
+
+#[component]
+pub fn OperatorPage() -> impl IntoView {
+    let session = Resource::new(|| (), |_| operator_session());
+    view! {
+        <PageTitle text="Operator review"/>
+        <header class="site-header operator">
+            <a class="brand" href="/operator">"Memory Passport · Operator"</a>
+        </header>
+        <main id="main">
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match session.await {
+                        Ok(Some(email)) => view! { <ReviewList email=email/> }.into_any(),
+                        Ok(None) => view! { <OperatorSignInForm/> }.into_any(),
+                        Err(e) => view! { <Alert message=error_text(&e)/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </main>
+    }
+}
+
+#[component]
+fn OperatorSignInForm() -> impl IntoView {
+    let action = ServerAction::<OperatorSignIn>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = action.value().get() {
+            go_to("/operator");
+        }
+    });
+    view! {
+        <section class="narrow">
+            <h1>"Operator sign-in"</h1>
+            <p class="muted">"Operator accounts are created on the server with memory-passport operator create."</p>
+            <ActionForm action=action attr:class="form card">
+                <label for="op-email">"Email"</label>
+                <input id="op-email" name="email" type="email" autocomplete="username" required/>
+                <label for="op-password">"Password"</label>
+                <input id="op-password" name="password" type="password" autocomplete="current-password" required/>
+                {move || action.value().get().and_then(|r| r.err()).map(|e| view! { <Alert message=error_text(&e)/> })}
+                <button type="submit" class="button primary">"Sign in"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn ReviewList(email: String) -> impl IntoView {
+    let decide = ServerAction::<SetAgentStatus>::new();
+    let sign_out = ServerAction::<OperatorSignOut>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = sign_out.value().get() {
+            go_to("/operator");
+        }
+    });
+    let queue = Resource::new(move || decide.version().get(), |_| review_queue());
+    view! {
+        <div class="page-head">
+            <h1>"Global agents"</h1>
+            <p class="lead">"Verify agents whose owners and purpose you have checked. Rejected and suspended agents cannot receive grants, and their API calls fail."</p>
+            <p class="muted">
+                "Signed in as " {email} " · "
+                <button type="button" class="link-button" on:click=move |_| { sign_out.dispatch(OperatorSignOut {}); }>"Sign out"</button>
+            </p>
+        </div>
+        <ActionError error=Signal::derive(move || failure(decide.value().get()))/>
+        <Transition fallback=|| view! { <p class="muted">"Loading agents…"</p> }>
+            {move || Suspend::new(async move {
+                match queue.await {
+                    Err(e) => view! { <Alert message=error_text(&e)/> }.into_any(),
+                    Ok(items) if items.is_empty() => view! { <p class="empty">"No agents have been registered yet."</p> }.into_any(),
+                    Ok(items) => view! {
+                        <ul class="agent-list">
+                            {items.into_iter().map(|item| view! { <ReviewRow item=item decide=decide/> }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ReviewRow(item: ReviewItem, decide: ServerAction<SetAgentStatus>) -> impl IntoView {
+    let a = item.agent;
+    let heading = format!("review-{}", a.id);
+    let heading_ref = heading.clone();
+    let buttons = [
+        (AgentStatus::Verified, "Verify", "button primary small"),
+        (AgentStatus::Rejected, "Reject", "button danger small"),
+        (AgentStatus::Suspended, "Suspend", "button danger small"),
+    ]
+    .into_iter()
+    .filter(|(s, _, _)| *s != a.status)
+    .map(|(status, label, class)| {
+        let id = a.id.clone();
+        let aria = format!("{label} {}", a.name);
+        view! {
+            <button type="button" class=class aria-label=aria
+                on:click=move |_| { decide.dispatch(SetAgentStatus { id: id.clone(), status: status.as_str().to_string() }); }>
+                {label}
+            </button>
+        }
+    })
+    .collect_view();
+    view! {
+        <li class="agent card" aria-labelledby=heading_ref>
+            <div class="agent-head">
+                <h2 id=heading>{a.name.clone()}</h2>
+                <StatusBadge status=a.status/>
+            </div>
+            <dl class="facts">
+                <dt>"Agent ID"</dt><dd><code>{a.id.clone()}</code></dd>
+                <dt>"Tenant"</dt><dd>{item.tenant_email}</dd>
+                <dt>"Website"</dt><dd>{if a.website_url.is_empty() { "None".to_string() } else { a.website_url.clone() }}</dd>
+                <dt>"Description"</dt><dd>{if a.description.is_empty() { "None".to_string() } else { a.description.clone() }}</dd>
+                <dt>"Default categories"</dt><dd><CategoryList categories=a.default_categories.clone()/></dd>
+                <dt>"Registered"</dt><dd>{human(a.created_at)}</dd>
+            </dl>
+            <div class="actions">{buttons}</div>
+        </li>
+    }
+}

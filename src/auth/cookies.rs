@@ -1,0 +1,48 @@
+//! Session cookies: HttpOnly, SameSite=Lax, Secure behind https, one name per account kind.
+use cookie::{Cookie, SameSite};
+use http::HeaderMap;
+
+pub const TENANT_COOKIE: &str = "mp_tenant";
+pub const OPERATOR_COOKIE: &str = "mp_operator";
+
+pub fn session_cookie(name: &str, token: &str, secure: bool, max_age_secs: i64) -> String {
+    Cookie::build((name, token))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .path("/")
+        .max_age(cookie::time::Duration::seconds(max_age_secs))
+        .build()
+        .to_string()
+}
+
+pub fn expired_cookie(name: &str, secure: bool) -> String {
+    session_cookie(name, "", secure, 0)
+}
+
+/// The value of cookie `name` in the request headers, if any.
+pub fn read(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| Cookie::split_parse(v.to_string()))
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name && !c.value().is_empty())
+        .map(|c| c.value().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_and_reads() {
+        let c = session_cookie(TENANT_COOKIE, "abc", true, 60);
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.contains("Secure") && c.contains("Path=/"));
+        let mut h = HeaderMap::new();
+        h.insert(http::header::COOKIE, "x=1; mp_tenant=abc; y=2".parse().unwrap());
+        assert_eq!(read(&h, TENANT_COOKIE).as_deref(), Some("abc"));
+        assert_eq!(read(&h, OPERATOR_COOKIE), None);
+    }
+}

@@ -1,0 +1,4 @@
+//! Credentials: random secrets and their hashes, passwords, and session cookies.
+pub mod cookies;
+pub mod password;
+pub mod secrets;

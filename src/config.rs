@@ -1,0 +1,72 @@
+//! Settings, read from flags or the environment (the same names), with defaults that let
+//! `memory-passport serve` run from the repository root with nothing set.
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/memory-passport.db";
+
+#[derive(Args, Clone, Debug)]
+pub struct DbArgs {
+    /// SQLite file (`sqlite://path`) or PostgreSQL (`postgres://user:pw@host/db`).
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long = "site-addr", env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    pub site_addr: SocketAddr,
+    /// Public origin used in links (mail, consent URLs); defaults to http://<site-addr>.
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// SMTP server for mail, e.g. smtp://localhost:2525; unset = write mail to the outbox folder.
+    #[arg(long, env = "SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// Folder for .eml files when no SMTP server is configured.
+    #[arg(long, env = "MAIL_OUTBOX_DIR", default_value = "data/outbox/")]
+    pub mail_outbox_dir: PathBuf,
+    /// Folder with the built site (pkg/ with wasm, js, css); cargo-leptos writes target/site.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+}
+
+/// Everything the running server needs to know about its surroundings.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: String,
+    pub site_addr: SocketAddr,
+    pub public_url: String,
+    pub smtp_url: Option<String>,
+    pub mail_outbox_dir: PathBuf,
+    pub site_root: String,
+}
+
+impl Config {
+    pub fn new(db: DbArgs, serve: ServeArgs) -> Config {
+        let public_url = serve
+            .public_url
+            .filter(|u| !u.trim().is_empty())
+            .map(|u| u.trim().trim_end_matches('/').to_string())
+            .unwrap_or_else(|| format!("http://{}", serve.site_addr));
+        Config {
+            database_url: db.database_url,
+            site_addr: serve.site_addr,
+            public_url,
+            smtp_url: serve.smtp_url.filter(|u| !u.trim().is_empty()),
+            mail_outbox_dir: serve.mail_outbox_dir,
+            site_root: serve.site_root,
+        }
+    }
+
+    /// Cookies get the Secure attribute when people reach us over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// The origin (scheme://host[:port]) of `public_url`, for same-origin checks.
+    pub fn public_origin(&self) -> Option<String> {
+        url::Url::parse(&self.public_url).ok().map(|u| u.origin().ascii_serialization())
+    }
+}

@@ -1,0 +1,333 @@
+//! Global agent profile rules: what a tenant may register, and the status and access vocabulary.
+use super::categories::{self, Category};
+use serde::{Deserialize, Serialize};
+
+pub const MAX_NAME_CHARS: usize = 80;
+pub const MAX_DESCRIPTION_CHARS: usize = 1000;
+pub const MAX_URL_LEN: usize = 2048;
+pub const MAX_REDIRECT_URIS: usize = 10;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessType {
+    #[default]
+    ReadOnly,
+    ReadWrite,
+}
+
+impl AccessType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessType::ReadOnly => "read_only",
+            AccessType::ReadWrite => "read_write",
+        }
+    }
+    pub fn parse(s: &str) -> Option<AccessType> {
+        match s {
+            "read_only" => Some(AccessType::ReadOnly),
+            "read_write" => Some(AccessType::ReadWrite),
+            _ => None,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            AccessType::ReadOnly => "Read only",
+            AccessType::ReadWrite => "Read and write",
+        }
+    }
+}
+
+/// Operator review state. Retirement is separate (a tenant action), see `retired_at`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentStatus {
+    Pending,
+    Verified,
+    Rejected,
+    Suspended,
+}
+
+impl AgentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentStatus::Pending => "pending",
+            AgentStatus::Verified => "verified",
+            AgentStatus::Rejected => "rejected",
+            AgentStatus::Suspended => "suspended",
+        }
+    }
+    pub fn parse(s: &str) -> Option<AgentStatus> {
+        match s {
+            "pending" => Some(AgentStatus::Pending),
+            "verified" => Some(AgentStatus::Verified),
+            "rejected" => Some(AgentStatus::Rejected),
+            "suspended" => Some(AgentStatus::Suspended),
+            _ => None,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            AgentStatus::Pending => "Pending review",
+            AgentStatus::Verified => "Verified",
+            AgentStatus::Rejected => "Rejected",
+            AgentStatus::Suspended => "Suspended",
+        }
+    }
+    /// Rejected and suspended agents cannot receive grants and their API calls fail.
+    pub fn may_receive_grants(self) -> bool {
+        matches!(self, AgentStatus::Pending | AgentStatus::Verified)
+    }
+}
+
+/// What a tenant submits, from the dashboard form or the REST API, before validation.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AgentDraft {
+    pub name: String,
+    pub description: String,
+    pub website_url: String,
+    pub logo_url: String,
+    pub default_categories: Vec<String>,
+    pub redirect_uris: Vec<String>,
+    pub access_type: String,
+}
+
+/// A draft that passed every rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AgentProfile {
+    pub name: String,
+    pub description: String,
+    pub website_url: String,
+    pub logo_url: String,
+    pub default_categories: Vec<Category>,
+    pub redirect_uris: Vec<String>,
+    pub access_type: AccessType,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+fn field_error(field: &str, message: impl Into<String>) -> FieldError {
+    FieldError { field: field.to_string(), message: message.into() }
+}
+
+fn has_control_chars(s: &str) -> bool {
+    s.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+}
+
+fn is_local_host(host: &str) -> bool {
+    host == "localhost" || host == "127.0.0.1" || host == "[::1]" || host.ends_with(".localhost")
+}
+
+/// Checks a public web URL (website, logo): https, or http only for local development.
+fn check_web_url(field: &str, raw: &str) -> Result<String, FieldError> {
+    let raw = raw.trim();
+    if raw.len() > MAX_URL_LEN {
+        return Err(field_error(field, format!("Use at most {MAX_URL_LEN} characters.")));
+    }
+    let url = url::Url::parse(raw)
+        .map_err(|_| field_error(field, "Enter a full URL starting with https://."))?;
+    let host = url.host_str().unwrap_or_default().to_string();
+    let ok_scheme = url.scheme() == "https" || (url.scheme() == "http" && is_local_host(&host));
+    if !ok_scheme || host.is_empty() {
+        return Err(field_error(field, "Use an https:// URL (http:// only for localhost)."));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(field_error(field, "The URL must not contain a user name or password."));
+    }
+    Ok(raw.to_string())
+}
+
+/// Redirect URIs are matched exactly later, so they must be unambiguous now: https (or http on
+/// localhost / 127.0.0.1), a host, no credentials and no fragment.
+pub fn check_redirect_uri(raw: &str) -> Result<String, String> {
+    let raw = raw.trim();
+    if raw.len() > MAX_URL_LEN {
+        return Err(format!("Redirect URIs can be at most {MAX_URL_LEN} characters."));
+    }
+    let url = url::Url::parse(raw).map_err(|_| format!("\"{raw}\" is not a full URL."))?;
+    let host = url.host_str().unwrap_or_default();
+    let local = host == "localhost" || host == "127.0.0.1";
+    if host.is_empty() || !(url.scheme() == "https" || (url.scheme() == "http" && local)) {
+        return Err(format!(
+            "\"{raw}\" must start with https:// (http:// is allowed only for localhost and 127.0.0.1)."
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!("\"{raw}\" must not contain a user name or password."));
+    }
+    if url.fragment().is_some() || raw.contains('#') {
+        return Err(format!("\"{raw}\" must not contain a #fragment."));
+    }
+    Ok(raw.to_string())
+}
+
+impl AgentDraft {
+    /// Applies every rule and reports all problems at once, so a form can show them together.
+    pub fn validate(&self) -> Result<AgentProfile, Vec<FieldError>> {
+        let mut errors = Vec::new();
+
+        let name = self.name.trim().to_string();
+        if name.is_empty() {
+            errors.push(field_error("name", "Give the agent a name."));
+        } else if name.chars().count() > MAX_NAME_CHARS {
+            errors.push(field_error("name", format!("Use at most {MAX_NAME_CHARS} characters.")));
+        } else if has_control_chars(&name) || name.contains('\n') {
+            errors.push(field_error("name", "The name must be a single line of text."));
+        }
+
+        let description = self.description.trim().to_string();
+        if description.chars().count() > MAX_DESCRIPTION_CHARS {
+            errors.push(field_error(
+                "description",
+                format!("Use at most {MAX_DESCRIPTION_CHARS} characters."),
+            ));
+        } else if has_control_chars(&description) {
+            errors.push(field_error("description", "The description contains control characters."));
+        }
+
+        let mut optional_url = |field: &str, raw: &str| -> String {
+            if raw.trim().is_empty() {
+                return String::new();
+            }
+            check_web_url(field, raw).unwrap_or_else(|e| {
+                errors.push(e);
+                String::new()
+            })
+        };
+        let website_url = optional_url("website_url", &self.website_url);
+        let logo_url = optional_url("logo_url", &self.logo_url);
+
+        let default_categories = match categories::parse_list(&self.default_categories) {
+            Ok(c) => c,
+            Err(unknown) => {
+                errors.push(field_error(
+                    "default_categories_requested",
+                    format!(
+                        "\"{unknown}\" is not a memory category; use preference, fact, goal, procedure, relationship or expertise."
+                    ),
+                ));
+                Vec::new()
+            }
+        };
+
+        let mut redirect_uris: Vec<String> = Vec::new();
+        for raw in self.redirect_uris.iter().filter(|u| !u.trim().is_empty()) {
+            match check_redirect_uri(raw) {
+                Ok(uri) if !redirect_uris.contains(&uri) => redirect_uris.push(uri),
+                Ok(_) => {}
+                Err(msg) => errors.push(field_error("redirect_uris", msg)),
+            }
+        }
+        if redirect_uris.len() > MAX_REDIRECT_URIS {
+            errors.push(field_error(
+                "redirect_uris",
+                format!("Register at most {MAX_REDIRECT_URIS} redirect URIs."),
+            ));
+        }
+
+        let access_type = match self.access_type.trim() {
+            "" => AccessType::ReadOnly,
+            other => AccessType::parse(other).unwrap_or_else(|| {
+                errors.push(field_error("access_type", "Choose read_only or read_write."));
+                AccessType::ReadOnly
+            }),
+        };
+
+        if errors.is_empty() {
+            Ok(AgentProfile {
+                name,
+                description,
+                website_url,
+                logo_url,
+                default_categories,
+                redirect_uris,
+                access_type,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft() -> AgentDraft {
+        AgentDraft {
+            name: "Support Copilot".into(),
+            description: "Customer support agent.".into(),
+            website_url: "https://yourapp.com".into(),
+            logo_url: "https://yourapp.com/logo.png".into(),
+            default_categories: vec!["preference".into(), "fact".into(), "goal".into()],
+            redirect_uris: vec![],
+            access_type: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_guides_example_is_valid() {
+        let p = draft().validate().unwrap();
+        assert_eq!(p.name, "Support Copilot");
+        assert_eq!(p.access_type, AccessType::ReadOnly);
+        assert_eq!(p.default_categories, vec![Category::Preference, Category::Fact, Category::Goal]);
+    }
+
+    #[test]
+    fn reports_every_problem_at_once() {
+        let mut d = draft();
+        d.name = " ".into();
+        d.website_url = "javascript:alert(1)".into();
+        d.logo_url = "http://evil.example/logo.png".into();
+        d.default_categories = vec!["hobby".into()];
+        d.access_type = "admin".into();
+        let fields: Vec<String> = d.validate().unwrap_err().into_iter().map(|e| e.field).collect();
+        assert_eq!(
+            fields,
+            ["name", "website_url", "logo_url", "default_categories_requested", "access_type"]
+        );
+    }
+
+    #[test]
+    fn redirect_uri_rules() {
+        for ok in [
+            "https://yourapp.com/callback",
+            "http://localhost:8080/cb",
+            "http://127.0.0.1:5000/integrations/memoryos/callback?x=1",
+        ] {
+            assert!(check_redirect_uri(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://yourapp.com/callback",
+            "ftp://yourapp.com/",
+            "https://user:pw@yourapp.com/cb",
+            "https://yourapp.com/cb#frag",
+            "/relative/path",
+            "http://localhost.evil.com/cb",
+            "javascript:alert(1)",
+        ] {
+            assert!(check_redirect_uri(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn redirect_uris_dedupe_and_cap() {
+        let mut d = draft();
+        d.redirect_uris = vec!["https://a.example/cb".into(), "https://a.example/cb".into(), "".into()];
+        assert_eq!(d.validate().unwrap().redirect_uris, vec!["https://a.example/cb"]);
+        d.redirect_uris = (0..11).map(|i| format!("https://a.example/cb{i}")).collect();
+        assert!(d.validate().is_err());
+    }
+
+    #[test]
+    fn name_length_counts_characters() {
+        let mut d = draft();
+        d.name = "é".repeat(MAX_NAME_CHARS);
+        assert!(d.validate().is_ok());
+        d.name = "é".repeat(MAX_NAME_CHARS + 1);
+        assert!(d.validate().is_err());
+    }
+}

@@ -1,0 +1,62 @@
+//! The consent link a tenant sends a person to. Built here once so the URL builder on the
+//! dashboard and any server-side code agree byte for byte.
+use super::agent::AccessType;
+use super::categories::Category;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ConsentLink {
+    pub agent_id: String,
+    pub state: String,
+    pub categories: Vec<Category>,
+    pub redirect_uri: String,
+    pub access: Option<AccessType>,
+}
+
+/// `base` is the server's public origin, e.g. `http://127.0.0.1:3000` (no trailing slash needed).
+pub fn build(base: &str, link: &ConsentLink) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("agent_id", &link.agent_id);
+    if !link.state.is_empty() {
+        q.append_pair("state", &link.state);
+    }
+    if !link.categories.is_empty() {
+        let csv: Vec<&str> = link.categories.iter().map(|c| c.as_str()).collect();
+        q.append_pair("categories", &csv.join(","));
+    }
+    if !link.redirect_uri.is_empty() {
+        q.append_pair("redirect_uri", &link.redirect_uri);
+    }
+    if let Some(access) = link.access {
+        q.append_pair("access", access.as_str());
+    }
+    format!("{}/consent?{}", base.trim_end_matches('/'), q.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_every_part() {
+        let url = build(
+            "http://127.0.0.1:3000/",
+            &ConsentLink {
+                agent_id: "aa535a7e".into(),
+                state: "s t&x".into(),
+                categories: vec![Category::Preference, Category::Goal],
+                redirect_uri: "https://yourapp.com/cb?a=1".into(),
+                access: Some(AccessType::ReadWrite),
+            },
+        );
+        assert_eq!(
+            url,
+            "http://127.0.0.1:3000/consent?agent_id=aa535a7e&state=s+t%26x&categories=preference%2Cgoal&redirect_uri=https%3A%2F%2Fyourapp.com%2Fcb%3Fa%3D1&access=read_write"
+        );
+    }
+
+    #[test]
+    fn omits_empty_parts() {
+        let url = build("https://mp.example", &ConsentLink { agent_id: "x".into(), ..Default::default() });
+        assert_eq!(url, "https://mp.example/consent?agent_id=x");
+    }
+}

@@ -1,0 +1,7 @@
+//! Pure rules of the product: no HTTP, no Leptos, no SQL. Compiled on both sides so pages and
+//! the server agree on labels, limits and URL shapes.
+pub mod agent;
+pub mod categories;
+pub mod consent_url;
+pub mod email;
+pub mod time;

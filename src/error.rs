@@ -1,0 +1,139 @@
+//! The one error type of the server, and the one place it becomes an HTTP answer (the JSON
+//! envelope of SPEC §5) or a sentence for a person (its Display, which server functions carry
+//! to pages through `ServerFnError`'s blanket conversion).
+use crate::domain::agent::FieldError;
+use crate::server::request_id;
+use crate::store::StoreError;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+/// Display is the sentence a person may read (pages get it through server functions); the
+/// wire form is built by `parts`.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("We couldn't find that. It may have been removed.")]
+    NotFound,
+    #[error("{}", join_messages(.0))]
+    Validation(Vec<FieldError>),
+    #[error("The form could not be read. Reload the page and try again.")]
+    BadRequestBody(String),
+    #[error("Your session has ended. Sign in again.")]
+    Unauthenticated,
+    #[error("That email and password don't match an account.")]
+    BadSignIn,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{}", retry_text(*.retry_after_secs))]
+    RateLimited { retry_after_secs: u64 },
+    #[error("That is more text than we accept in one go.")]
+    PayloadTooLarge,
+    #[error("This request was refused. Reload the page and try again.")]
+    MethodNotAllowed,
+    #[error("This request was refused. Reload the page and try again.")]
+    CrossSite,
+    #[error("Something went wrong on our side. Please try again.")]
+    Store(#[source] StoreError),
+}
+
+fn join_messages(fields: &[FieldError]) -> String {
+    fields.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+fn retry_text(retry_after_secs: u64) -> String {
+    match retry_after_secs.div_ceil(60) {
+        0 | 1 => "Too many attempts. Try again in a minute.".into(),
+        minutes => format!("Too many attempts. Try again in {minutes} minutes."),
+    }
+}
+
+impl From<StoreError> for AppError {
+    /// Storage failures are logged here, once, with their detail; people get a plain sentence.
+    fn from(e: StoreError) -> AppError {
+        tracing::error!(error = %e, "storage failed");
+        AppError::Store(e)
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
+        AppError::Validation(vec![FieldError { field: field.into(), message: message.into() }])
+    }
+
+    /// Status, snake_case error name, code and details for the wire.
+    fn parts(&self) -> (StatusCode, &'static str, &'static str, Value) {
+        use AppError::*;
+        match self {
+            NotFound => (StatusCode::NOT_FOUND, "not_found", "REQ_404", Value::Null),
+            Validation(fields) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "REQ_422", json!(fields)),
+            BadRequestBody(why) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request_body", "REQ_422", json!({ "message": why }))
+            }
+            Unauthenticated => (StatusCode::UNAUTHORIZED, "invalid_api_key", "AUTH_401", Value::Null),
+            BadSignIn => (StatusCode::UNAUTHORIZED, "invalid_credentials", "AUTH_401", Value::Null),
+            Conflict(why) => (StatusCode::CONFLICT, "conflict", "REQ_409", json!({ "message": why })),
+            RateLimited { retry_after_secs } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "RATE_429",
+                json!({ "retry_after_seconds": retry_after_secs }),
+            ),
+            PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "REQ_413", Value::Null),
+            MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "REQ_405", Value::Null),
+            CrossSite => (StatusCode::FORBIDDEN, "cross_site_request", "CSRF_403", Value::Null),
+            Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "SRV_500", Value::Null),
+        }
+    }
+
+    /// What a person is told on a page. Never a raw code.
+    pub fn for_people(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, error, code, details) = self.parts();
+        let body = json!({
+            "error": error,
+            "code": code,
+            "request_id": request_id::current(),
+            "details": details,
+        });
+        let mut response = (status, axum::Json(body)).into_response();
+        if let AppError::RateLimited { retry_after_secs } = self {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limit_answer_has_retry_after_and_envelope() {
+        let r = AppError::RateLimited { retry_after_secs: 42 }.into_response();
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "42");
+    }
+
+    #[test]
+    fn people_never_see_codes() {
+        let all = [
+            AppError::NotFound,
+            AppError::invalid("name", "Give the agent a name."),
+            AppError::Unauthenticated,
+            AppError::RateLimited { retry_after_secs: 600 },
+            AppError::Store(StoreError::Conflict),
+        ];
+        for e in all {
+            let text = e.for_people();
+            assert!(!text.contains("REQ_") && !text.contains("_4") && !text.contains("_5"), "{text}");
+        }
+        assert_eq!(AppError::RateLimited { retry_after_secs: 600 }.for_people(), "Too many attempts. Try again in 10 minutes.");
+    }
+}

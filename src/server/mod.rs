@@ -1,0 +1,113 @@
+//! The HTTP server: one router for pages, server functions, static files and `/v1`.
+pub mod context;
+pub mod csrf;
+pub mod request_id;
+mod state;
+
+pub use state::AppState;
+
+use crate::app::{shell, App};
+use crate::config::Config;
+use crate::store::{Db, StoreError};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{middleware, Router};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+
+/// Largest request body accepted anywhere (the JSON API has its own, smaller limit).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// Connects to the database (migrating it) and builds the application.
+pub async fn build(config: Config) -> Result<(Router, AppState), StoreError> {
+    let db = Db::connect(&config.database_url).await?;
+    let state = AppState::new(config, db);
+    Ok((router(state.clone()), state))
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .nest("/v1", crate::api::v1::router())
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(CompressionLayer::new())
+        .layer(request_id::trace_layer())
+        .layer(middleware::from_fn(request_id::assign))
+        .with_state(state)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    if state.db.ping().await {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+    }
+}
+
+/// Runs the server until Ctrl-C / SIGTERM.
+pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let addr = config.site_addr;
+    let (app, state) = build(config).await?;
+    spawn_sweeper(state.db.clone());
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(%addr, public_url = %state.config.public_url, "memory-passport listening");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+fn spawn_sweeper(db: Db) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = db.sweep().await {
+                tracing::warn!(error = %e, "sweeping expired rows failed");
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+impl AppState {
+    pub fn new(config: Config, db: Db) -> AppState {
+        let leptos_options = LeptosOptions::builder()
+            .output_name("memory-passport")
+            .site_root(config.site_root.as_str())
+            .site_pkg_dir("pkg")
+            .site_addr(config.site_addr)
+            .build();
+        AppState { leptos_options, db, config: Arc::new(config) }
+    }
+}

@@ -1,0 +1,75 @@
+//! Sign-up and sign-in with attempt limits, for tenants and operators.
+use crate::auth::{password, secrets};
+use crate::domain::email;
+use crate::error::{AppError, AppResult};
+use crate::store::accounts::{self, Account, AccountKind};
+use crate::store::rate_limit::{self, Limit, Verdict};
+use crate::store::{sessions, Db, StoreError};
+
+/// Wrong passwords allowed per account before it is locked for the rest of the window.
+pub const SIGN_IN_PER_EMAIL: Limit = Limit { max_hits: 10, window_ms: 15 * 60 * 1000 };
+/// Sign-in attempts allowed per client address (many accounts, one attacker).
+pub const SIGN_IN_PER_CLIENT: Limit = Limit { max_hits: 50, window_ms: 15 * 60 * 1000 };
+/// New accounts per client address.
+pub const SIGN_UPS_PER_CLIENT: Limit = Limit { max_hits: 10, window_ms: 60 * 60 * 1000 };
+
+pub(crate) async fn enforce(db: &Db, bucket: &str, limit: Limit) -> AppResult<()> {
+    match rate_limit::hit(db, bucket, limit).await? {
+        Verdict::Allowed => Ok(()),
+        Verdict::Limited { retry_after_secs } => Err(AppError::RateLimited { retry_after_secs }),
+    }
+}
+
+fn email_bucket(kind: AccountKind, email: &str) -> String {
+    // Hashed so the counters table holds no addresses.
+    format!("signin:{}:{}", kind.session_kind(), secrets::hash(email))
+}
+
+/// Creates an account (no session). Used by the sign-up page and the command line.
+pub async fn register(db: &Db, kind: AccountKind, raw_email: &str, password: &str) -> AppResult<Account> {
+    let email = email::normalize(raw_email).map_err(|m| AppError::invalid("email", m))?;
+    password::check_new(password).map_err(|m| AppError::invalid("password", m))?;
+    let hash = password::hash_async(password.to_string()).await;
+    match accounts::create(db, kind, &email, &hash).await {
+        Ok(account) => Ok(account),
+        Err(StoreError::Conflict) => Err(AppError::Conflict(
+            "An account with this email already exists. Sign in instead.".into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Sign-up from a page: limited per client, then a session. Returns the raw session token.
+pub async fn sign_up(db: &Db, client: &str, raw_email: &str, password: &str) -> AppResult<String> {
+    enforce(db, &format!("signup:{client}"), SIGN_UPS_PER_CLIENT).await?;
+    let account = register(db, AccountKind::Tenant, raw_email, password).await?;
+    Ok(sessions::create(db, AccountKind::Tenant.session_kind(), &account.id).await?)
+}
+
+/// Checks a password with limits per account and per client; returns a new session token.
+pub async fn sign_in(db: &Db, kind: AccountKind, client: &str, raw_email: &str, password: &str) -> AppResult<String> {
+    let email = email::normalize(raw_email).map_err(|m| AppError::invalid("email", m))?;
+    if password.is_empty() || password.chars().count() > password::MAX_PASSWORD_CHARS {
+        return Err(AppError::BadSignIn);
+    }
+    enforce(db, &format!("signin-client:{client}"), SIGN_IN_PER_CLIENT).await?;
+    let bucket = email_bucket(kind, &email);
+    enforce(db, &bucket, SIGN_IN_PER_EMAIL).await?;
+    let account = accounts::find_by_email(db, kind, &email).await?;
+    let ok = password::verify_async(password.to_string(), account.as_ref().map(|a| a.password_hash.clone())).await;
+    match account {
+        Some(account) if ok => {
+            rate_limit::reset(db, &bucket).await?;
+            Ok(sessions::create(db, kind.session_kind(), &account.id).await?)
+        }
+        _ => Err(AppError::BadSignIn),
+    }
+}
+
+/// The account behind a session token, if the session is live.
+pub async fn from_session(db: &Db, kind: AccountKind, token: &str) -> AppResult<Option<Account>> {
+    match sessions::subject(db, kind.session_kind(), token).await? {
+        Some(id) => Ok(accounts::find_by_id(db, kind, &id).await?),
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,50 @@
+//! Global agents for tenants and operators: validation, then storage, with "not yours" and
+//! "does not exist" indistinguishable.
+use crate::domain::agent::{AgentDraft, AgentStatus};
+use crate::error::{AppError, AppResult};
+use crate::store::agents::{self, Agent};
+use crate::store::Db;
+
+/// Live agents per tenant.
+pub const MAX_AGENTS_PER_TENANT: usize = 100;
+
+pub async fn create(db: &Db, tenant_id: &str, draft: &AgentDraft) -> AppResult<(Agent, String)> {
+    let profile = draft.validate().map_err(AppError::Validation)?;
+    let live = agents::list_for_tenant(db, tenant_id).await?.iter().filter(|a| a.retired_at.is_none()).count();
+    if live >= MAX_AGENTS_PER_TENANT {
+        return Err(AppError::Conflict(format!(
+            "You already have {MAX_AGENTS_PER_TENANT} agents. Retire one you no longer use first."
+        )));
+    }
+    Ok(agents::create(db, tenant_id, &profile).await?)
+}
+
+pub async fn update(db: &Db, tenant_id: &str, id: &str, draft: &AgentDraft) -> AppResult<Agent> {
+    let profile = draft.validate().map_err(AppError::Validation)?;
+    agents::update(db, tenant_id, id, &profile).await?.ok_or(AppError::NotFound)
+}
+
+pub async fn rotate_secret(db: &Db, tenant_id: &str, id: &str) -> AppResult<String> {
+    agents::rotate_secret(db, tenant_id, id).await?.ok_or(AppError::NotFound)
+}
+
+pub async fn retire(db: &Db, tenant_id: &str, id: &str) -> AppResult<()> {
+    if agents::retire(db, tenant_id, id).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+pub async fn get_for_tenant(db: &Db, tenant_id: &str, id: &str) -> AppResult<Agent> {
+    agents::get_for_tenant(db, tenant_id, id).await?.ok_or(AppError::NotFound)
+}
+
+/// The public profile source: live agents only.
+pub async fn get_public(db: &Db, id: &str) -> AppResult<Agent> {
+    agents::get(db, id).await?.filter(|a| a.retired_at.is_none()).ok_or(AppError::NotFound)
+}
+
+pub async fn review(db: &Db, id: &str, status: AgentStatus, actor: &str) -> AppResult<Agent> {
+    agents::set_status(db, id, status, actor).await?.ok_or(AppError::NotFound)
+}

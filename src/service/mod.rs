@@ -1,0 +1,5 @@
+//! The service layer: rules + storage, shared by pages (server functions), the REST API and the
+//! command line. Knows nothing of HTTP or Leptos.
+pub mod accounts;
+pub mod agents;
+pub mod api_keys;

@@ -1,0 +1,256 @@
+//! Global agents. Tenant-facing functions take the tenant id and match on it, so another
+//! tenant's agent is simply not found.
+use super::{new_id, now_ms, Db, StoreError, StoreResult};
+use crate::auth::secrets;
+use crate::domain::agent::{AccessType, AgentProfile, AgentStatus};
+use crate::domain::categories::{self, Category};
+
+pub const SECRET_PREFIX: &str = "agent_sk_";
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+struct AgentRow {
+    id: String,
+    tenant_id: String,
+    name: String,
+    description: String,
+    website_url: String,
+    logo_url: String,
+    default_categories: String,
+    redirect_uris: String,
+    access_type: String,
+    status: String,
+    created_at: i64,
+    updated_at: i64,
+    retired_at: Option<i64>,
+}
+
+/// A stored agent, decoded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Agent {
+    pub id: String,
+    pub tenant_id: String,
+    pub profile: AgentProfile,
+    pub status: AgentStatus,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub retired_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, tenant_id, name, description, website_url, logo_url, default_categories, \
+                       redirect_uris, access_type, status, created_at, updated_at, retired_at";
+
+impl TryFrom<AgentRow> for Agent {
+    type Error = StoreError;
+    fn try_from(r: AgentRow) -> Result<Agent, StoreError> {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("agent {}: {what}", r.id));
+        let cats: Vec<String> = serde_json::from_str(&r.default_categories).map_err(|_| corrupt("categories"))?;
+        let default_categories: Vec<Category> = categories::parse_list(&cats).map_err(|_| corrupt("categories"))?;
+        let redirect_uris: Vec<String> = serde_json::from_str(&r.redirect_uris).map_err(|_| corrupt("redirect uris"))?;
+        Ok(Agent {
+            profile: AgentProfile {
+                name: r.name,
+                description: r.description,
+                website_url: r.website_url,
+                logo_url: r.logo_url,
+                default_categories,
+                redirect_uris,
+                access_type: AccessType::parse(&r.access_type).ok_or_else(|| corrupt("access type"))?,
+            },
+            status: AgentStatus::parse(&r.status).ok_or_else(|| corrupt("status"))?,
+            id: r.id,
+            tenant_id: r.tenant_id,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            retired_at: r.retired_at,
+        })
+    }
+}
+
+fn decode_all(rows: Vec<AgentRow>) -> StoreResult<Vec<Agent>> {
+    rows.into_iter().map(Agent::try_from).collect()
+}
+
+fn json_list<T: serde::Serialize>(items: &[T]) -> String {
+    serde_json::to_string(items).expect("a list of strings always serialises")
+}
+
+/// Registers an agent in `pending` review and returns it with its raw secret (shown once).
+pub async fn create(db: &Db, tenant_id: &str, profile: &AgentProfile) -> StoreResult<(Agent, String)> {
+    let secret = secrets::generate(SECRET_PREFIX);
+    let now = now_ms();
+    let agent = Agent {
+        id: new_id(),
+        tenant_id: tenant_id.to_string(),
+        profile: profile.clone(),
+        status: AgentStatus::Pending,
+        created_at: now,
+        updated_at: now,
+        retired_at: None,
+    };
+    sqlx::query(
+        "INSERT INTO global_agents (id, tenant_id, name, description, website_url, logo_url, default_categories, \
+         redirect_uris, access_type, status, secret_hash, secret_rotated_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(&agent.id)
+    .bind(tenant_id)
+    .bind(&profile.name)
+    .bind(&profile.description)
+    .bind(&profile.website_url)
+    .bind(&profile.logo_url)
+    .bind(json_list(&categories::to_names(&profile.default_categories)))
+    .bind(json_list(&profile.redirect_uris))
+    .bind(profile.access_type.as_str())
+    .bind(AgentStatus::Pending.as_str())
+    .bind(&secret.hash)
+    .bind(now)
+    .bind(now)
+    .bind(now)
+    .execute(&db.pool)
+    .await?;
+    Ok((agent, secret.raw))
+}
+
+/// The tenant's agents, newest first, retired ones last.
+pub async fn list_for_tenant(db: &Db, tenant_id: &str) -> StoreResult<Vec<Agent>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM global_agents WHERE tenant_id = $1 \
+         ORDER BY CASE WHEN retired_at IS NULL THEN 0 ELSE 1 END, created_at DESC, id"
+    );
+    decode_all(sqlx::query_as::<_, AgentRow>(&sql).bind(tenant_id).fetch_all(&db.pool).await?)
+}
+
+/// One of the tenant's agents (retired included).
+pub async fn get_for_tenant(db: &Db, tenant_id: &str, id: &str) -> StoreResult<Option<Agent>> {
+    let sql = format!("SELECT {COLUMNS} FROM global_agents WHERE id = $1 AND tenant_id = $2");
+    sqlx::query_as::<_, AgentRow>(&sql)
+        .bind(id)
+        .bind(tenant_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(Agent::try_from)
+        .transpose()
+}
+
+/// Any agent by id, for public profiles and operators.
+pub async fn get(db: &Db, id: &str) -> StoreResult<Option<Agent>> {
+    let sql = format!("SELECT {COLUMNS} FROM global_agents WHERE id = $1");
+    sqlx::query_as::<_, AgentRow>(&sql).bind(id).fetch_optional(&db.pool).await?.map(Agent::try_from).transpose()
+}
+
+/// All live agents for review, those awaiting review first.
+pub async fn list_all(db: &Db) -> StoreResult<Vec<Agent>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM global_agents WHERE retired_at IS NULL \
+         ORDER BY CASE status WHEN 'pending' THEN 0 ELSE 1 END, created_at DESC, id"
+    );
+    decode_all(sqlx::query_as::<_, AgentRow>(&sql).fetch_all(&db.pool).await?)
+}
+
+/// Replaces the editable profile of a live agent; None if the tenant has no such live agent.
+pub async fn update(db: &Db, tenant_id: &str, id: &str, profile: &AgentProfile) -> StoreResult<Option<Agent>> {
+    let done = sqlx::query(
+        "UPDATE global_agents SET name = $1, description = $2, website_url = $3, logo_url = $4, \
+         default_categories = $5, redirect_uris = $6, access_type = $7, updated_at = $8 \
+         WHERE id = $9 AND tenant_id = $10 AND retired_at IS NULL",
+    )
+    .bind(&profile.name)
+    .bind(&profile.description)
+    .bind(&profile.website_url)
+    .bind(&profile.logo_url)
+    .bind(json_list(&categories::to_names(&profile.default_categories)))
+    .bind(json_list(&profile.redirect_uris))
+    .bind(profile.access_type.as_str())
+    .bind(now_ms())
+    .bind(id)
+    .bind(tenant_id)
+    .execute(&db.pool)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    get_for_tenant(db, tenant_id, id).await
+}
+
+/// Issues a new secret; the old one stops working at once. None if no such live agent.
+pub async fn rotate_secret(db: &Db, tenant_id: &str, id: &str) -> StoreResult<Option<String>> {
+    let secret = secrets::generate(SECRET_PREFIX);
+    let now = now_ms();
+    let done = sqlx::query(
+        "UPDATE global_agents SET secret_hash = $1, secret_rotated_at = $2, updated_at = $3 \
+         WHERE id = $4 AND tenant_id = $5 AND retired_at IS NULL",
+    )
+    .bind(&secret.hash)
+    .bind(now)
+    .bind(now)
+    .bind(id)
+    .bind(tenant_id)
+    .execute(&db.pool)
+    .await?;
+    Ok((done.rows_affected() == 1).then_some(secret.raw))
+}
+
+/// Retires an agent: it disappears from consent and its secret stops working. Grants held by
+/// it are revoked by the grants store once that exists (the consent issue).
+pub async fn retire(db: &Db, tenant_id: &str, id: &str) -> StoreResult<bool> {
+    let now = now_ms();
+    let done = sqlx::query(
+        "UPDATE global_agents SET retired_at = $1, updated_at = $2 WHERE id = $3 AND tenant_id = $4 AND retired_at IS NULL",
+    )
+    .bind(now)
+    .bind(now)
+    .bind(id)
+    .bind(tenant_id)
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Operator decision; records who made it. None if no live agent has that id.
+pub async fn set_status(db: &Db, id: &str, status: AgentStatus, actor: &str) -> StoreResult<Option<Agent>> {
+    let now = now_ms();
+    let mut tx = db.pool.begin().await?;
+    let done = sqlx::query("UPDATE global_agents SET status = $1, updated_at = $2 WHERE id = $3 AND retired_at IS NULL")
+        .bind(status.as_str())
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    sqlx::query("INSERT INTO agent_status_events (id, agent_id, status, actor, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(new_id())
+        .bind(id)
+        .bind(status.as_str())
+        .bind(actor)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    get(db, id).await
+}
+
+/// The live, grant-capable agent a raw secret belongs to (used by the agent API).
+pub async fn authenticate_secret(db: &Db, raw: &str) -> StoreResult<Option<Agent>> {
+    if !secrets::looks_like(raw, SECRET_PREFIX) {
+        return Ok(None);
+    }
+    let hash = secrets::hash(raw);
+    let sql = format!("SELECT {COLUMNS}, secret_hash FROM global_agents WHERE secret_hash = $1 AND retired_at IS NULL");
+    let row = sqlx::query_as::<_, AgentRowWithHash>(&sql).bind(&hash).fetch_optional(&db.pool).await?;
+    match row {
+        Some(r) if secrets::hashes_equal(&r.secret_hash, &hash) => {
+            let agent = Agent::try_from(r.row)?;
+            Ok(agent.status.may_receive_grants().then_some(agent))
+        }
+        _ => Ok(None),
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AgentRowWithHash {
+    #[sqlx(flatten)]
+    row: AgentRow,
+    secret_hash: String,
+}
