@@ -34,6 +34,9 @@ pub enum AppError {
     CrossSite,
     #[error("Something went wrong on our side. Please try again.")]
     Store(#[source] StoreError),
+    /// A broken invariant on our side (logged when it is created).
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal(String),
 }
 
 fn join_messages(fields: &[FieldError]) -> String {
@@ -62,6 +65,10 @@ impl AppError {
         AppError::Validation(vec![FieldError { field: field.into(), message: message.into() }])
     }
 
+    pub fn status(&self) -> StatusCode {
+        self.parts().0
+    }
+
     /// Status, snake_case error name, code and details for the wire.
     fn parts(&self) -> (StatusCode, &'static str, &'static str, Value) {
         use AppError::*;
@@ -83,7 +90,7 @@ impl AppError {
             PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "REQ_413", Value::Null),
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "REQ_405", Value::Null),
             CrossSite => (StatusCode::FORBIDDEN, "cross_site_request", "CSRF_403", Value::Null),
-            Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "SRV_500", Value::Null),
+            Store(_) | Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "SRV_500", Value::Null),
         }
     }
 

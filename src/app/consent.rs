@@ -32,22 +32,25 @@ impl LinkProblem {
 #[server]
 pub async fn consent_agent(agent_id: String, redirect_uri: String) -> Result<Result<PublicAgent, LinkProblem>, ServerFnError> {
     use crate::error::AppError;
-    let state = crate::server::context::state()?;
-    if agent_id.trim().is_empty() {
-        return Ok(Err(LinkProblem::MissingAgent));
-    }
-    let agent = match crate::service::agents::get_public(&state.db, agent_id.trim()).await {
-        Ok(a) => a,
-        Err(AppError::NotFound) => return Ok(Err(LinkProblem::UnknownAgent)),
-        Err(e) => return Err(e.into()),
-    };
-    if !agent.status.may_receive_grants() {
-        return Ok(Err(LinkProblem::AgentUnavailable));
-    }
-    if !redirect_uri.is_empty() && !agent.profile.redirect_uris.iter().any(|u| u == &redirect_uri) {
-        return Ok(Err(LinkProblem::RedirectNotRegistered));
-    }
-    Ok(Ok(PublicAgent::from(&agent)))
+    crate::server::context::run(async move {
+        let state = crate::server::context::state()?;
+        if agent_id.trim().is_empty() {
+            return Ok(Err(LinkProblem::MissingAgent));
+        }
+        let agent = match crate::service::agents::get_public(&state.db, agent_id.trim()).await {
+            Ok(a) => a,
+            Err(AppError::NotFound) => return Ok(Err(LinkProblem::UnknownAgent)),
+            Err(e) => return Err(e),
+        };
+        if !agent.status.may_receive_grants() {
+            return Ok(Err(LinkProblem::AgentUnavailable));
+        }
+        if !redirect_uri.is_empty() && !agent.profile.redirect_uris.iter().any(|u| u == &redirect_uri) {
+            return Ok(Err(LinkProblem::RedirectNotRegistered));
+        }
+        Ok(Ok(PublicAgent::from(&agent)))
+    })
+    .await
 }
 
 #[component]

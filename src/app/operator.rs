@@ -7,51 +7,65 @@ use leptos::prelude::*;
 
 #[server]
 pub async fn operator_session() -> Result<Option<String>, ServerFnError> {
-    let account = crate::server::context::account(crate::store::accounts::AccountKind::Operator).await?;
-    Ok(account.map(|a| a.email))
+    crate::server::context::run(async move {
+        let account = crate::server::context::account(crate::store::accounts::AccountKind::Operator).await?;
+        Ok(account.map(|a| a.email))
+    })
+    .await
 }
 
-#[server]
+#[server(endpoint = "operator/sign_in")]
 pub async fn operator_sign_in(email: String, password: String) -> Result<(), ServerFnError> {
     use crate::server::context;
     use crate::store::accounts::AccountKind;
-    let state = context::state()?;
-    let token =
-        crate::service::accounts::sign_in(&state.db, AccountKind::Operator, &context::client_key(), &email, &password).await?;
-    context::start_session(&state, AccountKind::Operator, &token);
-    Ok(())
+    crate::server::context::run(async move {
+        let state = context::state()?;
+        let token =
+            crate::service::accounts::sign_in(&state.db, AccountKind::Operator, &context::client_key(), &email, &password).await?;
+        context::start_session(&state, AccountKind::Operator, &token);
+        Ok(())
+    })
+    .await
 }
 
 #[server]
 pub async fn operator_sign_out() -> Result<(), ServerFnError> {
-    crate::server::context::end_session(crate::store::accounts::AccountKind::Operator).await
+    crate::server::context::run(async move {
+        crate::server::context::end_session(crate::store::accounts::AccountKind::Operator).await
+    })
+    .await
 }
 
 #[server]
 pub async fn review_queue() -> Result<Vec<ReviewItem>, ServerFnError> {
-    use crate::error::AppError;
     use crate::model::AgentView;
     use crate::store::accounts::{self, AccountKind};
-    let (state, _) = crate::server::context::require(AccountKind::Operator).await?;
-    let agents = crate::store::agents::list_all(&state.db).await.map_err(AppError::from)?;
-    let mut items = Vec::with_capacity(agents.len());
-    for a in &agents {
-        let tenant = accounts::find_by_id(&state.db, AccountKind::Tenant, &a.tenant_id).await.map_err(AppError::from)?;
-        items.push(ReviewItem { agent: AgentView::from(a), tenant_email: tenant.map(|t| t.email).unwrap_or_default() });
-    }
-    Ok(items)
+    crate::server::context::run(async move {
+        let (state, _) = crate::server::context::require(AccountKind::Operator).await?;
+        let agents = crate::store::agents::list_all(&state.db).await?;
+        let mut items = Vec::with_capacity(agents.len());
+        for a in &agents {
+            let tenant = accounts::find_by_id(&state.db, AccountKind::Tenant, &a.tenant_id).await?;
+            items.push(ReviewItem { agent: AgentView::from(a), tenant_email: tenant.map(|t| t.email).unwrap_or_default() });
+        }
+        Ok(items)
+    })
+    .await
 }
 
 #[server]
 pub async fn set_agent_status(id: String, status: String) -> Result<(), ServerFnError> {
     use crate::error::AppError;
     use crate::store::accounts::AccountKind;
-    let (state, operator) = crate::server::context::require(AccountKind::Operator).await?;
-    let status = AgentStatus::parse(&status)
-        .filter(|s| *s != AgentStatus::Pending)
-        .ok_or_else(|| AppError::invalid("status", "Choose verify, reject or suspend."))?;
-    crate::service::agents::review(&state.db, &id, status, &format!("operator:{}", operator.email)).await?;
-    Ok(())
+    crate::server::context::run(async move {
+        let (state, operator) = crate::server::context::require(AccountKind::Operator).await?;
+        let status = AgentStatus::parse(&status)
+            .filter(|s| *s != AgentStatus::Pending)
+            .ok_or_else(|| AppError::invalid("status", "Choose verify, reject or suspend."))?;
+        crate::service::agents::review(&state.db, &id, status, &format!("operator:{}", operator.email)).await?;
+        Ok(())
+    })
+    .await
 }
 
 #[component]

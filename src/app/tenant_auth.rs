@@ -3,39 +3,49 @@ use super::components::{error_text, go_to, Alert, PageTitle};
 use crate::model::TenantSession;
 use leptos::prelude::*;
 
-#[server]
+#[server(endpoint = "tenant/sign_up")]
 pub async fn sign_up(email: String, password: String) -> Result<(), ServerFnError> {
     use crate::server::context;
     use crate::store::accounts::AccountKind;
-    let state = context::state()?;
-    let token = crate::service::accounts::sign_up(&state.db, &context::client_key(), &email, &password).await?;
-    context::start_session(&state, AccountKind::Tenant, &token);
-    Ok(())
+    context::run(async move {
+        let state = context::state()?;
+        let token = crate::service::accounts::sign_up(&state.db, &context::client_key(), &email, &password).await?;
+        context::start_session(&state, AccountKind::Tenant, &token);
+        Ok(())
+    })
+    .await
 }
 
-#[server]
+#[server(endpoint = "tenant/sign_in")]
 pub async fn sign_in(email: String, password: String) -> Result<(), ServerFnError> {
     use crate::server::context;
     use crate::store::accounts::AccountKind;
-    let state = context::state()?;
-    let token = crate::service::accounts::sign_in(&state.db, AccountKind::Tenant, &context::client_key(), &email, &password)
-        .await?;
-    context::start_session(&state, AccountKind::Tenant, &token);
-    Ok(())
+    context::run(async move {
+        let state = context::state()?;
+        let client = context::client_key();
+        let token = crate::service::accounts::sign_in(&state.db, AccountKind::Tenant, &client, &email, &password).await?;
+        context::start_session(&state, AccountKind::Tenant, &token);
+        Ok(())
+    })
+    .await
 }
 
-#[server]
+#[server(endpoint = "tenant/sign_out")]
 pub async fn sign_out() -> Result<(), ServerFnError> {
-    crate::server::context::end_session(crate::store::accounts::AccountKind::Tenant).await
+    use crate::server::context;
+    context::run(context::end_session(crate::store::accounts::AccountKind::Tenant)).await
 }
 
 /// The signed-in tenant, if any.
-#[server]
+#[server(endpoint = "tenant/session")]
 pub async fn current_tenant() -> Result<Option<TenantSession>, ServerFnError> {
     use crate::server::context;
-    let state = context::state()?;
-    let account = context::account(crate::store::accounts::AccountKind::Tenant).await?;
-    Ok(account.map(|a| TenantSession { email: a.email, public_url: state.config.public_url.clone() }))
+    context::run(async move {
+        let state = context::state()?;
+        let account = context::account(crate::store::accounts::AccountKind::Tenant).await?;
+        Ok(account.map(|a| TenantSession { email: a.email, public_url: state.config.public_url.clone() }))
+    })
+    .await
 }
 
 #[component]

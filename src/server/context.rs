@@ -1,8 +1,9 @@
 //! What server functions need from the request: state, the client address, cookies and the
-//! signed-in account.
+//! signed-in account, and `run`, which turns their `AppError` into an answer with the right
+//! HTTP status (server functions would otherwise answer every error with 500).
 use super::AppState;
 use crate::auth::cookies;
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::service;
 use crate::store::accounts::{Account, AccountKind};
 use axum::extract::ConnectInfo;
@@ -12,8 +13,22 @@ use http::HeaderValue;
 use leptos::prelude::*;
 use std::net::SocketAddr;
 
-pub fn state() -> Result<AppState, ServerFnError> {
-    use_context::<AppState>().ok_or_else(|| ServerFnError::ServerError("server state missing".into()))
+/// Runs the body of a server function; an error sets the status (and Retry-After) of the
+/// response and becomes the sentence the page shows.
+pub async fn run<T>(body: impl std::future::Future<Output = AppResult<T>>) -> Result<T, ServerFnError> {
+    body.await.map_err(|e| {
+        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+            resp.set_status(e.status());
+            if let AppError::RateLimited { retry_after_secs } = e {
+                resp.insert_header(http::header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            }
+        }
+        ServerFnError::ServerError(e.to_string())
+    })
+}
+
+pub fn state() -> AppResult<AppState> {
+    use_context::<AppState>().ok_or_else(|| AppError::Internal("server state missing from context".into()))
 }
 
 fn parts() -> Option<Parts> {
@@ -51,26 +66,26 @@ pub fn start_session(state: &AppState, kind: AccountKind, token: &str) {
 }
 
 /// Ends the current session of `kind`, server side and in the browser.
-pub async fn end_session(kind: AccountKind) -> Result<(), ServerFnError> {
+pub async fn end_session(kind: AccountKind) -> AppResult<()> {
     let state = state()?;
     if let Some(token) = cookie(cookie_name(kind)) {
-        crate::store::sessions::delete(&state.db, &token).await.map_err(AppError::from)?;
+        crate::store::sessions::delete(&state.db, &token).await?;
     }
     set_cookie(cookies::expired_cookie(cookie_name(kind), state.config.secure_cookies()));
     Ok(())
 }
 
 /// The signed-in account of `kind`, if any.
-pub async fn account(kind: AccountKind) -> Result<Option<Account>, ServerFnError> {
+pub async fn account(kind: AccountKind) -> AppResult<Option<Account>> {
     let state = state()?;
     match cookie(cookie_name(kind)) {
-        Some(token) => Ok(service::accounts::from_session(&state.db, kind, &token).await?),
+        Some(token) => service::accounts::from_session(&state.db, kind, &token).await,
         None => Ok(None),
     }
 }
 
 /// The signed-in account of `kind`, or the "sign in again" error.
-pub async fn require(kind: AccountKind) -> Result<(AppState, Account), ServerFnError> {
+pub async fn require(kind: AccountKind) -> AppResult<(AppState, Account)> {
     let account = account(kind).await?.ok_or(AppError::Unauthenticated)?;
     Ok((state()?, account))
 }

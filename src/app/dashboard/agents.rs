@@ -13,39 +13,54 @@ use leptos::server_fn::codec::Json;
 #[server]
 pub async fn list_agents() -> Result<Vec<AgentView>, ServerFnError> {
     use crate::store::accounts::AccountKind;
-    let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
-    let agents = crate::store::agents::list_for_tenant(&state.db, &tenant.id).await.map_err(crate::error::AppError::from)?;
-    Ok(agents.iter().map(AgentView::from).collect())
+    crate::server::context::run(async move {
+        let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
+        let agents = crate::store::agents::list_for_tenant(&state.db, &tenant.id).await?;
+        Ok(agents.iter().map(AgentView::from).collect())
+    })
+    .await
 }
 
 #[server(input = Json)]
 pub async fn create_agent(draft: AgentDraft) -> Result<AgentWithSecret, ServerFnError> {
     use crate::store::accounts::AccountKind;
-    let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
-    let (agent, secret) = crate::service::agents::create(&state.db, &tenant.id, &draft).await?;
-    Ok(AgentWithSecret { agent: AgentView::from(&agent), secret })
+    crate::server::context::run(async move {
+        let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
+        let (agent, secret) = crate::service::agents::create(&state.db, &tenant.id, &draft).await?;
+        Ok(AgentWithSecret { agent: AgentView::from(&agent), secret })
+    })
+    .await
 }
 
 #[server(input = Json)]
 pub async fn update_agent(id: String, draft: AgentDraft) -> Result<AgentView, ServerFnError> {
     use crate::store::accounts::AccountKind;
-    let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
-    let agent = crate::service::agents::update(&state.db, &tenant.id, &id, &draft).await?;
-    Ok(AgentView::from(&agent))
+    crate::server::context::run(async move {
+        let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
+        let agent = crate::service::agents::update(&state.db, &tenant.id, &id, &draft).await?;
+        Ok(AgentView::from(&agent))
+    })
+    .await
 }
 
 #[server]
 pub async fn rotate_agent_secret(id: String) -> Result<String, ServerFnError> {
     use crate::store::accounts::AccountKind;
-    let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
-    Ok(crate::service::agents::rotate_secret(&state.db, &tenant.id, &id).await?)
+    crate::server::context::run(async move {
+        let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
+        Ok(crate::service::agents::rotate_secret(&state.db, &tenant.id, &id).await?)
+    })
+    .await
 }
 
 #[server]
 pub async fn retire_agent(id: String) -> Result<(), ServerFnError> {
     use crate::store::accounts::AccountKind;
-    let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
-    Ok(crate::service::agents::retire(&state.db, &tenant.id, &id).await?)
+    crate::server::context::run(async move {
+        let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
+        Ok(crate::service::agents::retire(&state.db, &tenant.id, &id).await?)
+    })
+    .await
 }
 
 fn draft_of(a: &AgentView) -> AgentDraft {

@@ -8,28 +8,37 @@ use leptos::prelude::*;
 #[server]
 pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, ServerFnError> {
     use crate::store::accounts::AccountKind;
-    let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
-    let keys = crate::store::api_keys::list(&state.db, &tenant.id).await.map_err(crate::error::AppError::from)?;
-    Ok(keys.iter().map(ApiKeyView::from).collect())
+    crate::server::context::run(async move {
+        let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
+        let keys = crate::store::api_keys::list(&state.db, &tenant.id).await?;
+        Ok(keys.iter().map(ApiKeyView::from).collect())
+    })
+    .await
 }
 
 #[server]
 pub async fn create_api_key(name: String) -> Result<NewApiKey, ServerFnError> {
     use crate::store::accounts::AccountKind;
-    let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
-    let (row, raw) = crate::service::api_keys::create(&state.db, &tenant.id, &name).await?;
-    Ok(NewApiKey { key: ApiKeyView::from(&row), raw })
+    crate::server::context::run(async move {
+        let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
+        let (row, raw) = crate::service::api_keys::create(&state.db, &tenant.id, &name).await?;
+        Ok(NewApiKey { key: ApiKeyView::from(&row), raw })
+    })
+    .await
 }
 
 #[server]
 pub async fn revoke_api_key(id: String) -> Result<(), ServerFnError> {
     use crate::store::accounts::AccountKind;
-    let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
-    if crate::store::api_keys::revoke(&state.db, &tenant.id, &id).await.map_err(crate::error::AppError::from)? {
-        Ok(())
-    } else {
-        Err(crate::error::AppError::NotFound.into())
-    }
+    crate::server::context::run(async move {
+        let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
+        if crate::store::api_keys::revoke(&state.db, &tenant.id, &id).await? {
+            Ok(())
+        } else {
+            Err(crate::error::AppError::NotFound)
+        }
+    })
+    .await
 }
 
 #[component]

@@ -1,0 +1,106 @@
+# Shared set-up steps for scripts/run.sh and scripts/test.sh. Each step checks first and
+# installs only what is missing, so a second run is fast.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PATH="$HOME/.cargo/bin:$PATH"
+TOOLS_DIR="${MP_TOOLS_DIR:-$HOME/.cache/memory-passport}"
+CARGO_LEPTOS_VERSION="0.3.10"
+BINARYEN_VERSION="132"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "need root for: $*" >&2; return 1; fi
+}
+
+APT_UPDATED=""
+apt_install() {
+  if [ -z "$APT_UPDATED" ]; then
+    log "apt-get update"
+    as_root apt-get update -qq >/dev/null
+    APT_UPDATED=1
+  fi
+  log "apt-get install $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_wasm_target() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    log "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+ensure_cargo_leptos() {
+  if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+    # no_downloads: never fetch tool binaries from the internet; tools come from PATH.
+    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (once, ~15-25 min on 2 cores)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+  fi
+}
+
+# wasm-bindgen-cli must be the very version of the wasm-bindgen crate in Cargo.lock.
+ensure_wasm_bindgen() {
+  local want
+  want="$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/, ""); print; exit}' "$ROOT/Cargo.lock")"
+  if wasm-bindgen --version 2>/dev/null | grep -q " $want\$"; then return; fi
+  log "installing wasm-bindgen-cli $want (once, ~5 min)"
+  if ! cargo install wasm-bindgen-cli --version "$want"; then
+    # Its own lock can pin a webpki-roots the registry lacks: build from the .crate with that pinned back.
+    local src
+    src="$(mktemp -d)"
+    tar -xzf "$(ls -d "$HOME"/.cargo/registry/cache/*/wasm-bindgen-cli-"$want".crate | head -1)" -C "$src"
+    (cd "$src/wasm-bindgen-cli-$want" && cargo update -p webpki-roots --precise 1.0.10 && cargo install --path . --locked)
+  fi
+}
+
+# wasm-opt for release builds: npm's binaryen (Debian's 108 breaks hydration).
+ensure_wasm_opt() {
+  local bin="$TOOLS_DIR/binaryen/node_modules/.bin"
+  if [ ! -x "$bin/wasm-opt" ]; then
+    log "installing wasm-opt (npm binaryen@$BINARYEN_VERSION)"
+    mkdir -p "$TOOLS_DIR/binaryen"
+    (cd "$TOOLS_DIR/binaryen" && npm install --silent --no-audit --no-fund "binaryen@$BINARYEN_VERSION" >/dev/null)
+  fi
+  export PATH="$bin:$PATH"
+}
+
+ensure_chromium() {
+  command -v chromium >/dev/null || apt_install chromium
+}
+
+ensure_node_modules() {
+  local dir="$ROOT/end2end"
+  if [ ! -d "$dir/node_modules/@playwright/test" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    log "installing end-to-end test dependencies (npm ci)"
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --silent --no-audit --no-fund)
+  fi
+}
+
+# A local PostgreSQL for the test suite, with role mp / database mp_admin.
+ensure_postgres() {
+  if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+    apt_install postgresql
+  fi
+  local version
+  version="$(ls /usr/lib/postgresql | sort -n | tail -1)"
+  if ! pg_lsclusters -h 2>/dev/null | awk -v v="$version" '$1==v && $2=="main"' | grep -q .; then
+    as_root pg_createcluster "$version" main >/dev/null
+  fi
+  if ! pg_lsclusters -h | awk -v v="$version" '$1==v && $2=="main" {print $4}' | grep -q online; then
+    log "starting PostgreSQL $version"
+    as_root pg_ctlcluster "$version" main start
+  fi
+  local port
+  port="$(pg_lsclusters -h | awk -v v="$version" '$1==v && $2=="main" {print $3}')"
+  as_root su postgres -c "psql -p $port -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='mp'\"" | grep -q 1 ||
+    as_root su postgres -c "psql -p $port -qc \"CREATE ROLE mp LOGIN CREATEDB PASSWORD 'mp'\""
+  as_root su postgres -c "psql -p $port -qtAc \"SELECT 1 FROM pg_database WHERE datname='mp_admin'\"" | grep -q 1 ||
+    as_root su postgres -c "createdb -p $port -O mp mp_admin"
+  # Drop databases left by earlier test runs.
+  as_root su postgres -c "psql -p $port -qtAc \"SELECT datname FROM pg_database WHERE datname LIKE 'mp\\_t\\_%'\"" |
+    while read -r db; do [ -n "$db" ] && as_root su postgres -c "dropdb -p $port --if-exists $db"; done
+  export MP_TEST_POSTGRES_URL="postgres://mp:mp@127.0.0.1:$port/mp_admin"
+}

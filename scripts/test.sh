@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test: unit and HTTP integration tests on SQLite and PostgreSQL, the guide's curl
+# against the real binary, and the end-to-end tests in headless Chromium.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+started=$(date +%s)
+
+ensure_wasm_target
+ensure_cargo_leptos
+ensure_wasm_bindgen
+ensure_chromium
+ensure_node_modules
+ensure_postgres
+export MP_REQUIRE_POSTGRES=1
+# The same flag cargo-leptos uses for debug builds, so tests reuse its compiled crates.
+export RUSTFLAGS="--cfg erase_components"
+
+log "building the site (debug)"
+cargo leptos build
+
+log "unit and integration tests (SQLite and PostgreSQL)"
+cargo test --features ssr --no-fail-fast
+
+log "the guide's curl against the real binary"
+bash tests/smoke/guide_curl.sh
+
+log "end-to-end tests in headless Chromium"
+(cd end2end && npx playwright test)
+
+log "all tests passed in $(( $(date +%s) - started )) s"

@@ -1,0 +1,171 @@
+//! `spawn_app`: the real server on a random loopback port, on a fresh SQLite file or a fresh
+//! PostgreSQL database, driven over HTTP.
+#![allow(dead_code)]
+
+use memory_passport::config::Config;
+use memory_passport::server;
+use memory_passport::service;
+use memory_passport::store::accounts::AccountKind;
+use memory_passport::store::Db;
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub db: Db,
+    pub backend: Backend,
+    pub client: reqwest::Client,
+    /// The SQLite folder (kept alive for the test); None on PostgreSQL.
+    pub dir: Option<tempfile::TempDir>,
+}
+
+/// PostgreSQL is part of every test run (`MP_TEST_POSTGRES_URL`, set by the test command);
+/// when `MP_REQUIRE_POSTGRES` is set its absence is a failure, not a skip.
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("MP_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("MP_REQUIRE_POSTGRES").is_err(),
+                "MP_REQUIRE_POSTGRES is set but MP_TEST_POSTGRES_URL is not"
+            );
+            None
+        }
+    }
+}
+
+async fn fresh_postgres_database(admin_url: &str) -> String {
+    use sqlx::{Connection, Executor};
+    sqlx::any::install_default_drivers();
+    let name = format!("mp_t_{}", uuid_simple());
+    let mut conn = sqlx::AnyConnection::connect(admin_url).await.expect("connect to PostgreSQL");
+    conn.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
+    let (base, _) = admin_url.rsplit_once('/').expect("admin url has a database path");
+    format!("{base}/{name}")
+}
+
+fn uuid_simple() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    let (database_url, dir) = match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            (format!("sqlite://{}/passport.db", dir.path().display()), Some(dir))
+        }
+        Backend::Postgres => {
+            let admin = postgres_admin_url().expect("PostgreSQL not configured");
+            (fresh_postgres_database(&admin).await, None)
+        }
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().unwrap();
+    let outbox: PathBuf = dir.as_ref().map(|d| d.path().join("outbox")).unwrap_or_else(|| std::env::temp_dir().join("mp-outbox"));
+    let config = Config {
+        database_url,
+        site_addr: addr,
+        public_url: format!("http://{addr}"),
+        smtp_url: None,
+        mail_outbox_dir: outbox,
+        site_root: "target/site".into(),
+    };
+    let (router, state) = server::build(config).await.expect("server builds");
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    TestApp { base: format!("http://{addr}"), db: state.db, backend, client, dir }
+}
+
+pub struct Tenant {
+    pub email: String,
+    pub password: String,
+    pub api_key: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A tenant with one API key, made the way `memory-passport tenant create/api-key` does.
+    pub async fn tenant(&self, name: &str) -> Tenant {
+        let email = format!("{name}-{}@example.com", uuid_simple());
+        let password = format!("pw-{}-long-enough", uuid_simple());
+        let account = service::accounts::register(&self.db, AccountKind::Tenant, &email, &password).await.unwrap();
+        let (_, api_key) = service::api_keys::create(&self.db, &account.id, "test key").await.unwrap();
+        Tenant { email, password, api_key }
+    }
+
+    pub async fn post_json(&self, path: &str, key: Option<&str>, body: &Value) -> reqwest::Response {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(k) = key {
+            req = req.header("Authorization", format!("ApiKey {k}"));
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str, key: Option<&str>) -> reqwest::Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(k) = key {
+            req = req.header("Authorization", format!("ApiKey {k}"));
+        }
+        req.send().await.unwrap()
+    }
+
+    /// Creates an agent through the API and returns the `data` object.
+    pub async fn create_agent(&self, key: &str, name: &str) -> Value {
+        let res = self.post_json("/v1/agents/global", Some(key), &guide_body(name)).await;
+        assert_eq!(res.status(), 201, "create agent");
+        res.json::<Value>().await.unwrap()["data"].clone()
+    }
+}
+
+/// The body of the guide's curl example.
+pub fn guide_body(name: &str) -> Value {
+    serde_json::json!({
+        "name": name,
+        "description": "Customer support agent with access to approved user context.",
+        "website_url": "https://yourapp.com",
+        "logo_url": "https://yourapp.com/logo.png",
+        "default_categories_requested": ["preference", "fact", "goal"],
+        "redirect_uri": ""
+    })
+}
+
+/// Asserts the error envelope and returns it.
+pub async fn expect_error(res: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(res.status().as_u16(), status, "status");
+    let header_id = res.headers().get("x-request-id").map(|v| v.to_str().unwrap().to_string());
+    let body: Value = res.json().await.expect("error body is JSON");
+    assert_eq!(body["code"], code, "code in {body}");
+    assert!(body["error"].as_str().is_some_and(|e| !e.is_empty() && e.chars().all(|c| c.is_ascii_lowercase() || c == '_')), "{body}");
+    assert!(body.get("details").is_some(), "details present in {body}");
+    assert_eq!(body["request_id"].as_str(), header_id.as_deref(), "request id matches header");
+    body
+}
+
+/// Runs each listed test against SQLite and PostgreSQL, as separate test cases.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test] async fn $name() { super::$name(super::common::spawn_app(super::common::Backend::Sqlite).await).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test] async fn $name() {
+                if super::common::postgres_admin_url().is_some() {
+                    super::$name(super::common::spawn_app(super::common::Backend::Postgres).await).await
+                }
+            } )*
+        }
+    };
+}
