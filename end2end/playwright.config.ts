@@ -50,7 +50,7 @@ export default defineConfig({
       DATABASE_URL: `sqlite://${dir}/passport.db`,
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       MAIL_OUTBOX_DIR: `${dir}/outbox`,
-      RUST_LOG: "info",
+      RUST_LOG: "warn",
     },
   },
 });

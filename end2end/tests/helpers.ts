@@ -24,7 +24,7 @@ export async function shoot(page: Page, name: string) {
 export async function takeSecret(page: Page, dialogId: string): Promise<string> {
   const dialog = page.locator(`#${dialogId}`);
   await expect(dialog).toBeVisible();
-  const secret = await dialog.getByLabel("Secret").inputValue();
+  const secret = await dialog.getByLabel("Secret", { exact: true }).inputValue();
   const close = dialog.getByRole("button", { name: "Close" });
   await expect(close).toBeDisabled();
   await page.keyboard.press("Escape");

@@ -13,8 +13,22 @@ const agentName = "Support Copilot";
 const redirect = "http://localhost:9999/integrations/memoryos/callback";
 let consentUrl = "";
 
-test.beforeEach(async ({ context }) => {
+const browserErrors: string[] = [];
+
+test.beforeEach(async ({ context, page }) => {
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  browserErrors.length = 0;
+  // A hydration mismatch or panic shows up here first; any of them fails the test.
+  page.on("pageerror", (e) => browserErrors.push(`page error: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error" && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) {
+      browserErrors.push(`console: ${m.text().slice(0, 300)}`);
+    }
+  });
+});
+
+test.afterEach(() => {
+  expect(browserErrors, "no errors in the browser console").toEqual([]);
 });
 
 test("the start page explains the product", async ({ page }) => {

@@ -9,7 +9,7 @@ mod tenant_auth;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -35,11 +35,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run only in the browser: this marks the page as interactive (tests wait for it).
+    // Effects run only in the browser. Suspense boundaries finish hydrating in microtasks, so
+    // by the next frame the whole page is interactive; mark it then (tests wait for it).
     Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "");
-        }
+        request_animation_frame(|| {
+            if let Some(body) = document().body() {
+                let _ = body.set_attribute("data-hydrated", "");
+            }
+        });
     });
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
@@ -48,10 +51,12 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("") view=home::HomePage/>
                 <Route path=path!("/signup") view=tenant_auth::SignUpPage/>
                 <Route path=path!("/signin") view=tenant_auth::SignInPage/>
-                <Route path=path!("/dashboard") view=dashboard::AgentsPage/>
-                <Route path=path!("/dashboard/api-keys") view=dashboard::ApiKeysPage/>
-                <Route path=path!("/operator") view=operator::OperatorPage/>
-                <Route path=path!("/consent") view=consent::ConsentPage/>
+                // Pages with data render whole before they are sent (SsrMode::Async): no
+                // streamed chunks for hydration to race, and a complete page without scripts.
+                <Route path=path!("/dashboard") view=dashboard::AgentsPage ssr=SsrMode::Async/>
+                <Route path=path!("/dashboard/api-keys") view=dashboard::ApiKeysPage ssr=SsrMode::Async/>
+                <Route path=path!("/operator") view=operator::OperatorPage ssr=SsrMode::Async/>
+                <Route path=path!("/consent") view=consent::ConsentPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -70,22 +70,52 @@ pub async fn set_agent_status(id: String, status: String) -> Result<(), ServerFn
 
 #[component]
 pub fn OperatorPage() -> impl IntoView {
+    // Resources at the top and one data boundary (nested boundaries race during hydration).
     let session = Resource::new(|| (), |_| operator_session());
+    let decide = ServerAction::<SetAgentStatus>::new();
+    let queue = Resource::new(move || decide.version().get(), |_| review_queue());
+    let sign_out = ServerAction::<OperatorSignOut>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = sign_out.value().get() {
+            go_to("/operator");
+        }
+    });
     view! {
         <PageTitle text="Operator review"/>
         <header class="site-header operator">
             <a class="brand" href="/operator">"Memory Passport · Operator"</a>
         </header>
         <main id="main">
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match session.await {
-                        Ok(Some(email)) => view! { <ReviewList email=email/> }.into_any(),
-                        Ok(None) => view! { <OperatorSignInForm/> }.into_any(),
+                    let email = match session.await {
+                        Ok(Some(email)) => email,
+                        Ok(None) => return view! { <OperatorSignInForm/> }.into_any(),
+                        Err(e) => return view! { <Alert message=error_text(&e)/> }.into_any(),
+                    };
+                    let list = match queue.await {
                         Err(e) => view! { <Alert message=error_text(&e)/> }.into_any(),
-                    }
+                        Ok(items) if items.is_empty() => view! { <p class="empty">"No agents have been registered yet."</p> }.into_any(),
+                        Ok(items) => view! {
+                            <ul class="agent-list">
+                                {items.into_iter().map(|item| view! { <ReviewRow item=item decide=decide/> }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    };
+                    view! {
+                        <div class="page-head">
+                            <h1>"Global agents"</h1>
+                            <p class="lead">"Verify agents whose owners and purpose you have checked. Rejected and suspended agents cannot receive grants, and their API calls fail."</p>
+                            <p class="muted">
+                                "Signed in as " {email} " · "
+                                <button type="button" class="link-button" on:click=move |_| { sign_out.dispatch(OperatorSignOut {}); }>"Sign out"</button>
+                            </p>
+                        </div>
+                        <ActionError error=Signal::derive(move || failure(decide.value().get()))/>
+                        {list}
+                    }.into_any()
                 })}
-            </Suspense>
+            </Transition>
         </main>
     }
 }
@@ -111,42 +141,6 @@ fn OperatorSignInForm() -> impl IntoView {
                 <button type="submit" class="button primary">"Sign in"</button>
             </ActionForm>
         </section>
-    }
-}
-
-#[component]
-fn ReviewList(email: String) -> impl IntoView {
-    let decide = ServerAction::<SetAgentStatus>::new();
-    let sign_out = ServerAction::<OperatorSignOut>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = sign_out.value().get() {
-            go_to("/operator");
-        }
-    });
-    let queue = Resource::new(move || decide.version().get(), |_| review_queue());
-    view! {
-        <div class="page-head">
-            <h1>"Global agents"</h1>
-            <p class="lead">"Verify agents whose owners and purpose you have checked. Rejected and suspended agents cannot receive grants, and their API calls fail."</p>
-            <p class="muted">
-                "Signed in as " {email} " · "
-                <button type="button" class="link-button" on:click=move |_| { sign_out.dispatch(OperatorSignOut {}); }>"Sign out"</button>
-            </p>
-        </div>
-        <ActionError error=Signal::derive(move || failure(decide.value().get()))/>
-        <Transition fallback=|| view! { <p class="muted">"Loading agents…"</p> }>
-            {move || Suspend::new(async move {
-                match queue.await {
-                    Err(e) => view! { <Alert message=error_text(&e)/> }.into_any(),
-                    Ok(items) if items.is_empty() => view! { <p class="empty">"No agents have been registered yet."</p> }.into_any(),
-                    Ok(items) => view! {
-                        <ul class="agent-list">
-                            {items.into_iter().map(|item| view! { <ReviewRow item=item decide=decide/> }).collect_view()}
-                        </ul>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
     }
 }
 

@@ -1,12 +1,12 @@
 //! "Memory Passport": create, list, edit, rotate and retire global agents; the URL builder.
 use super::agent_form::AgentForm;
 use super::url_builder::UrlBuilder;
-use super::{Area, DashboardShell};
+use super::{session_resource, unless_signed_in, Area, DashboardShell};
 use crate::app::components::{failure, copy_to_clipboard, error_text, ActionError, Alert, CategoryList, ConfirmDialog, SecretDialog, StatusBadge};
 use crate::domain::agent::AgentDraft;
 use crate::domain::categories;
 use crate::domain::time::human;
-use crate::model::{AgentView, AgentWithSecret, TenantSession};
+use crate::model::{AgentView, AgentWithSecret};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -75,11 +75,21 @@ fn draft_of(a: &AgentView) -> AgentDraft {
     }
 }
 
-#[component]
-pub fn AgentsPage() -> impl IntoView {
-    view! {
-        <DashboardShell title="Memory Passport" area=Area::Agents content=|s| view! { <AgentsDashboard session=s/> }.into_any()/>
-    }
+/// The page's actions and state; everything outside the data boundary, so reloading the list
+/// loses no dialog, notice or half-typed form.
+#[derive(Clone, Copy)]
+struct Page {
+    create: ServerAction<CreateAgent>,
+    update: ServerAction<UpdateAgent>,
+    rotate: ServerAction<RotateAgentSecret>,
+    retire: ServerAction<RetireAgent>,
+    /// Bumped after every successful change; failed ones keep the page (and the form) as is.
+    refresh: RwSignal<u32>,
+    secret: RwSignal<Option<String>>,
+    secret_title: RwSignal<String>,
+    notice: RwSignal<Option<String>>,
+    editing: RwSignal<Option<String>>,
+    confirm: RwSignal<Option<Pending>>,
 }
 
 #[derive(Clone, PartialEq)]
@@ -88,50 +98,60 @@ enum Pending {
     Retire(String, String),
 }
 
+impl Page {
+    fn new() -> Page {
+        let page = Page {
+            create: ServerAction::new(),
+            update: ServerAction::new(),
+            rotate: ServerAction::new(),
+            retire: ServerAction::new(),
+            refresh: RwSignal::new(0),
+            secret: RwSignal::new(None),
+            secret_title: RwSignal::new(String::new()),
+            notice: RwSignal::new(None),
+            editing: RwSignal::new(None),
+            confirm: RwSignal::new(None),
+        };
+        let done = move |message: String| {
+            page.notice.set(Some(message));
+            page.refresh.update(|n| *n += 1);
+        };
+        Effect::new(move |_| {
+            if let Some(Ok(created)) = page.create.value().get() {
+                page.secret_title.set(format!("Secret for {}", created.agent.name));
+                page.secret.set(Some(created.secret));
+                done(format!("{} was created. It shows as Pending review until an operator verifies it.", created.agent.name));
+            }
+        });
+        Effect::new(move |_| {
+            if let Some(Ok(raw)) = page.rotate.value().get() {
+                page.secret_title.set("New agent secret".into());
+                page.secret.set(Some(raw));
+                done("The secret was rotated. The old one no longer works.".into());
+            }
+        });
+        Effect::new(move |_| {
+            if let Some(Ok(())) = page.retire.value().get() {
+                done("The agent was retired. Its secret no longer works and consent links to it show an error.".into());
+            }
+        });
+        Effect::new(move |_| {
+            if let Some(Ok(agent)) = page.update.value().get() {
+                page.editing.set(None);
+                done(format!("Saved changes to {}.", agent.name));
+            }
+        });
+        page
+    }
+}
+
 #[component]
-fn AgentsDashboard(session: TenantSession) -> impl IntoView {
-    let create = ServerAction::<CreateAgent>::new();
-    let update = ServerAction::<UpdateAgent>::new();
-    let rotate = ServerAction::<RotateAgentSecret>::new();
-    let retire = ServerAction::<RetireAgent>::new();
-    let agents = Resource::new(
-        move || (create.version().get(), update.version().get(), rotate.version().get(), retire.version().get()),
-        |_| list_agents(),
-    );
+pub fn AgentsPage() -> impl IntoView {
+    let session = session_resource();
+    let page = Page::new();
+    let agents = Resource::new(move || page.refresh.get(), |_| list_agents());
 
-    let secret = RwSignal::new(None::<String>);
-    let secret_title = RwSignal::new(String::new());
-    let form_key = RwSignal::new(0u32);
-    let notice = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        if let Some(Ok(created)) = create.value().get() {
-            secret_title.set(format!("Secret for {}", created.agent.name));
-            secret.set(Some(created.secret));
-            notice.set(Some(format!("{} was created. It shows as Pending review until an operator verifies it.", created.agent.name)));
-            form_key.update(|k| *k += 1);
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(raw)) = rotate.value().get() {
-            secret_title.set("New agent secret".into());
-            secret.set(Some(raw));
-            notice.set(Some("The secret was rotated. The old one no longer works.".into()));
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = retire.value().get() {
-            notice.set(Some("The agent was retired. Its secret no longer works and consent links to it show an error.".into()));
-        }
-    });
-    let editing = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        if let Some(Ok(agent)) = update.value().get() {
-            editing.set(None);
-            notice.set(Some(format!("Saved changes to {}.", agent.name)));
-        }
-    });
-
-    let confirm = RwSignal::new(None::<Pending>);
+    let confirm = page.confirm;
     let confirm_title = Signal::derive(move || match confirm.get() {
         Some(Pending::Rotate(_, name)) => format!("Rotate the secret of {name}?"),
         Some(Pending::Retire(_, name)) => format!("Retire {name}?"),
@@ -144,99 +164,93 @@ fn AgentsDashboard(session: TenantSession) -> impl IntoView {
     });
     let on_confirm = Callback::new(move |p: Pending| match p {
         Pending::Rotate(id, _) => {
-            rotate.dispatch(RotateAgentSecret { id });
+            page.rotate.dispatch(RotateAgentSecret { id });
         }
         Pending::Retire(id, _) => {
-            retire.dispatch(RetireAgent { id });
+            page.retire.dispatch(RetireAgent { id });
         }
     });
 
-    let public_url = session.public_url.clone();
+    view! {
+        <DashboardShell title="Memory Passport" area=Area::Agents session=session>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let session = match unless_signed_in(session.await) {
+                        Ok(s) => s,
+                        Err(view) => return view,
+                    };
+                    let agents = agents.await;
+                    view! { <AgentsContent page=page public_url=session.public_url agents=agents/> }.into_any()
+                })}
+            </Transition>
+            <SecretDialog
+                id="agent-secret"
+                secret=page.secret
+                title=page.secret_title
+                explanation="Copy this agent_sk_… secret into your backend's secret manager. Never put it in browser code."
+            />
+            <ConfirmDialog
+                id="agent-confirm"
+                open=confirm
+                title=confirm_title
+                body=confirm_body
+                confirm_label="Yes, continue"
+                on_confirm=on_confirm
+            />
+        </DashboardShell>
+    }
+}
+
+#[component]
+fn AgentsContent(page: Page, public_url: String, agents: Result<Vec<AgentView>, ServerFnError>) -> impl IntoView {
+    let create = page.create;
+    let live: Vec<AgentView> = agents.as_ref().map(|l| l.iter().filter(|a| !a.retired).cloned().collect()).unwrap_or_default();
+    let list = match agents {
+        Err(e) => view! { <Alert message=error_text(&e)/> }.into_any(),
+        Ok(list) if list.is_empty() => view! {
+            <p class="empty">"No agents yet. Create one to get its agent_id and secret."</p>
+        }.into_any(),
+        Ok(list) => view! {
+            <ul class="agent-list">
+                {list.into_iter().map(|a| view! { <AgentItem agent=a page=page/> }).collect_view()}
+            </ul>
+        }.into_any(),
+    };
     view! {
         <div class="page-head">
             <h1>"Memory Passport"</h1>
             <p class="lead">"Register the global agents that ask people for access to their memory. New agents show as Pending review until an operator verifies them."</p>
         </div>
-        {move || notice.get().map(|n| view! { <Alert message=n success=true/> })}
-        <ActionError error=Signal::derive(move || failure(rotate.value().get()))/>
-        <ActionError error=Signal::derive(move || failure(retire.value().get()))/>
+        {move || page.notice.get().map(|n| view! { <Alert message=n success=true/> })}
+        <ActionError error=Signal::derive(move || failure(page.rotate.value().get()))/>
+        <ActionError error=Signal::derive(move || failure(page.retire.value().get()))/>
         <div class="dashboard-grid">
             <section class="card" aria-labelledby="create-h">
                 <h2 id="create-h">"Create a global agent"</h2>
-                {move || {
-                    let _ = form_key.get();
-                    view! {
-                        <AgentForm
-                            id="create"
-                            initial=AgentDraft { default_categories: vec!["preference".into(), "fact".into(), "goal".into()], ..Default::default() }
-                            submit_label="Create global agent"
-                            pending=create.pending().into()
-                            on_submit=Callback::new(move |draft| { create.dispatch(CreateAgent { draft }); })
-                        />
-                    }
-                }}
+                <AgentForm
+                    id="create"
+                    initial=AgentDraft { default_categories: vec!["preference".into(), "fact".into(), "goal".into()], ..Default::default() }
+                    submit_label="Create global agent"
+                    pending=create.pending().into()
+                    on_submit=Callback::new(move |draft| { create.dispatch(CreateAgent { draft }); })
+                />
                 <ActionError error=Signal::derive(move || failure(create.value().get()))/>
             </section>
-
             <section class="card" aria-labelledby="agents-h">
                 <h2 id="agents-h">"Your agents"</h2>
-                <Transition fallback=|| view! { <p class="muted">"Loading agents…"</p> }>
-                    {move || Suspend::new(async move {
-                        match agents.await {
-                            Err(e) => view! { <Alert message=error_text(&e)/> }.into_any(),
-                            Ok(list) if list.is_empty() => view! {
-                                <p class="empty">"No agents yet. Create one to get its agent_id and secret."</p>
-                            }.into_any(),
-                            Ok(list) => view! {
-                                <ul class="agent-list">
-                                    {list.into_iter().map(|a| view! { <AgentItem agent=a editing=editing confirm=confirm update=update/> }).collect_view()}
-                                </ul>
-                            }.into_any(),
-                        }
-                    })}
-                </Transition>
+                {list}
             </section>
-
             <section class="card" aria-labelledby="builder-h">
                 <h2 id="builder-h">"Consent URL Builder"</h2>
-                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                    {
-                        let public_url = public_url.clone();
-                        move || {
-                            let public_url = public_url.clone();
-                            Suspend::new(async move {
-                                let live: Vec<AgentView> = agents.await.unwrap_or_default().into_iter().filter(|a| !a.retired).collect();
-                                view! { <UrlBuilder agents=live public_url=public_url/> }
-                            })
-                        }
-                    }
-                </Transition>
+                <UrlBuilder agents=live public_url=public_url/>
             </section>
         </div>
-        <SecretDialog
-            id="agent-secret"
-            secret=secret
-            title=secret_title
-            explanation="Copy this agent_sk_… secret into your backend's secret manager. Never put it in browser code."
-        />
-        <ConfirmDialog
-            id="agent-confirm"
-            open=confirm
-            title=confirm_title
-            body=confirm_body
-            confirm_label="Yes, continue"
-            on_confirm=on_confirm
-        />
     }
 }
 
 #[component]
-fn AgentItem(
-    agent: AgentView,
-    editing: RwSignal<Option<String>>,
-    confirm: RwSignal<Option<Pending>>,
-    update: ServerAction<UpdateAgent>,
-) -> impl IntoView {
+fn AgentItem(agent: AgentView, page: Page) -> impl IntoView {
+    let (editing, confirm, update) = (page.editing, page.confirm, page.update);
     let id = agent.id.clone();
     let is_editing = {
         let id = id.clone();

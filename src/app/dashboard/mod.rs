@@ -1,4 +1,8 @@
 //! The tenant dashboard: agents ("Memory Passport"), API keys.
+//!
+//! Each page creates its resources at the top, and renders its data in one Suspense or
+//! Transition boundary that is never nested in another one: nested boundaries race during
+//! hydration.
 mod agent_form;
 mod agents;
 mod api_keys;
@@ -18,15 +22,25 @@ pub enum Area {
     ApiKeys,
 }
 
-/// Header, navigation and the signed-in check around a dashboard page. `content` renders
-/// the page for the signed-in tenant.
+pub type SessionResource = Resource<Result<Option<TenantSession>, ServerFnError>>;
+
+pub fn session_resource() -> SessionResource {
+    Resource::new(|| (), |_| current_tenant())
+}
+
+/// What a dashboard page renders when there is no signed-in tenant (or the check failed);
+/// `None` when there is one.
+pub fn unless_signed_in(session: Result<Option<TenantSession>, ServerFnError>) -> Result<TenantSession, AnyView> {
+    match session {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Err(view! { <SignedOut/> }.into_any()),
+        Err(e) => Err(view! { <Alert message=error_text(&e)/> }.into_any()),
+    }
+}
+
+/// Header and navigation around a dashboard page.
 #[component]
-pub fn DashboardShell(
-    #[prop(into)] title: String,
-    area: Area,
-    content: fn(TenantSession) -> AnyView,
-) -> impl IntoView {
-    let session = Resource::new(|| (), |_| current_tenant());
+pub fn DashboardShell(#[prop(into)] title: String, area: Area, session: SessionResource, children: Children) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = sign_out.value().get() {
@@ -53,17 +67,7 @@ pub fn DashboardShell(
                 </Suspense>
             </nav>
         </header>
-        <main id="main">
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match session.await {
-                        Ok(Some(s)) => content(s),
-                        Ok(None) => view! { <SignedOut/> }.into_any(),
-                        Err(e) => view! { <Alert message=error_text(&e)/> }.into_any(),
-                    }
-                })}
-            </Suspense>
-        </main>
+        <main id="main">{children()}</main>
     }
 }
 
