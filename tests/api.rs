@@ -17,6 +17,7 @@ on_both_backends!(
     cross_site_posts_with_a_cookie_are_refused,
     tenant_sign_in_locks_out_after_repeated_failures,
     sql_shaped_input_is_just_text,
+    tenant_api_calls_are_rate_limited_per_tenant,
 );
 
 async fn health_and_request_ids(app: TestApp) {
@@ -251,6 +252,21 @@ async fn sql_shaped_input_is_just_text(app: TestApp) {
     let public: Value = app.get(&format!("/v1/agents/global/{id}"), None).await.json().await.unwrap();
     assert_eq!(public["data"]["name"], "Robert'); DROP TABLE global_agents;--");
     assert_eq!(public["data"]["description"], "\" OR 1=1 -- ; SELECT * FROM tenants");
+}
+
+async fn tenant_api_calls_are_rate_limited_per_tenant(app: TestApp) {
+    let t = app.tenant("busy").await;
+    let limit = memory_passport::service::limits::TENANT_API_PER_TENANT.max_hits;
+    for i in 0..limit {
+        assert_eq!(app.get("/v1/agents/global", Some(&t.api_key)).await.status(), 200, "call {i}");
+    }
+    let res = app.get("/v1/agents/global", Some(&t.api_key)).await;
+    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "retry after {retry}");
+    let body = expect_error(res, 429, "RATE_429").await;
+    assert_eq!(body["details"]["retry_after_seconds"], retry);
+    let other = app.tenant("calm").await;
+    assert_eq!(app.get("/v1/agents/global", Some(&other.api_key)).await.status(), 200, "other tenants are unaffected");
 }
 
 /// A copy of the SQLite database gives no working credential: no raw secret, password or

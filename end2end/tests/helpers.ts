@@ -11,6 +11,16 @@ export async function open(page: Page, url: string) {
   await page.waitForSelector("body[data-hydrated]");
 }
 
+/** Signs a tenant in from the sign-in page and waits for the hydrated dashboard. */
+export async function signIn(page: Page, email: string, password: string) {
+  await open(page, "/signin");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL("**/dashboard");
+  await page.waitForSelector("body[data-hydrated]");
+}
+
 /** Desktop and phone-width screenshots of the current page. */
 export async function shoot(page: Page, name: string) {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { databaseBytes, open, shoot, takeSecret } from "./helpers";
+import { databaseBytes, open, shoot, signIn, takeSecret } from "./helpers";
 import { OPERATOR } from "../playwright.config";
 
 // One tenant's day, in order: sign up, API key, agent, rotation, URL builder, operator
@@ -66,12 +66,7 @@ test("signed out, the dashboard asks to sign in; wrong passwords are refused", a
 
 test.describe("signed in", () => {
   test.beforeEach(async ({ page }) => {
-    await open(page, "/signin");
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL("**/dashboard");
-    await page.waitForSelector("body[data-hydrated]");
+    await signIn(page, email, password);
   });
 
   test("an API key is shown once, listed by prefix, and revocable", async ({ page }) => {
@@ -216,12 +211,7 @@ test("an operator verifies the agent and the tenant sees it", async ({ page }) =
 });
 
 test("retiring an agent disables its consent links", async ({ page }) => {
-  await open(page, "/signin");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL("**/dashboard");
-  await page.waitForSelector("body[data-hydrated]");
+  await signIn(page, email, password);
   const item = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name: agentName }) });
   await expect(item.locator(".badge")).toHaveText("Verified");
   await item.getByRole("button", { name: "Retire" }).click();

@@ -1,4 +1,5 @@
 //! Credentials: random secrets and their hashes, passwords, and session cookies.
 pub mod cookies;
 pub mod password;
+pub mod pkce;
 pub mod secrets;

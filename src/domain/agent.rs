@@ -103,6 +103,21 @@ pub struct AgentProfile {
     pub access_type: AccessType,
 }
 
+impl From<&AgentProfile> for AgentDraft {
+    /// The draft that would validate to this profile (the starting point of an edit).
+    fn from(p: &AgentProfile) -> AgentDraft {
+        AgentDraft {
+            name: p.name.clone(),
+            description: p.description.clone(),
+            website_url: p.website_url.clone(),
+            logo_url: p.logo_url.clone(),
+            default_categories: categories::to_names(&p.default_categories),
+            redirect_uris: p.redirect_uris.clone(),
+            access_type: p.access_type.as_str().to_string(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
     pub field: String,
@@ -320,6 +335,14 @@ mod tests {
         assert_eq!(d.validate().unwrap().redirect_uris, vec!["https://a.example/cb"]);
         d.redirect_uris = (0..11).map(|i| format!("https://a.example/cb{i}")).collect();
         assert!(d.validate().is_err());
+    }
+
+    #[test]
+    fn a_profile_round_trips_through_its_draft() {
+        let mut d = draft();
+        d.redirect_uris = vec!["https://a.example/cb".into()];
+        let p = d.validate().unwrap();
+        assert_eq!(AgentDraft::from(&p).validate().unwrap(), p);
     }
 
     #[test]

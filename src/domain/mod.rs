@@ -4,4 +4,5 @@ pub mod agent;
 pub mod categories;
 pub mod consent_url;
 pub mod email;
+pub mod grant;
 pub mod time;

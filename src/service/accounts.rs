@@ -3,22 +3,9 @@ use crate::auth::{password, secrets};
 use crate::domain::email;
 use crate::error::{AppError, AppResult};
 use crate::store::accounts::{self, Account, AccountKind};
-use crate::store::rate_limit::{self, Limit, Verdict};
+use crate::store::rate_limit;
+use super::limits::{enforce, SIGN_IN_PER_CLIENT, SIGN_IN_PER_EMAIL, SIGN_UPS_PER_CLIENT};
 use crate::store::{sessions, Db, StoreError};
-
-/// Wrong passwords allowed per account before it is locked for the rest of the window.
-pub const SIGN_IN_PER_EMAIL: Limit = Limit { max_hits: 10, window_ms: 15 * 60 * 1000 };
-/// Sign-in attempts allowed per client address (many accounts, one attacker).
-pub const SIGN_IN_PER_CLIENT: Limit = Limit { max_hits: 50, window_ms: 15 * 60 * 1000 };
-/// New accounts per client address.
-pub const SIGN_UPS_PER_CLIENT: Limit = Limit { max_hits: 10, window_ms: 60 * 60 * 1000 };
-
-pub(crate) async fn enforce(db: &Db, bucket: &str, limit: Limit) -> AppResult<()> {
-    match rate_limit::hit(db, bucket, limit).await? {
-        Verdict::Allowed => Ok(()),
-        Verdict::Limited { retry_after_secs } => Err(AppError::RateLimited { retry_after_secs }),
-    }
-}
 
 fn email_bucket(kind: AccountKind, email: &str) -> String {
     // Hashed so the counters table holds no addresses.

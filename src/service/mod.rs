@@ -3,3 +3,4 @@
 pub mod accounts;
 pub mod agents;
 pub mod api_keys;
+pub mod limits;

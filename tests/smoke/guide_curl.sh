@@ -51,6 +51,9 @@ check "api-key for an unknown tenant fails" '! "$BIN" tenant api-key --email nob
 check "a short password is refused" '! (echo short | "$BIN" tenant create --email a@b.example --password-stdin 2>/dev/null)'
 check "a duplicate tenant is refused" '! (echo "correct horse battery staple" | "$BIN" tenant create --email ops@yourapp.com --password-stdin 2>/dev/null)'
 check "an unsupported DATABASE_URL is refused" '! DATABASE_URL=mysql://x "$BIN" agent list 2>/dev/null'
+home="$(curl -s http://127.0.0.1:$port/)"
+check "the page names the built wasm" '[[ "$home" == *"/pkg/memory-passport.wasm"* ]]'
+check "the built wasm is served" '[ "$(curl -s -o /dev/null -w "%{http_code}" http://127.0.0.1:$port/pkg/memory-passport.wasm)" = 200 ]'
 check "no secret in the server log" '! grep -q -e "$KEY" -e "$secret" "$work/server.log"'
 
 echo "guide_curl: $pass passed, $fail failed"

@@ -9,7 +9,8 @@ use crate::error::AppResult;
 use crate::server::AppState;
 use crate::service;
 use crate::store::agents::Agent;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
+use std::net::SocketAddr;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -58,19 +59,6 @@ impl AgentBody {
             base.access_type = v;
         }
         base
-    }
-}
-
-fn draft_of(agent: &Agent) -> AgentDraft {
-    let p = &agent.profile;
-    AgentDraft {
-        name: p.name.clone(),
-        description: p.description.clone(),
-        website_url: p.website_url.clone(),
-        logo_url: p.logo_url.clone(),
-        default_categories: categories::to_names(&p.default_categories),
-        redirect_uris: p.redirect_uris.clone(),
-        access_type: p.access_type.as_str().to_string(),
     }
 }
 
@@ -123,7 +111,13 @@ pub async fn list(State(state): State<AppState>, tenant: Tenant) -> AppResult<Re
     Ok(data(StatusCode::OK, agents.iter().map(tenant_json).collect::<Vec<_>>()))
 }
 
-pub async fn public_profile(State(state): State<AppState>, Path(id): Path<String>) -> AppResult<Response> {
+pub async fn public_profile(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let bucket = format!("api:profile:{}", client.ip());
+    service::limits::enforce(&state.db, &bucket, service::limits::PUBLIC_PROFILE_PER_CLIENT).await?;
     let agent = service::agents::get_public(&state.db, &id).await?;
     Ok(data(StatusCode::OK, public_json(&agent)))
 }
@@ -135,7 +129,7 @@ pub async fn update(
     ApiJson(body): ApiJson<AgentBody>,
 ) -> AppResult<Response> {
     let current = service::agents::get_for_tenant(&state.db, &tenant.id, &id).await?;
-    let draft = body.apply(draft_of(&current));
+    let draft = body.apply(AgentDraft::from(&current.profile));
     let agent = service::agents::update(&state.db, &tenant.id, &id, &draft).await?;
     Ok(data(StatusCode::OK, tenant_json(&agent)))
 }

@@ -1,6 +1,7 @@
 //! Extractors whose failures are already in the error envelope.
 use crate::error::AppError;
 use crate::server::AppState;
+use crate::service::limits;
 use crate::store::api_keys;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{header, request::Parts, HeaderMap, StatusCode};
@@ -40,6 +41,7 @@ impl FromRequestParts<AppState> for Tenant {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let key = api_key(&parts.headers).ok_or(AppError::Unauthenticated)?;
         let id = api_keys::authenticate(&state.db, key).await?.ok_or(AppError::Unauthenticated)?;
+        limits::enforce(&state.db, &format!("api:tenant:{id}"), limits::TENANT_API_PER_TENANT).await?;
         Ok(Tenant { id })
     }
 }

@@ -1,0 +1,26 @@
+//! Every rate limit in one table, so they are explicit and easy to review. Counters live in
+//! the database (see `store::rate_limit`), shared by all server processes.
+use crate::error::{AppError, AppResult};
+use crate::store::rate_limit::{self, Limit, Verdict};
+use crate::store::Db;
+
+const MINUTE: i64 = 60 * 1000;
+
+/// Wrong passwords allowed per account before it is locked for the rest of the window.
+pub const SIGN_IN_PER_EMAIL: Limit = Limit { max_hits: 10, window_ms: 15 * MINUTE };
+/// Sign-in attempts allowed per client address (many accounts, one attacker).
+pub const SIGN_IN_PER_CLIENT: Limit = Limit { max_hits: 50, window_ms: 15 * MINUTE };
+/// New accounts per client address.
+pub const SIGN_UPS_PER_CLIENT: Limit = Limit { max_hits: 10, window_ms: 60 * MINUTE };
+/// Tenant management API calls per tenant.
+pub const TENANT_API_PER_TENANT: Limit = Limit { max_hits: 300, window_ms: MINUTE };
+/// Public agent profile reads per client address.
+pub const PUBLIC_PROFILE_PER_CLIENT: Limit = Limit { max_hits: 300, window_ms: MINUTE };
+
+/// Counts one hit on `bucket`; `RateLimited` (with the wait) when over `limit`.
+pub async fn enforce(db: &Db, bucket: &str, limit: Limit) -> AppResult<()> {
+    match rate_limit::hit(db, bucket, limit).await? {
+        Verdict::Allowed => Ok(()),
+        Verdict::Limited { retry_after_secs } => Err(AppError::RateLimited { retry_after_secs }),
+    }
+}
