@@ -1,5 +1,7 @@
 //! Memory Passport: a self-hostable server that lets a person decide which AI agents may
 //! remember and use which parts of their memory.
+// Release builds keep full view types (debug builds erase them); deep pages need more room.
+#![recursion_limit = "256"]
 pub mod app;
 pub mod domain;
 pub mod model;

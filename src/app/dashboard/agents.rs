@@ -333,4 +333,5 @@ fn AgentItem(agent: AgentView, page: Page) -> impl IntoView {
             </Show>
         </li>
     }
+    .into_any()
 }
