@@ -3,7 +3,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 TOOLS_DIR="${MP_TOOLS_DIR:-$HOME/.cache/memory-passport}"
 CARGO_LEPTOS_VERSION="0.3.10"
 BINARYEN_VERSION="132"
