@@ -4,6 +4,23 @@ use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// A setting that must never be printed (Debug shows a placeholder).
+#[derive(Clone)]
+pub struct Redacted(pub String);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl std::str::FromStr for Redacted {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Redacted, Self::Err> {
+        Ok(Redacted(s.to_string()))
+    }
+}
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/memory-passport.db";
 
 #[derive(Args, Clone, Debug)]
@@ -27,6 +44,16 @@ pub struct ServeArgs {
     /// Folder for .eml files when no SMTP server is configured.
     #[arg(long, env = "MAIL_OUTBOX_DIR", default_value = "data/outbox/")]
     pub mail_outbox_dir: PathBuf,
+    /// Sender of mail.
+    #[arg(long, env = "MAIL_FROM", default_value = "Memory Passport <no-reply@localhost>")]
+    pub mail_from: String,
+    /// Key for hashing sign-in codes (at least 32 characters); every process on one database
+    /// needs the same. Unset: read or create SECRET_KEY_FILE.
+    #[arg(long, env = "SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<Redacted>,
+    /// Where the generated key lives when SECRET_KEY is unset.
+    #[arg(long, env = "SECRET_KEY_FILE", default_value = "data/secret.key")]
+    pub secret_key_file: PathBuf,
     /// Folder with the built site (pkg/ with wasm, js, css); cargo-leptos writes target/site.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -40,6 +67,9 @@ pub struct Config {
     pub public_url: String,
     pub smtp_url: Option<String>,
     pub mail_outbox_dir: PathBuf,
+    pub mail_from: String,
+    pub secret_key: Option<Redacted>,
+    pub secret_key_file: PathBuf,
     pub site_root: String,
 }
 
@@ -56,6 +86,9 @@ impl Config {
             public_url,
             smtp_url: serve.smtp_url.filter(|u| !u.trim().is_empty()),
             mail_outbox_dir: serve.mail_outbox_dir,
+            mail_from: serve.mail_from,
+            secret_key: serve.secret_key.filter(|k| !k.0.trim().is_empty()),
+            secret_key_file: serve.secret_key_file,
             site_root: serve.site_root,
         }
     }

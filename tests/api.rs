@@ -1,5 +1,7 @@
 //! The REST API and the HTTP edges, driven over real HTTP on SQLite and PostgreSQL.
 mod common;
+#[path = "api/passport_sign_in.rs"]
+mod passport_sign_in;
 
 use common::{expect_error, guide_body, TestApp};
 use memory_passport::store::agents;
@@ -283,11 +285,11 @@ async fn database_bytes_hold_no_secrets() {
     let session = cookie.split(';').next().unwrap().split_once('=').unwrap().1.to_string();
     assert!(session.len() >= 40);
 
-    let dir = app.dir.as_ref().unwrap().path();
+    let dir = app.dir.path();
     let mut bytes = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        if path.is_file() {
+        if path.is_file() && path.file_name().unwrap().to_string_lossy().starts_with("passport.db") {
             bytes.extend(std::fs::read(&path).unwrap());
         }
     }

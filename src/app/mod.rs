@@ -4,6 +4,7 @@ mod consent;
 mod dashboard;
 mod home;
 mod operator;
+pub mod passport_auth;
 mod tenant_auth;
 
 use leptos::prelude::*;

@@ -4,6 +4,9 @@ use http::HeaderMap;
 
 pub const TENANT_COOKIE: &str = "mp_tenant";
 pub const OPERATOR_COOKIE: &str = "mp_operator";
+pub const PASSPORT_COOKIE: &str = "mp_passport";
+/// The `sessions.kind` of a person signed in to their Passport.
+pub const PASSPORT_SESSION: &str = "passport";
 
 pub fn session_cookie(name: &str, token: &str, secure: bool, max_age_secs: i64) -> String {
     Cookie::build((name, token))

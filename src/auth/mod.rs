@@ -3,3 +3,4 @@ pub mod cookies;
 pub mod password;
 pub mod pkce;
 pub mod secrets;
+pub mod server_key;

@@ -90,6 +90,35 @@ pub async fn require(kind: AccountKind) -> AppResult<(AppState, Account)> {
     Ok((state()?, account))
 }
 
+/// Starts a person's Passport session (after a confirmed sign-in code).
+pub async fn start_passport_session(state: &AppState, passport_id: &str) -> AppResult<()> {
+    let token = crate::store::sessions::create(&state.db, cookies::PASSPORT_SESSION, passport_id).await?;
+    let max_age = crate::store::sessions::SESSION_TTL_MS / 1000;
+    set_cookie(cookies::session_cookie(cookies::PASSPORT_COOKIE, &token, state.config.secure_cookies(), max_age));
+    Ok(())
+}
+
+pub async fn end_passport_session() -> AppResult<()> {
+    let state = state()?;
+    if let Some(token) = cookie(cookies::PASSPORT_COOKIE) {
+        crate::store::sessions::delete(&state.db, &token).await?;
+    }
+    set_cookie(cookies::expired_cookie(cookies::PASSPORT_COOKIE, state.config.secure_cookies()));
+    Ok(())
+}
+
+/// The signed-in person's Passport, if any.
+pub async fn passport() -> AppResult<Option<crate::store::passports::Passport>> {
+    let state = state()?;
+    let Some(token) = cookie(cookies::PASSPORT_COOKIE) else {
+        return Ok(None);
+    };
+    match crate::store::sessions::subject(&state.db, cookies::PASSPORT_SESSION, &token).await? {
+        Some(id) => Ok(crate::store::passports::find_by_id(&state.db, &id).await?),
+        None => Ok(None),
+    }
+}
+
 /// Sets the HTTP status of the page being rendered.
 pub fn set_status(status: http::StatusCode) {
     if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {

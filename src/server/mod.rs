@@ -7,7 +7,9 @@ mod state;
 pub use state::AppState;
 
 use crate::app::{shell, App};
+use crate::auth::server_key::{KeyError, ServerKey};
 use crate::config::Config;
+use crate::mail::{MailError, Mailer};
 use crate::store::{Db, StoreError};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -24,10 +26,27 @@ use tower_http::limit::RequestBodyLimitLayer;
 /// Largest request body accepted anywhere (the JSON API has its own, smaller limit).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
-/// Connects to the database (migrating it) and builds the application.
-pub async fn build(config: Config) -> Result<(Router, AppState), StoreError> {
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+}
+
+/// Connects to the database (migrating it), loads the server key, sets up mail, and builds
+/// the application.
+pub async fn build(config: Config) -> Result<(Router, AppState), StartError> {
     let db = Db::connect(&config.database_url).await?;
-    let state = AppState::new(config, db);
+    let key = match &config.secret_key {
+        Some(secret) => ServerKey::from_secret(&secret.0)?,
+        None => ServerKey::from_file(&config.secret_key_file)?,
+    };
+    let mailer = Mailer::new(config.smtp_url.as_deref(), config.mail_outbox_dir.clone(), &config.mail_from)?;
+    let state = AppState::new(config, db, key, mailer);
     Ok((router(state.clone()), state))
 }
 
@@ -101,13 +120,13 @@ async fn shutdown_signal() {
 }
 
 impl AppState {
-    pub fn new(config: Config, db: Db) -> AppState {
+    pub fn new(config: Config, db: Db, key: ServerKey, mailer: Mailer) -> AppState {
         let leptos_options = LeptosOptions::builder()
             .output_name("memory-passport")
             .site_root(config.site_root.as_str())
             .site_pkg_dir("pkg")
             .site_addr(config.site_addr)
             .build();
-        AppState { leptos_options, db, config: Arc::new(config) }
+        AppState { leptos_options, db, config: Arc::new(config), key, mailer }
     }
 }

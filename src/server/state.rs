@@ -1,4 +1,6 @@
 use crate::config::Config;
+use crate::auth::server_key::ServerKey;
+use crate::mail::Mailer;
 use crate::store::Db;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -10,6 +12,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub config: Arc<Config>,
+    pub key: ServerKey,
+    pub mailer: Mailer,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -17,6 +17,15 @@ pub const TENANT_API_PER_TENANT: Limit = Limit { max_hits: 300, window_ms: MINUT
 /// Public agent profile reads per client address.
 pub const PUBLIC_PROFILE_PER_CLIENT: Limit = Limit { max_hits: 300, window_ms: MINUTE };
 
+/// Sign-in codes sent to one address (besides the 30-second wait between two).
+pub const OTP_SENDS_PER_EMAIL: Limit = Limit { max_hits: 5, window_ms: 15 * MINUTE };
+/// Sign-in codes sent per client address, to any addresses.
+pub const OTP_SENDS_PER_CLIENT: Limit = Limit { max_hits: 20, window_ms: 15 * MINUTE };
+/// Wrong codes for one address before it is locked for the rest of the window.
+pub const OTP_FAILURES_PER_EMAIL: Limit = Limit { max_hits: 5, window_ms: 15 * MINUTE };
+/// Code checks per client address.
+pub const OTP_VERIFY_PER_CLIENT: Limit = Limit { max_hits: 30, window_ms: 15 * MINUTE };
+
 /// Counts one hit on `bucket`; `RateLimited` (with the wait) when over `limit`.
 pub async fn enforce(db: &Db, bucket: &str, limit: Limit) -> AppResult<()> {
     match rate_limit::hit(db, bucket, limit).await? {

@@ -4,3 +4,4 @@ pub mod accounts;
 pub mod agents;
 pub mod api_keys;
 pub mod limits;
+pub mod otp;

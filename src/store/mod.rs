@@ -3,6 +3,8 @@
 pub mod accounts;
 pub mod agents;
 pub mod api_keys;
+pub mod otp;
+pub mod passports;
 pub mod rate_limit;
 pub mod sessions;
 

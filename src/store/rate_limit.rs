@@ -36,6 +36,20 @@ pub async fn hit(db: &Db, bucket: &str, limit: Limit) -> StoreResult<Verdict> {
     Ok(verdict(hits, window_start, now, limit))
 }
 
+/// Whether `bucket` is over `limit` right now, without counting a hit: the seconds left.
+pub async fn peek(db: &Db, bucket: &str, limit: Limit) -> StoreResult<Option<u64>> {
+    let now = now_ms();
+    let row: Option<(i64, i64)> = sqlx::query_as("SELECT hits, window_start FROM rate_limits WHERE bucket = $1 AND window_start > $2")
+        .bind(bucket)
+        .bind(now - limit.window_ms)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(match row.map(|(hits, start)| verdict(hits, start, now, limit)) {
+        Some(Verdict::Limited { retry_after_secs }) => Some(retry_after_secs),
+        _ => None,
+    })
+}
+
 /// Forgets a bucket, e.g. the failed-attempt counter after a successful sign-in.
 pub async fn reset(db: &Db, bucket: &str) -> StoreResult<()> {
     sqlx::query("DELETE FROM rate_limits WHERE bucket = $1").bind(bucket).execute(&db.pool).await?;

@@ -22,8 +22,8 @@ pub struct TestApp {
     pub db: Db,
     pub backend: Backend,
     pub client: reqwest::Client,
-    /// The SQLite folder (kept alive for the test); None on PostgreSQL.
-    pub dir: Option<tempfile::TempDir>,
+    /// The test's folder: the SQLite file (on SQLite) and the mail outbox.
+    pub dir: tempfile::TempDir,
 }
 
 /// PostgreSQL is part of every test run (`MP_TEST_POSTGRES_URL`, set by the test command);
@@ -56,25 +56,23 @@ fn uuid_simple() -> String {
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
-    let (database_url, dir) = match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            (format!("sqlite://{}/passport.db", dir.path().display()), Some(dir))
-        }
-        Backend::Postgres => {
-            let admin = postgres_admin_url().expect("PostgreSQL not configured");
-            (fresh_postgres_database(&admin).await, None)
-        }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = match backend {
+        Backend::Sqlite => format!("sqlite://{}/passport.db", dir.path().display()),
+        Backend::Postgres => fresh_postgres_database(&postgres_admin_url().expect("PostgreSQL not configured")).await,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().unwrap();
-    let outbox: PathBuf = dir.as_ref().map(|d| d.path().join("outbox")).unwrap_or_else(|| std::env::temp_dir().join("mp-outbox"));
+    let outbox: PathBuf = dir.path().join("outbox");
     let config = Config {
         database_url,
         site_addr: addr,
         public_url: format!("http://{addr}"),
         smtp_url: None,
         mail_outbox_dir: outbox,
+        mail_from: "Memory Passport <no-reply@localhost>".into(),
+        secret_key: Some(memory_passport::config::Redacted("test key: at least thirty-two characters".into())),
+        secret_key_file: PathBuf::from("unused"),
         site_root: "target/site".into(),
     };
     let (router, state) = server::build(config).await.expect("server builds");
@@ -121,6 +119,29 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// Every mail in the outbox so far, oldest first, waiting up to two seconds for at least `n`.
+    pub async fn mails(&self, n: usize) -> Vec<String> {
+        let dir = self.dir.path().join("outbox");
+        for _ in 0..40 {
+            let mut files: Vec<_> = std::fs::read_dir(&dir).map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect()).unwrap_or_default();
+            if files.len() >= n {
+                files.sort();
+                return files.iter().map(|f| std::fs::read_to_string(f).unwrap()).collect();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("expected {n} mails in the outbox");
+    }
+
+    /// Posts a server function's form from our own origin (as the hydrated page does).
+    pub async fn server_fn(&self, endpoint: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> reqwest::Response {
+        let mut req = self.client.post(self.url(&format!("/api/{endpoint}"))).header("Origin", &self.base).form(form);
+        if let Some(c) = cookie {
+            req = req.header("Cookie", c);
+        }
+        req.send().await.unwrap()
+    }
+
     /// Creates an agent through the API and returns the `data` object.
     pub async fn create_agent(&self, key: &str, name: &str) -> Value {
         let res = self.post_json("/v1/agents/global", Some(key), &guide_body(name)).await;
@@ -158,12 +179,12 @@ pub async fn expect_error(res: reqwest::Response, status: u16, code: &str) -> Va
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
-            $( #[tokio::test] async fn $name() { super::$name(super::common::spawn_app(super::common::Backend::Sqlite).await).await } )*
+            $( #[tokio::test] async fn $name() { super::$name(crate::common::spawn_app(crate::common::Backend::Sqlite).await).await } )*
         }
         mod postgres {
             $( #[tokio::test] async fn $name() {
-                if super::common::postgres_admin_url().is_some() {
-                    super::$name(super::common::spawn_app(super::common::Backend::Postgres).await).await
+                if crate::common::postgres_admin_url().is_some() {
+                    super::$name(crate::common::spawn_app(crate::common::Backend::Postgres).await).await
                 }
             } )*
         }
