@@ -48,10 +48,16 @@ ensure_wasm_bindgen() {
   if wasm-bindgen --version 2>/dev/null | grep -q " $want\$"; then return; fi
   log "installing wasm-bindgen-cli $want (once, ~5 min)"
   if ! cargo install wasm-bindgen-cli --version "$want"; then
-    # Its own lock can pin a webpki-roots the registry lacks: build from the .crate with that pinned back.
-    local src
+    # Its own lock can pin a webpki-roots the registry lacks: build from the downloaded .crate
+    # with that one dependency pinned back to a version the registry has.
+    local crate src
+    crate="$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/cache/*/wasm-bindgen-cli-"$want".crate 2>/dev/null | head -1 || true)"
+    if [ -z "$crate" ]; then
+      echo "wasm-bindgen-cli $want could not be installed, and its .crate was not downloaded" >&2
+      return 1
+    fi
     src="$(mktemp -d)"
-    tar -xzf "$(ls -d "$HOME"/.cargo/registry/cache/*/wasm-bindgen-cli-"$want".crate | head -1)" -C "$src"
+    tar -xzf "$crate" -C "$src"
     (cd "$src/wasm-bindgen-cli-$want" && cargo update -p webpki-roots --precise 1.0.10 && cargo install --path . --locked)
   fi
 }

@@ -212,3 +212,27 @@ pub fn init_logging() {
         .with_writer(std::io::stderr)
         .init();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn settings_parse_with_defaults_and_from_flags() {
+        let cli = Cli::try_parse_from(["memory-passport", "serve"]).unwrap();
+        let Some(Command::Serve(args)) = cli.command else { panic!("serve") };
+        assert!(args.trusted_proxies.0.is_empty());
+        assert_eq!(args.site_addr.to_string(), "127.0.0.1:3000");
+        let cli = Cli::try_parse_from(["memory-passport", "serve", "--trusted-proxies", "10.0.0.1, ::1"]).unwrap();
+        let Some(Command::Serve(args)) = cli.command else { panic!("serve") };
+        assert_eq!(args.trusted_proxies.0.len(), 2);
+        assert!(Cli::try_parse_from(["memory-passport", "serve", "--trusted-proxies", "proxy"]).is_err());
+        assert!(Cli::try_parse_from(["memory-passport", "agent", "verify"]).is_err(), "an id is required");
+    }
+}

@@ -1,8 +1,19 @@
 //! Settings, read from flags or the environment (the same names), with defaults that let
 //! `memory-passport serve` run from the repository root with nothing set.
 use clap::Args;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+
+/// A comma-separated list of proxy addresses.
+#[derive(Clone, Debug, Default)]
+pub struct ProxyList(pub Vec<IpAddr>);
+
+impl std::str::FromStr for ProxyList {
+    type Err = String;
+    fn from_str(s: &str) -> Result<ProxyList, String> {
+        crate::server::client_ip::parse_trusted(s).map(ProxyList)
+    }
+}
 
 /// A setting that must never be printed (Debug shows a placeholder).
 #[derive(Clone)]
@@ -44,6 +55,9 @@ pub struct ServeArgs {
     /// Folder for .eml files when no SMTP server is configured.
     #[arg(long, env = "MAIL_OUTBOX_DIR", default_value = "data/outbox/")]
     pub mail_outbox_dir: PathBuf,
+    /// Reverse proxies whose X-Forwarded-For is believed (comma-separated IPs).
+    #[arg(long, env = "TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: ProxyList,
     /// Sender of mail.
     #[arg(long, env = "MAIL_FROM", default_value = "Memory Passport <no-reply@localhost>")]
     pub mail_from: String,
@@ -70,6 +84,7 @@ pub struct Config {
     pub mail_from: String,
     pub secret_key: Option<Redacted>,
     pub secret_key_file: PathBuf,
+    pub trusted_proxies: Vec<IpAddr>,
     pub site_root: String,
 }
 
@@ -89,6 +104,7 @@ impl Config {
             mail_from: serve.mail_from,
             secret_key: serve.secret_key.filter(|k| !k.0.trim().is_empty()),
             secret_key_file: serve.secret_key_file,
+            trusted_proxies: serve.trusted_proxies.0,
             site_root: serve.site_root,
         }
     }

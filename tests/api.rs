@@ -30,6 +30,21 @@ async fn health_and_request_ids(app: TestApp) {
     let a = app.get("/healthz", None).await.headers()["x-request-id"].clone();
     let b = app.get("/healthz", None).await.headers()["x-request-id"].clone();
     assert_ne!(a, b, "each request has its own id");
+
+    // Pages answer 200 with a sentence for people, signed in or not, whatever the link says.
+    for (path, text) in [
+        ("/dashboard", "Sign in to continue"),
+        ("/dashboard/api-keys", "Sign in to continue"),
+        ("/operator", "Operator sign-in"),
+        ("/consent?agent_id=nope&redirect_uri=%00", "know the app this link is for"),
+        ("/consent", "does not say which app is asking"),
+    ] {
+        let res = app.get(path, None).await;
+        assert_eq!(res.status(), 200, "{path}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains(text), "{path} should say {text:?}");
+    }
+    assert_eq!(app.get("/no/such/page", None).await.status(), 404);
 }
 
 async fn guide_curl_creates_an_agent_and_public_profile_leaks_nothing(app: TestApp) {
@@ -119,9 +134,17 @@ async fn invalid_bodies_are_422_and_oversized_413(app: TestApp) {
     long["description"] = json!("d".repeat(1001));
     expect_error(app.post_json("/v1/agents/global", Some(&t.api_key), &long).await, 422, "REQ_422").await;
 
-    let mut huge = guide_body("x");
-    huge["description"] = json!("d".repeat(100 * 1024));
-    expect_error(app.post_json("/v1/agents/global", Some(&t.api_key), &huge).await, 413, "REQ_413").await;
+    for size in [100 * 1024, 400 * 1024] {
+        let mut huge = guide_body("x");
+        huge["description"] = json!("d".repeat(size));
+        expect_error(app.post_json("/v1/agents/global", Some(&t.api_key), &huge).await, 413, "REQ_413").await;
+    }
+    // Bytes that the URL parser would quietly drop, or that PostgreSQL refuses in text.
+    for (field, value) in [("website_url", "https://a.example/\u{0}"), ("website_url", "https://a.example/ x"), ("redirect_uri", "https://a.example/cb\u{0}")] {
+        let mut bad = guide_body("x");
+        bad[field] = json!(value);
+        expect_error(app.post_json("/v1/agents/global", Some(&t.api_key), &bad).await, 422, "REQ_422").await;
+    }
 
     // Nothing was created by any of that.
     let list: Value = app.get("/v1/agents/global", Some(&t.api_key)).await.json().await.unwrap();
@@ -130,7 +153,7 @@ async fn invalid_bodies_are_422_and_oversized_413(app: TestApp) {
 
 async fn unknown_ids_routes_and_methods(app: TestApp) {
     let t = app.tenant("u").await;
-    for id in ["00000000-0000-0000-0000-000000000000", "not-a-uuid", "%27%20OR%201%3D1--"] {
+    for id in ["00000000-0000-0000-0000-000000000000", "not-a-uuid", "%27%20OR%201%3D1--", "%00", "%FF", "a%00b"] {
         expect_error(app.get(&format!("/v1/agents/global/{id}"), None).await, 404, "REQ_404").await;
         let res = app.client.patch(app.url(&format!("/v1/agents/global/{id}"))).header("Authorization", format!("ApiKey {}", t.api_key)).json(&json!({"name": "x"})).send().await.unwrap();
         expect_error(res, 404, "REQ_404").await;
@@ -219,6 +242,15 @@ async fn cross_site_posts_with_a_cookie_are_refused(app: TestApp) {
     let res = app.client.post(app.url("/api/tenant/sign_in")).header("Cookie", "mp_tenant=x")
         .form(&[("email", t.email.as_str()), ("password", t.password.as_str())]).send().await.unwrap();
     expect_error(res, 403, "CSRF_403").await;
+    // Without any cookie too: a hostile page must not sign a visitor in to its own account.
+    let res = app.client.post(app.url("/api/tenant/sign_in")).header("Origin", "https://evil.example")
+        .form(&[("email", t.email.as_str()), ("password", t.password.as_str())]).send().await.unwrap();
+    expect_error(res, 403, "CSRF_403").await;
+    let res = app.client.post(app.url("/api/tenant/sign_up")).header("Sec-Fetch-Site", "cross-site").header("Origin", app.base.as_str())
+        .form(&[("email", "new@example.com"), ("password", "long enough password")]).send().await.unwrap();
+    expect_error(res, 403, "CSRF_403").await;
+    // The /v1 API authenticates by header: no Origin needed there.
+    assert_eq!(app.get("/v1/agents/global", Some(&t.api_key)).await.status(), 200);
     // The same request from our own origin goes through and starts a session.
     let origin: &'static str = Box::leak(app.base.clone().into_boxed_str());
     let res = sign_in(origin).await.unwrap();
@@ -228,7 +260,7 @@ async fn cross_site_posts_with_a_cookie_are_refused(app: TestApp) {
 async fn tenant_sign_in_locks_out_after_repeated_failures(app: TestApp) {
     let t = app.tenant("l").await;
     let attempt = |password: String| {
-        app.client.post(app.url("/api/tenant/sign_in")).form(&[("email", t.email.clone()), ("password", password)]).send()
+        app.client.post(app.url("/api/tenant/sign_in")).header("Origin", &app.base).form(&[("email", t.email.clone()), ("password", password)]).send()
     };
     let ok = attempt(t.password.clone()).await.unwrap();
     assert_eq!(ok.status(), 200);
@@ -240,7 +272,7 @@ async fn tenant_sign_in_locks_out_after_repeated_failures(app: TestApp) {
     assert_eq!(locked.status(), 429, "the right password is refused during the lock-out");
     assert!(locked.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() > 0);
     // Unknown accounts answer like wrong passwords.
-    let res = app.client.post(app.url("/api/tenant/sign_in")).form(&[("email", "nobody@example.com"), ("password", "whatever123")]).send().await.unwrap();
+    let res = app.server_fn("tenant/sign_in", None, &[("email", "nobody@example.com"), ("password", "whatever123")]).await;
     assert_eq!(res.status(), 401);
 }
 
@@ -279,7 +311,7 @@ async fn database_bytes_hold_no_secrets() {
     let t = app.tenant("bytes").await;
     let agent = app.create_agent(&t.api_key, "Secretive").await;
     let agent_secret = agent["raw_agent_api_key"].as_str().unwrap().to_string();
-    let res = app.client.post(app.url("/api/tenant/sign_in")).form(&[("email", t.email.as_str()), ("password", t.password.as_str())]).send().await.unwrap();
+    let res = app.server_fn("tenant/sign_in", None, &[("email", t.email.as_str()), ("password", t.password.as_str())]).await;
     assert_eq!(res.status(), 200);
     let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
     let session = cookie.split(';').next().unwrap().split_once('=').unwrap().1.to_string();

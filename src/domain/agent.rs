@@ -132,6 +132,12 @@ fn has_control_chars(s: &str) -> bool {
     s.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
 }
 
+/// The URL parser would quietly drop or encode these, leaving a stored string that differs
+/// from what was checked; refuse them instead.
+fn has_space_or_control(s: &str) -> bool {
+    s.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
 fn is_local_host(host: &str) -> bool {
     host == "localhost" || host == "127.0.0.1" || host == "[::1]" || host.ends_with(".localhost")
 }
@@ -141,6 +147,9 @@ fn check_web_url(field: &str, raw: &str) -> Result<String, FieldError> {
     let raw = raw.trim();
     if raw.len() > MAX_URL_LEN {
         return Err(field_error(field, format!("Use at most {MAX_URL_LEN} characters.")));
+    }
+    if has_space_or_control(raw) {
+        return Err(field_error(field, "A URL cannot contain spaces or control characters."));
     }
     let url = url::Url::parse(raw)
         .map_err(|_| field_error(field, "Enter a full URL starting with https://."))?;
@@ -161,6 +170,9 @@ pub fn check_redirect_uri(raw: &str) -> Result<String, String> {
     let raw = raw.trim();
     if raw.len() > MAX_URL_LEN {
         return Err(format!("Redirect URIs can be at most {MAX_URL_LEN} characters."));
+    }
+    if has_space_or_control(raw) {
+        return Err("Redirect URIs cannot contain spaces or control characters.".to_string());
     }
     let url = url::Url::parse(raw).map_err(|_| format!("\"{raw}\" is not a full URL."))?;
     let host = url.host_str().unwrap_or_default();
@@ -323,6 +335,9 @@ mod tests {
             "/relative/path",
             "http://localhost.evil.com/cb",
             "javascript:alert(1)",
+            "https://yourapp.com/cb\u{0}",
+            "https://yourapp.com/c b",
+            "https://yourapp.com/cb\tx",
         ] {
             assert!(check_redirect_uri(bad).is_err(), "{bad}");
         }

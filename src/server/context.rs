@@ -17,7 +17,9 @@ use std::net::SocketAddr;
 /// response and becomes the sentence the page shows.
 pub async fn run<T>(body: impl std::future::Future<Output = AppResult<T>>) -> Result<T, ServerFnError> {
     body.await.map_err(|e| {
-        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+        // A page render that calls a server function in-process keeps its own status.
+        let is_server_fn_call = parts().is_some_and(|p| p.uri.path().starts_with("/api/"));
+        if let Some(resp) = use_context::<leptos_axum::ResponseOptions>().filter(|_| is_server_fn_call) {
             resp.set_status(e.status());
             if let AppError::RateLimited { retry_after_secs } = e {
                 resp.insert_header(http::header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
@@ -35,15 +37,25 @@ fn parts() -> Option<Parts> {
     use_context::<Parts>()
 }
 
-/// The client's address, used to key rate limits. Behind a proxy this is the proxy.
+/// The client's address, used to key rate limits (see `client_ip` for proxies).
 pub fn client_key() -> String {
-    parts()
-        .and_then(|p| p.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()))
-        .unwrap_or_else(|| "unknown".into())
+    let (Some(parts), Ok(state)) = (parts(), state()) else {
+        return "unknown".into();
+    };
+    match parts.extensions.get::<ConnectInfo<SocketAddr>>() {
+        Some(peer) => super::client_ip::client_ip(peer.0.ip(), forwarded_for(&parts.headers), &state.config.trusted_proxies).to_string(),
+        None => "unknown".into(),
+    }
 }
 
-pub fn cookie(name: &str) -> Option<String> {
-    parts().and_then(|p| cookies::read(&p.headers, name))
+pub fn forwarded_for(headers: &http::HeaderMap) -> Option<&str> {
+    headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
+}
+
+/// The value of session cookie `base` (named per `cookies::name`).
+pub fn cookie(base: &str) -> Option<String> {
+    let secure = state().ok()?.config.secure_cookies();
+    parts().and_then(|p| cookies::read(&p.headers, base, secure))
 }
 
 pub fn set_cookie(value: String) {

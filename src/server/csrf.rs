@@ -1,5 +1,7 @@
-//! Cross-site request defence for cookie sessions: a state-changing request that carries a
-//! cookie must come from our own origin (Origin, else Referer; Fetch Metadata when sent).
+//! Cross-site request defence: every state-changing request to the pages and server functions
+//! must come from our own origin (Origin, else Referer; Fetch Metadata when sent), with or
+//! without a cookie (sign-in forms are targets too: login CSRF). The `/v1` API is for servers
+//! and authenticates by header, so there the rule applies only when a cookie is sent.
 //! Together with SameSite=Lax cookies this is OWASP's recommended origin check.
 use super::AppState;
 use crate::error::AppError;
@@ -10,13 +12,14 @@ use axum::response::{IntoResponse, Response};
 
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if safe || !req.headers().contains_key(header::COOKIE) {
+    let api_without_cookie = req.uri().path().starts_with("/v1/") && !req.headers().contains_key(header::COOKIE);
+    if safe || api_without_cookie {
         return next.run(req).await;
     }
     if request_is_same_origin(req.headers(), state.config.public_origin().as_deref()) {
         next.run(req).await
     } else {
-        tracing::warn!(path = %req.uri().path(), "refused a cross-site request with a cookie");
+        tracing::warn!(path = %req.uri().path(), "refused a cross-site request");
         AppError::CrossSite.into_response()
     }
 }
@@ -45,8 +48,14 @@ pub fn is_same_origin(source: &str, host: &str, public_origin: Option<&str>) -> 
         return false;
     }
     let origin = url.origin().ascii_serialization();
-    if public_origin.is_some_and(|p| p.eq_ignore_ascii_case(&origin)) {
-        return true;
+    if let Some(public) = public_origin {
+        if public.eq_ignore_ascii_case(&origin) {
+            return true;
+        }
+        // Served over https: nothing but the public origin itself (not http on the same host).
+        if public.starts_with("https://") {
+            return false;
+        }
     }
     let Some(source_host) = url.host_str() else {
         return false;
@@ -68,6 +77,8 @@ mod tests {
         assert!(is_same_origin("http://127.0.0.1:3000/dashboard?x=1", "127.0.0.1:3000", None));
         assert!(is_same_origin("https://mp.example", "internal:8080", Some("https://mp.example")));
         assert!(is_same_origin("https://mp.example", "mp.example", None));
+        assert!(!is_same_origin("http://mp.example", "mp.example", Some("https://mp.example")), "scheme matters");
+        assert!(!is_same_origin("https://other.example", "other.example", Some("https://mp.example")));
         assert!(!is_same_origin("http://evil.example", "127.0.0.1:3000", None));
         assert!(!is_same_origin("http://127.0.0.1:3001", "127.0.0.1:3000", None));
         assert!(!is_same_origin("null", "127.0.0.1:3000", None));

@@ -1,4 +1,5 @@
 //! The HTTP server: one router for pages, server functions, static files and `/v1`.
+pub mod client_ip;
 pub mod context;
 pub mod csrf;
 pub mod request_id;
@@ -53,14 +54,17 @@ pub async fn build(config: Config) -> Result<(Router, AppState), StartError> {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    // Pages and server functions; `/v1` has its own limit so that its 413 is in the envelope.
+    let pages = Router::new()
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .nest("/v1", crate::api::v1::router())
-        .leptos_routes(&state, routes, move || shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .merge(pages)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(CompressionLayer::new())
         .layer(request_id::trace_layer())
         .layer(middleware::from_fn(request_id::assign))

@@ -1,6 +1,6 @@
 //! Global agents. Tenant-facing functions take the tenant id and match on it, so another
 //! tenant's agent is simply not found.
-use super::{new_id, now_ms, Db, StoreError, StoreResult};
+use super::{is_id, new_id, now_ms, Db, StoreError, StoreResult};
 use crate::auth::secrets;
 use crate::domain::agent::{AccessType, AgentProfile, AgentStatus};
 use crate::domain::categories::{self, Category};
@@ -122,6 +122,9 @@ pub async fn list_for_tenant(db: &Db, tenant_id: &str) -> StoreResult<Vec<Agent>
 
 /// One of the tenant's agents (retired included).
 pub async fn get_for_tenant(db: &Db, tenant_id: &str, id: &str) -> StoreResult<Option<Agent>> {
+    if !is_id(id) {
+        return Ok(None);
+    }
     let sql = format!("SELECT {COLUMNS} FROM global_agents WHERE id = $1 AND tenant_id = $2");
     sqlx::query_as::<_, AgentRow>(&sql)
         .bind(id)
@@ -134,6 +137,9 @@ pub async fn get_for_tenant(db: &Db, tenant_id: &str, id: &str) -> StoreResult<O
 
 /// Any agent by id, for public profiles and operators.
 pub async fn get(db: &Db, id: &str) -> StoreResult<Option<Agent>> {
+    if !is_id(id) {
+        return Ok(None);
+    }
     let sql = format!("SELECT {COLUMNS} FROM global_agents WHERE id = $1");
     sqlx::query_as::<_, AgentRow>(&sql).bind(id).fetch_optional(&db.pool).await?.map(Agent::try_from).transpose()
 }
@@ -149,6 +155,9 @@ pub async fn list_all(db: &Db) -> StoreResult<Vec<Agent>> {
 
 /// Replaces the editable profile of a live agent; None if the tenant has no such live agent.
 pub async fn update(db: &Db, tenant_id: &str, id: &str, profile: &AgentProfile) -> StoreResult<Option<Agent>> {
+    if !is_id(id) {
+        return Ok(None);
+    }
     let done = sqlx::query(
         "UPDATE global_agents SET name = $1, description = $2, website_url = $3, logo_url = $4, \
          default_categories = $5, redirect_uris = $6, access_type = $7, updated_at = $8 \
@@ -174,6 +183,9 @@ pub async fn update(db: &Db, tenant_id: &str, id: &str, profile: &AgentProfile) 
 
 /// Issues a new secret; the old one stops working at once. None if no such live agent.
 pub async fn rotate_secret(db: &Db, tenant_id: &str, id: &str) -> StoreResult<Option<String>> {
+    if !is_id(id) {
+        return Ok(None);
+    }
     let secret = secrets::generate(SECRET_PREFIX);
     let now = now_ms();
     let done = sqlx::query(
@@ -193,6 +205,9 @@ pub async fn rotate_secret(db: &Db, tenant_id: &str, id: &str) -> StoreResult<Op
 /// Retires an agent: it disappears from consent and its secret stops working. Grants held by
 /// it are revoked by the grants store once that exists (the consent issue).
 pub async fn retire(db: &Db, tenant_id: &str, id: &str) -> StoreResult<bool> {
+    if !is_id(id) {
+        return Ok(false);
+    }
     let now = now_ms();
     let done = sqlx::query(
         "UPDATE global_agents SET retired_at = $1, updated_at = $2 WHERE id = $3 AND tenant_id = $4 AND retired_at IS NULL",
@@ -208,6 +223,9 @@ pub async fn retire(db: &Db, tenant_id: &str, id: &str) -> StoreResult<bool> {
 
 /// Operator decision; records who made it. None if no live agent has that id.
 pub async fn set_status(db: &Db, id: &str, status: AgentStatus, actor: &str) -> StoreResult<Option<Agent>> {
+    if !is_id(id) {
+        return Ok(None);
+    }
     let now = now_ms();
     let mut tx = db.pool.begin().await?;
     let done = sqlx::query("UPDATE global_agents SET status = $1, updated_at = $2 WHERE id = $3 AND retired_at IS NULL")

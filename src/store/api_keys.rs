@@ -54,6 +54,9 @@ pub async fn list(db: &Db, tenant_id: &str) -> StoreResult<Vec<ApiKeyRow>> {
 
 /// Revokes one of the tenant's keys; false if the tenant has no such live key.
 pub async fn revoke(db: &Db, tenant_id: &str, key_id: &str) -> StoreResult<bool> {
+    if !super::is_id(key_id) {
+        return Ok(false);
+    }
     let done = sqlx::query(
         "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND tenant_id = $3 AND revoked_at IS NULL",
     )

@@ -62,6 +62,12 @@ pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// Ids from outside (paths, forms) that are not our UUIDs are simply unknown; checking first
+/// also keeps bytes PostgreSQL refuses in text (NUL) away from SQL.
+pub fn is_id(id: &str) -> bool {
+    id.len() == 36 && uuid::Uuid::parse_str(id).is_ok()
+}
+
 /// Makes sure the folder of a SQLite file exists and asks SQLite to create the file.
 fn prepare_sqlite_url(url: &str) -> StoreResult<String> {
     let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");

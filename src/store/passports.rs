@@ -16,6 +16,9 @@ pub async fn find_by_email(db: &Db, email: &str) -> StoreResult<Option<Passport>
 }
 
 pub async fn find_by_id(db: &Db, id: &str) -> StoreResult<Option<Passport>> {
+    if !super::is_id(id) {
+        return Ok(None);
+    }
     Ok(sqlx::query_as::<_, Passport>("SELECT id, email, created_at FROM passports WHERE id = $1")
         .bind(id)
         .fetch_optional(&db.pool)

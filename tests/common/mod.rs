@@ -73,6 +73,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         mail_from: "Memory Passport <no-reply@localhost>".into(),
         secret_key: Some(memory_passport::config::Redacted("test key: at least thirty-two characters".into())),
         secret_key_file: PathBuf::from("unused"),
+        trusted_proxies: vec![],
         site_root: "target/site".into(),
     };
     let (router, state) = server::build(config).await.expect("server builds");

@@ -1,6 +1,6 @@
 //! `/v1/agents/global`: tenants register and manage global agents; anyone may read the public
 //! profile a person sees on the consent page.
-use super::extract::{ApiJson, Tenant};
+use super::extract::{ApiJson, ApiPath, Tenant};
 use super::data;
 use crate::domain::agent::AgentDraft;
 use crate::domain::categories;
@@ -9,7 +9,10 @@ use crate::error::AppResult;
 use crate::server::AppState;
 use crate::service;
 use crate::store::agents::Agent;
-use axum::extract::{ConnectInfo, Path, State};
+use crate::server::client_ip::client_ip;
+use crate::server::context::forwarded_for;
+use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
 use std::net::SocketAddr;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -113,10 +116,12 @@ pub async fn list(State(state): State<AppState>, tenant: Tenant) -> AppResult<Re
 
 pub async fn public_profile(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<String>,
 ) -> AppResult<Response> {
-    let bucket = format!("api:profile:{}", client.ip());
+    let client = client_ip(peer.ip(), forwarded_for(&headers), &state.config.trusted_proxies);
+    let bucket = format!("api:profile:{client}");
     service::limits::enforce(&state.db, &bucket, service::limits::PUBLIC_PROFILE_PER_CLIENT).await?;
     let agent = service::agents::get_public(&state.db, &id).await?;
     Ok(data(StatusCode::OK, public_json(&agent)))
@@ -125,7 +130,7 @@ pub async fn public_profile(
 pub async fn update(
     State(state): State<AppState>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<AgentBody>,
 ) -> AppResult<Response> {
     let current = service::agents::get_for_tenant(&state.db, &tenant.id, &id).await?;
@@ -134,13 +139,13 @@ pub async fn update(
     Ok(data(StatusCode::OK, tenant_json(&agent)))
 }
 
-pub async fn rotate_secret(State(state): State<AppState>, tenant: Tenant, Path(id): Path<String>) -> AppResult<Response> {
+pub async fn rotate_secret(State(state): State<AppState>, tenant: Tenant, ApiPath(id): ApiPath<String>) -> AppResult<Response> {
     let secret = service::agents::rotate_secret(&state.db, &tenant.id, &id).await?;
     let agent = service::agents::get_for_tenant(&state.db, &tenant.id, &id).await?;
     Ok(data(StatusCode::OK, with_secret(tenant_json(&agent), secret)))
 }
 
-pub async fn retire(State(state): State<AppState>, tenant: Tenant, Path(id): Path<String>) -> AppResult<Response> {
+pub async fn retire(State(state): State<AppState>, tenant: Tenant, ApiPath(id): ApiPath<String>) -> AppResult<Response> {
     service::agents::retire(&state.db, &tenant.id, &id).await?;
     let agent = service::agents::get_for_tenant(&state.db, &tenant.id, &id).await?;
     Ok(data(StatusCode::OK, tenant_json(&agent)))

@@ -1,73 +1,119 @@
-//! The create / edit form for a global agent.
+//! The create / edit form for a global agent. Its state lives in a signal owned by the page,
+//! so reloading the list around it never loses what was typed.
 use crate::domain::agent::{AccessType, AgentDraft, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
 use crate::domain::categories::Category;
 use leptos::prelude::*;
+
+/// What the form shows; redirect URIs are kept as typed (one per line).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FormState {
+    pub name: String,
+    pub description: String,
+    pub website_url: String,
+    pub logo_url: String,
+    pub categories: Vec<String>,
+    pub redirect_uris: String,
+    pub access: String,
+}
+
+impl From<AgentDraft> for FormState {
+    fn from(d: AgentDraft) -> FormState {
+        FormState {
+            name: d.name,
+            description: d.description,
+            website_url: d.website_url,
+            logo_url: d.logo_url,
+            categories: d.default_categories,
+            redirect_uris: d.redirect_uris.join("\n"),
+            access: if d.access_type.is_empty() { AccessType::ReadOnly.as_str().into() } else { d.access_type },
+        }
+    }
+}
+
+impl FormState {
+    pub fn draft(&self) -> AgentDraft {
+        AgentDraft {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            website_url: self.website_url.clone(),
+            logo_url: self.logo_url.clone(),
+            default_categories: self.categories.clone(),
+            redirect_uris: self.redirect_uris.lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect(),
+            access_type: self.access.clone(),
+        }
+    }
+
+    /// The starting point of a new agent: the guide's example categories.
+    pub fn new_agent() -> FormState {
+        FormState::from(AgentDraft {
+            default_categories: vec!["preference".into(), "fact".into(), "goal".into()],
+            ..Default::default()
+        })
+    }
+}
 
 #[component]
 pub fn AgentForm(
     /// Prefix for element ids, so two forms can share a page.
     #[prop(into)]
     id: String,
-    initial: AgentDraft,
+    state: RwSignal<FormState>,
     #[prop(into)] submit_label: String,
     on_submit: Callback<AgentDraft>,
     pending: Signal<bool>,
     #[prop(optional)] on_cancel: Option<Callback<()>>,
 ) -> impl IntoView {
-    let name = RwSignal::new(initial.name);
-    let description = RwSignal::new(initial.description);
-    let website_url = RwSignal::new(initial.website_url);
-    let logo_url = RwSignal::new(initial.logo_url);
-    let categories = RwSignal::new(initial.default_categories);
-    let redirect_uris = RwSignal::new(initial.redirect_uris.join("\n"));
-    let access = RwSignal::new(if initial.access_type.is_empty() { "read_only".to_string() } else { initial.access_type });
-
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        on_submit.run(AgentDraft {
-            name: name.get_untracked(),
-            description: description.get_untracked(),
-            website_url: website_url.get_untracked(),
-            logo_url: logo_url.get_untracked(),
-            default_categories: categories.get_untracked(),
-            redirect_uris: redirect_uris.get_untracked().lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect(),
-            access_type: access.get_untracked(),
-        });
+        on_submit.run(state.with_untracked(FormState::draft));
     };
     let fid = move |field: &str| format!("{id}-{field}");
+    // A text field bound to one field of the state.
+    macro_rules! text {
+        ($field:ident) => {
+            (
+                move || state.with(|s| s.$field.clone()),
+                move |ev| state.update(|s| s.$field = event_target_value(&ev)),
+            )
+        };
+    }
+    let (name, set_name) = text!(name);
+    let (description, set_description) = text!(description);
+    let (website, set_website) = text!(website_url);
+    let (logo, set_logo) = text!(logo_url);
+    let (redirects, set_redirects) = text!(redirect_uris);
 
     view! {
         <form class="form" on:submit=submit>
             <label for=fid("name")>"Name"</label>
-            <input id=fid("name") type="text" required maxlength=MAX_NAME_CHARS bind:value=name/>
+            <input id=fid("name") type="text" required maxlength=MAX_NAME_CHARS prop:value=name on:input=set_name/>
 
             <label for=fid("description")>"Description " <span class="muted">"(shown to people on the consent page)"</span></label>
-            <textarea id=fid("description") rows="3" maxlength=MAX_DESCRIPTION_CHARS bind:value=description></textarea>
+            <textarea id=fid("description") rows="3" maxlength=MAX_DESCRIPTION_CHARS prop:value=description on:input=set_description></textarea>
 
             <label for=fid("website")>"Website"</label>
-            <input id=fid("website") type="url" placeholder="https://yourapp.com" bind:value=website_url/>
+            <input id=fid("website") type="url" placeholder="https://yourapp.com" prop:value=website on:input=set_website/>
 
             <label for=fid("logo")>"Logo URL"</label>
-            <input id=fid("logo") type="url" placeholder="https://yourapp.com/logo.png" bind:value=logo_url/>
+            <input id=fid("logo") type="url" placeholder="https://yourapp.com/logo.png" prop:value=logo on:input=set_logo/>
 
             <fieldset>
                 <legend>"Default requested categories"</legend>
                 <p class="hint">"Only the starting selection on consent links without a categories parameter; people can add or remove any."</p>
                 {Category::ALL.into_iter().map(|c| {
                     let cid = fid(&format!("cat-{}", c.as_str()));
-                    let name = c.as_str().to_string();
-                    let name2 = name.clone();
+                    let name = c.as_str();
                     view! {
                         <div class="checkbox-row">
                             <input
                                 id=cid.clone()
                                 type="checkbox"
-                                prop:checked=move || categories.with(|cs| cs.contains(&name))
+                                prop:checked=move || state.with(|s| s.categories.iter().any(|x| x == name))
                                 on:change=move |ev| {
                                     let on = event_target_checked(&ev);
-                                    categories.update(|cs| {
-                                        cs.retain(|x| x != &name2);
-                                        if on { cs.push(name2.clone()); }
+                                    state.update(|s| {
+                                        s.categories.retain(|x| x != name);
+                                        if on { s.categories.push(name.to_string()); }
                                     });
                                 }
                             />
@@ -78,7 +124,7 @@ pub fn AgentForm(
             </fieldset>
 
             <label for=fid("redirects")>"Redirect URIs " <span class="muted">"(optional, one per line)"</span></label>
-            <textarea id=fid("redirects") rows="2" placeholder="https://yourapp.com/integrations/memoryos/callback" aria-describedby=fid("redirects-hint") bind:value=redirect_uris></textarea>
+            <textarea id=fid("redirects") rows="2" placeholder="https://yourapp.com/integrations/memoryos/callback" aria-describedby=fid("redirects-hint") prop:value=redirects on:input=set_redirects></textarea>
             <p id=fid("redirects-hint") class="hint">"https:// only (http:// for localhost and 127.0.0.1). Consent links must use one of these exactly. Leave empty to use the hosted completion page."</p>
 
             <fieldset>
@@ -89,8 +135,8 @@ pub fn AgentForm(
                     view! {
                         <div class="checkbox-row">
                             <input id=rid.clone() type="radio" name=fid("access") value=value
-                                prop:checked=move || access.get() == value
-                                on:change=move |_| access.set(value.to_string())/>
+                                prop:checked=move || state.with(|s| s.access == value)
+                                on:change=move |_| state.update(|s| s.access = value.to_string())/>
                             <label for=rid>{a.label()}</label>
                         </div>
                     }
@@ -104,5 +150,18 @@ pub fn AgentForm(
                 })}
             </div>
         </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_lines_are_trimmed_and_blank_lines_dropped() {
+        let s = FormState { redirect_uris: " https://a.example/cb \n\n https://b.example/cb\n".into(), ..FormState::new_agent() };
+        assert_eq!(s.draft().redirect_uris, vec!["https://a.example/cb", "https://b.example/cb"]);
+        assert_eq!(FormState::from(s.draft()).draft(), s.draft());
+        assert_eq!(FormState::new_agent().access, "read_only");
     }
 }

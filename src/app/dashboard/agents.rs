@@ -1,5 +1,5 @@
 //! "Memory Passport": create, list, edit, rotate and retire global agents; the URL builder.
-use super::agent_form::AgentForm;
+use super::agent_form::{AgentForm, FormState};
 use super::url_builder::UrlBuilder;
 use super::{session_resource, unless_signed_in, Area, DashboardShell};
 use crate::app::components::{failure, copy_to_clipboard, error_text, ActionError, Alert, CategoryList, ConfirmDialog, SecretDialog, StatusBadge};
@@ -90,6 +90,9 @@ struct Page {
     notice: RwSignal<Option<String>>,
     editing: RwSignal<Option<String>>,
     confirm: RwSignal<Option<Pending>>,
+    /// What the create form and the (one) open edit form hold.
+    create_form: RwSignal<FormState>,
+    edit_form: RwSignal<FormState>,
 }
 
 #[derive(Clone, PartialEq)]
@@ -111,6 +114,8 @@ impl Page {
             notice: RwSignal::new(None),
             editing: RwSignal::new(None),
             confirm: RwSignal::new(None),
+            create_form: RwSignal::new(FormState::new_agent()),
+            edit_form: RwSignal::new(FormState::default()),
         };
         let done = move |message: String| {
             page.notice.set(Some(message));
@@ -120,6 +125,7 @@ impl Page {
             if let Some(Ok(created)) = page.create.value().get() {
                 page.secret_title.set(format!("Secret for {}", created.agent.name));
                 page.secret.set(Some(created.secret));
+                page.create_form.set(FormState::new_agent());
                 done(format!("{} was created. It shows as Pending review until an operator verifies it.", created.agent.name));
             }
         });
@@ -229,7 +235,7 @@ fn AgentsContent(page: Page, public_url: String, agents: Result<Vec<AgentView>, 
                 <h2 id="create-h">"Create a global agent"</h2>
                 <AgentForm
                     id="create"
-                    initial=AgentDraft { default_categories: vec!["preference".into(), "fact".into(), "goal".into()], ..Default::default() }
+                    state=page.create_form
                     submit_label="Create global agent"
                     pending=create.pending().into()
                     on_submit=Callback::new(move |draft| { create.dispatch(CreateAgent { draft }); })
@@ -256,7 +262,7 @@ fn AgentItem(agent: AgentView, page: Page) -> impl IntoView {
         let id = id.clone();
         move || editing.get().as_deref() == Some(id.as_str())
     };
-    let draft = draft_of(&agent);
+    let form = FormState::from(draft_of(&agent));
     let heading_id = format!("agent-{}", agent.id);
     let heading_ref = heading_id.clone();
     let copied = RwSignal::new(false);
@@ -266,7 +272,10 @@ fn AgentItem(agent: AgentView, page: Page) -> impl IntoView {
         let (n2, n3) = (agent.name.clone(), agent.name.clone());
         view! {
             <div class="actions">
-                <button type="button" class="button secondary small" on:click=move |_| editing.set(Some(id1.clone()))>"Edit"</button>
+                <button type="button" class="button secondary small" on:click=move |_| {
+                    page.edit_form.set(form.clone());
+                    editing.set(Some(id1.clone()));
+                }>"Edit"</button>
                 <button type="button" class="button secondary small" on:click=move |_| confirm.set(Some(Pending::Rotate(id2.clone(), n2.clone())))>"Rotate secret"</button>
                 <button type="button" class="button danger small" on:click=move |_| confirm.set(Some(Pending::Retire(id3.clone(), n3.clone())))>"Retire"</button>
             </div>
@@ -311,7 +320,6 @@ fn AgentItem(agent: AgentView, page: Page) -> impl IntoView {
             <Show when=is_editing.clone()>
                 {
                     let id = id.clone();
-                    let draft = draft.clone();
                     move || {
                         let id = id.clone();
                         view! {
@@ -319,7 +327,7 @@ fn AgentItem(agent: AgentView, page: Page) -> impl IntoView {
                                 <h4>"Edit agent"</h4>
                                 <AgentForm
                                     id=format!("edit-{id}")
-                                    initial=draft.clone()
+                                    state=page.edit_form
                                     submit_label="Save changes"
                                     pending=update.pending().into()
                                     on_submit=Callback::new(move |draft| { update.dispatch(UpdateAgent { id: id.clone(), draft }); })
