@@ -32,6 +32,12 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("This request was refused. Reload the page and try again.")]
     CrossSite,
+    /// An exchange code that is unknown, used, expired, or bound to something else.
+    #[error("This sign-in link has expired. Start again from the app.")]
+    InvalidGrant,
+    /// Bad agent credentials on the agent API.
+    #[error("missing or invalid agent credentials")]
+    AgentAuth,
     #[error("Something went wrong on our side. Please try again.")]
     Store(#[source] StoreError),
     /// A broken invariant on our side (logged when it is created).
@@ -90,6 +96,8 @@ impl AppError {
             PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "REQ_413", Value::Null),
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "REQ_405", Value::Null),
             CrossSite => (StatusCode::FORBIDDEN, "cross_site_request", "CSRF_403", Value::Null),
+            InvalidGrant => (StatusCode::BAD_REQUEST, "invalid_grant", "TOK_400", Value::Null),
+            AgentAuth => (StatusCode::UNAUTHORIZED, "cross_agent_auth_failed", "UAT_001", Value::Null),
             Store(_) | Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "SRV_500", Value::Null),
         }
     }

@@ -70,6 +70,40 @@ pub struct ReviewItem {
     pub tenant_email: String,
 }
 
+/// The consent link's parameters plus the person's choices, as the consent page sends them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConsentAnswer {
+    pub agent_id: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub redirect_uri: String,
+    /// The `access` the link asked for ("" = the agent's default).
+    #[serde(default)]
+    pub requested_access: String,
+    #[serde(default)]
+    pub code_challenge: String,
+    #[serde(default)]
+    pub code_challenge_method: String,
+    #[serde(default)]
+    pub link_token: String,
+    /// The person's choices.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    #[serde(default)]
+    pub duration: String,
+    #[serde(default)]
+    pub access: String,
+}
+
+/// Where the browser goes next, and (hosted completion only) the token to show once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Approved {
+    pub location: String,
+    pub token: Option<String>,
+    pub grant_id: String,
+}
+
 #[cfg(feature = "ssr")]
 mod conversions {
     use super::*;

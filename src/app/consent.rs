@@ -3,7 +3,8 @@
 use super::components::{error_text, Alert, PageTitle, StatusBadge};
 use crate::domain::agent::{AccessType, AgentStatus};
 use crate::domain::categories::{self, Category};
-use crate::model::PublicAgent;
+use crate::model::{Approved, ConsentAnswer, PublicAgent};
+use leptos::server_fn::codec::Json;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
@@ -133,4 +134,30 @@ fn AgentCard(agent: PublicAgent, requested: Vec<Category>, access: Option<Access
             <p class="muted">"Next you'll sign in with a one-time code sent to your email, then choose exactly what to share and for how long."</p>
         </article>
     }
+}
+
+/// The person approves: creates or updates the grant; answers where the browser goes next
+/// (and, for the hosted completion page, this app's token, shown once).
+#[server(endpoint = "consent/approve", input = Json)]
+pub async fn approve_consent(answer: ConsentAnswer) -> Result<Approved, ServerFnError> {
+    use crate::error::AppError;
+    use crate::server::context;
+    context::run(async move {
+        let state = context::state()?;
+        let passport = context::passport().await?.ok_or(AppError::Unauthenticated)?;
+        crate::service::consent::approve(&state.db, &state.mailer, &state.config.public_url, &passport, &answer).await
+    })
+    .await
+}
+
+/// The person says no: recorded when signed in; answers where the browser goes next.
+#[server(endpoint = "consent/deny", input = Json)]
+pub async fn deny_consent(answer: ConsentAnswer) -> Result<String, ServerFnError> {
+    use crate::server::context;
+    context::run(async move {
+        let state = context::state()?;
+        let passport = context::passport().await?;
+        crate::service::consent::deny(&state.db, &state.config.public_url, passport.as_ref(), &answer).await
+    })
+    .await
 }

@@ -32,6 +32,14 @@ pub fn build(base: &str, link: &ConsentLink) -> String {
     format!("{}/consent?{}", base.trim_end_matches('/'), q.finish())
 }
 
+/// `uri` with `pairs` added to its query (existing parameters kept), for the redirect back to
+/// the app; `uri` must be an absolute URL (a registered redirect URI).
+pub fn with_query(uri: &str, pairs: &[(&str, &str)]) -> Option<String> {
+    let mut url = url::Url::parse(uri).ok()?;
+    url.query_pairs_mut().extend_pairs(pairs.iter().filter(|(_, v)| !v.is_empty()));
+    Some(url.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,6 +60,16 @@ mod tests {
             url,
             "http://127.0.0.1:3000/consent?agent_id=aa535a7e&state=s+t%26x&categories=preference%2Cgoal&redirect_uri=https%3A%2F%2Fyourapp.com%2Fcb%3Fa%3D1&access=read_write"
         );
+    }
+
+    #[test]
+    fn redirects_keep_the_apps_own_query() {
+        assert_eq!(
+            with_query("https://app.example/cb?tenant=7", &[("status", "granted"), ("state", "a b"), ("code", "mpc_x")]).unwrap(),
+            "https://app.example/cb?tenant=7&status=granted&state=a+b&code=mpc_x"
+        );
+        assert_eq!(with_query("http://localhost:9999/cb", &[("status", "denied"), ("state", "")]).unwrap(), "http://localhost:9999/cb?status=denied");
+        assert_eq!(with_query("/relative", &[]), None);
     }
 
     #[test]

@@ -99,12 +99,15 @@ mod tests {
     async fn outbox_holds_one_rfc5322_file_per_mail() {
         let dir = std::env::temp_dir().join(format!("mp-outbox-{}", uuid::Uuid::new_v4().simple()));
         let mailer = Mailer::new(None, dir.clone(), "Memory Passport <no-reply@localhost>").unwrap();
-        let mail = Mail { to: "ada@example.com".into(), subject: "Your code".into(), text: "Code: 123456".into() };
+        let link = format!("https://mp.example/manage?revoke={}", "x".repeat(80));
+        let mail = Mail { to: "ada@example.com".into(), subject: "Your code".into(), text: format!("Code: 123456\n{link}\n") };
         mailer.send(&mail).await.unwrap();
         let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
         assert_eq!(files.len(), 1);
         let text = std::fs::read_to_string(&files[0]).unwrap();
         assert!(text.contains("To: ada@example.com") && text.contains("Subject: Your code") && text.contains("Code: 123456"));
+        // Long lines travel quoted-printable (tests/common decodes it to find links).
+        assert!(text.contains("Content-Transfer-Encoding: quoted-printable") && text.contains("revoke=3D"));
         assert!(text.contains("\r\n"), "RFC 5322 line endings");
         assert!(matches!(mailer.send(&Mail { to: "not an address".into(), ..mail }).await, Err(MailError::BadAddress)));
         std::fs::remove_dir_all(dir).unwrap();

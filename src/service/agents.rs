@@ -28,8 +28,10 @@ pub async fn rotate_secret(db: &Db, tenant_id: &str, id: &str) -> AppResult<Stri
     agents::rotate_secret(db, tenant_id, id).await?.ok_or(AppError::NotFound)
 }
 
+/// Retires an agent and revokes every grant people gave it (its tokens die with them).
 pub async fn retire(db: &Db, tenant_id: &str, id: &str) -> AppResult<()> {
     if agents::retire(db, tenant_id, id).await? {
+        crate::store::grants::revoke_all_for_agent(db, id).await?;
         Ok(())
     } else {
         Err(AppError::NotFound)

@@ -3,5 +3,6 @@
 pub mod accounts;
 pub mod agents;
 pub mod api_keys;
+pub mod consent;
 pub mod limits;
 pub mod otp;

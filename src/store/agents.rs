@@ -202,8 +202,8 @@ pub async fn rotate_secret(db: &Db, tenant_id: &str, id: &str) -> StoreResult<Op
     Ok((done.rows_affected() == 1).then_some(secret.raw))
 }
 
-/// Retires an agent: it disappears from consent and its secret stops working. Grants held by
-/// it are revoked by the grants store once that exists (the consent issue).
+/// Retires an agent: it disappears from consent and its secret stops working (the service
+/// also revokes its grants).
 pub async fn retire(db: &Db, tenant_id: &str, id: &str) -> StoreResult<bool> {
     if !is_id(id) {
         return Ok(false);

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod agents;
 pub mod api_keys;
+pub mod grants;
 pub mod otp;
 pub mod passports;
 pub mod rate_limit;

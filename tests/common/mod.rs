@@ -127,7 +127,7 @@ impl TestApp {
             let mut files: Vec<_> = std::fs::read_dir(&dir).map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect()).unwrap_or_default();
             if files.len() >= n {
                 files.sort();
-                return files.iter().map(|f| std::fs::read_to_string(f).unwrap()).collect();
+                return files.iter().map(|f| decode_quoted_printable(&std::fs::read_to_string(f).unwrap())).collect();
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
@@ -149,6 +149,24 @@ impl TestApp {
         assert_eq!(res.status(), 201, "create agent");
         res.json::<Value>().await.unwrap()["data"].clone()
     }
+}
+
+/// Undoes quoted-printable (long lines in mail bodies), leaving everything else alone.
+pub fn decode_quoted_printable(s: &str) -> String {
+    let s = s.replace("=\r\n", "");
+    let (b, mut out, mut i) = (s.as_bytes(), Vec::new(), 0);
+    while i < b.len() {
+        if b[i] == b'=' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The body of the guide's curl example.

@@ -60,6 +60,19 @@ impl FromRequestParts<AppState> for Tenant {
     }
 }
 
+/// An agent authenticated by its `agent_sk_…` secret (live, not rejected or suspended).
+pub struct AgentKey(pub crate::store::agents::Agent);
+
+impl FromRequestParts<AppState> for AgentKey {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let key = api_key(&parts.headers).ok_or(AppError::AgentAuth)?;
+        let agent = crate::store::agents::authenticate_secret(&state.db, key).await?.ok_or(AppError::AgentAuth)?;
+        Ok(AgentKey(agent))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

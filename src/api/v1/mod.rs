@@ -1,6 +1,7 @@
 //! `/v1`: JSON in, JSON out, every answer with `request_id` and every error in the envelope.
 mod agents;
 mod extract;
+mod universal;
 
 use crate::domain::time::rfc3339;
 use crate::error::AppError;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
             get(agents::public_profile).patch(agents::update).delete(agents::retire),
         )
         .route("/agents/global/{id}/rotate-secret", post(agents::rotate_secret))
+        .route("/universal/token", post(universal::token))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))

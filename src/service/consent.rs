@@ -1,0 +1,138 @@
+//! Consent: what happens when a person approves or denies an agent, and how the agent's
+//! backend then exchanges its code for a pairwise token.
+use crate::auth::pkce;
+use crate::domain::agent::AccessType;
+use crate::domain::categories::{self, Category};
+use crate::domain::consent_url::with_query;
+use crate::domain::grant::{self, GrantDuration};
+use crate::domain::time::human;
+use crate::error::{AppError, AppResult};
+use crate::mail::{Mail, Mailer};
+use crate::store::agents::{self, Agent};
+use crate::store::grants::{self, Approval, Grant};
+use crate::store::passports::Passport;
+use crate::store::{now_ms, Db};
+pub use crate::model::{Approved, ConsentAnswer};
+
+pub const MAX_STATE_CHARS: usize = 512;
+pub const MAX_LINK_TOKEN_CHARS: usize = 512;
+
+/// The agent a consent link names, if it may receive grants, with its redirect URI checked
+/// exactly ("" = none). Errors never carry a redirect.
+pub async fn linked_agent(db: &Db, agent_id: &str, redirect_uri: &str) -> AppResult<Agent> {
+    let agent = agents::get(db, agent_id.trim()).await?.filter(|a| a.retired_at.is_none()).ok_or(AppError::NotFound)?;
+    if !agent.status.may_receive_grants() {
+        return Err(AppError::invalid("agent_id", "This app can't receive access to Memory Passports at the moment."));
+    }
+    if !redirect_uri.is_empty() && !agent.profile.redirect_uris.iter().any(|u| u == redirect_uri) {
+        return Err(AppError::invalid("redirect_uri", "This link would send you to an address the app has not registered."));
+    }
+    Ok(agent)
+}
+
+fn check_link(answer: &ConsentAnswer) -> AppResult<Option<String>> {
+    if answer.state.chars().count() > MAX_STATE_CHARS || answer.state.chars().any(char::is_control) {
+        return Err(AppError::invalid("state", "The link's state is too long or malformed."));
+    }
+    if answer.link_token.chars().count() > MAX_LINK_TOKEN_CHARS || answer.link_token.chars().any(char::is_control) {
+        return Err(AppError::invalid("link_token", "The link's link_token is too long or malformed."));
+    }
+    match (answer.code_challenge.as_str(), answer.code_challenge_method.as_str()) {
+        ("", "") => Ok(None),
+        (challenge, "S256") if pkce::is_valid_challenge(challenge) => Ok(Some(challenge.to_string())),
+        _ => Err(AppError::invalid("code_challenge", "The link's code_challenge must be S256.")),
+    }
+}
+
+/// Records the person's approval, sends the notification mail, and says where to go next.
+pub async fn approve(db: &Db, mailer: &Mailer, public_url: &str, passport: &Passport, answer: &ConsentAnswer) -> AppResult<Approved> {
+    let agent = linked_agent(db, &answer.agent_id, &answer.redirect_uri).await?;
+    let challenge = check_link(answer)?;
+    let chosen = categories::parse_list(&answer.categories)
+        .map_err(|name| AppError::invalid("categories", format!("\"{name}\" is not a memory category.")))?;
+    let chosen = grant::approved_categories(&chosen).map_err(|m| AppError::invalid("categories", m))?;
+    let duration = GrantDuration::parse(&answer.duration)
+        .ok_or_else(|| AppError::invalid("duration", "Choose how long this app may use your memory."))?;
+    let requested = grant::requested_access(AccessType::parse(&answer.requested_access), agent.profile.access_type);
+    let access = AccessType::parse(&answer.access).unwrap_or(requested);
+    let access = grant::granted_access(requested, access).map_err(|m| AppError::invalid("access", m))?;
+    let link_token = Some(answer.link_token.as_str()).filter(|t| !t.is_empty());
+
+    let (grant, _) = grants::upsert(
+        db,
+        &Approval { passport_id: &passport.id, agent_id: &agent.id, categories: &chosen, access_type: access, duration, link_token },
+    )
+    .await?;
+    notify(mailer, public_url, passport, &agent, &grant);
+
+    if answer.redirect_uri.is_empty() {
+        let token = grants::issue_token(db, &grant).await?;
+        let location = with_query(&format!("{public_url}/complete"), &[("status", "granted"), ("state", &answer.state)])
+            .ok_or_else(|| AppError::Internal("PUBLIC_URL is not a URL".into()))?;
+        return Ok(Approved { location, token: Some(token), grant_id: grant.id });
+    }
+    let code = grants::create_exchange_code(db, &grant, &answer.redirect_uri, challenge.as_deref()).await?;
+    let location = with_query(&answer.redirect_uri, &[("status", "granted"), ("state", &answer.state), ("code", &code)])
+        .ok_or_else(|| AppError::invalid("redirect_uri", "The redirect URI is not a URL."))?;
+    Ok(Approved { location, token: None, grant_id: grant.id })
+}
+
+/// Records a denial (when the person is signed in) and says where to go next.
+pub async fn deny(db: &Db, public_url: &str, passport: Option<&Passport>, answer: &ConsentAnswer) -> AppResult<String> {
+    let agent = linked_agent(db, &answer.agent_id, &answer.redirect_uri).await?;
+    check_link(answer)?;
+    if let Some(p) = passport {
+        grants::record_denial(db, &p.id, &agent.id).await?;
+    }
+    let base = if answer.redirect_uri.is_empty() { format!("{public_url}/complete") } else { answer.redirect_uri.clone() };
+    with_query(&base, &[("status", "denied"), ("state", &answer.state)]).ok_or_else(|| AppError::Internal("bad redirect base".into()))
+}
+
+fn notify(mailer: &Mailer, public_url: &str, passport: &Passport, agent: &Agent, grant: &Grant) {
+    let labels: Vec<String> = grant.categories.iter().map(|c: &Category| format!("  - {}", c.label())).collect();
+    let until = grant.expires_at.map(human).unwrap_or_else(|| "until you revoke it".into());
+    let mail = Mail {
+        to: passport.email.clone(),
+        subject: format!("{} can now use parts of your Memory Passport", agent.profile.name),
+        text: format!(
+            "You gave {} access to:\n{}\n\nAccess: {}\nUntil: {}\n\nTo revoke it at any time: {}/manage?revoke={}\n",
+            agent.profile.name,
+            labels.join("\n"),
+            grant.access_type.label(),
+            until,
+            public_url,
+            grant.id
+        ),
+    };
+    let mailer = mailer.clone();
+    tokio::spawn(async move {
+        if let Err(e) = mailer.send(&mail).await {
+            tracing::warn!(error = %e, "could not deliver a grant notification");
+        }
+    });
+}
+
+/// What the agent's backend receives for a good code.
+#[derive(Debug)]
+pub struct Exchanged {
+    pub uui_token: String,
+    pub grant: Grant,
+}
+
+/// Redeems an exchange code for `agent`: single use, unexpired, same agent, same redirect URI,
+/// and the PKCE verifier when the link carried a challenge. Every failure looks the same.
+pub async fn exchange(db: &Db, agent: &Agent, code: &str, redirect_uri: &str, verifier: Option<&str>) -> AppResult<Exchanged> {
+    let redeemed = grants::redeem_exchange_code(db, code).await?.ok_or(AppError::InvalidGrant)?;
+    let bound_ok = redeemed.agent_id == agent.id && redeemed.redirect_uri == redirect_uri;
+    let pkce_ok = match (&redeemed.code_challenge, verifier) {
+        (Some(challenge), Some(v)) => pkce::verify(v, challenge),
+        (Some(_), None) => false,
+        (None, _) => true,
+    };
+    if !bound_ok || !pkce_ok {
+        return Err(AppError::InvalidGrant);
+    }
+    let grant = grants::get(db, &redeemed.grant_id).await?.filter(|g| g.is_active(now_ms())).ok_or(AppError::InvalidGrant)?;
+    let uui_token = grants::issue_token(db, &grant).await?;
+    Ok(Exchanged { uui_token, grant })
+}

@@ -1,0 +1,282 @@
+//! Grants (one per person and agent), their history, exchange codes and pairwise tokens.
+use super::{is_id, new_id, now_ms, Db, StoreError, StoreResult};
+use crate::auth::secrets;
+use crate::domain::agent::AccessType;
+use crate::domain::categories::{self, Category};
+use crate::domain::grant::GrantDuration;
+
+pub const EXCHANGE_CODE_PREFIX: &str = "mpc_";
+pub const TOKEN_PREFIX: &str = "uui_";
+/// Exchange codes live this long: the agent's backend redeems them right after the redirect.
+pub const EXCHANGE_CODE_TTL_MS: i64 = 5 * 60 * 1000;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grant {
+    pub id: String,
+    pub passport_id: String,
+    pub agent_id: String,
+    pub categories: Vec<Category>,
+    pub access_type: AccessType,
+    pub duration: GrantDuration,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub link_token: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+impl Grant {
+    /// Not revoked and not past its end.
+    pub fn is_active(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|end| end > now)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct GrantRow {
+    id: String,
+    passport_id: String,
+    agent_id: String,
+    categories: String,
+    access_type: String,
+    duration: String,
+    expires_at: Option<i64>,
+    revoked_at: Option<i64>,
+    link_token: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    last_used_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, passport_id, agent_id, categories, access_type, duration, expires_at, revoked_at, \
+                       link_token, created_at, updated_at, last_used_at";
+
+impl TryFrom<GrantRow> for Grant {
+    type Error = StoreError;
+    fn try_from(r: GrantRow) -> Result<Grant, StoreError> {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("grant {}: {what}", r.id));
+        let names: Vec<String> = serde_json::from_str(&r.categories).map_err(|_| corrupt("categories"))?;
+        Ok(Grant {
+            categories: categories::parse_list(&names).map_err(|_| corrupt("categories"))?,
+            access_type: AccessType::parse(&r.access_type).ok_or_else(|| corrupt("access"))?,
+            duration: GrantDuration::parse(&r.duration).ok_or_else(|| corrupt("duration"))?,
+            id: r.id,
+            passport_id: r.passport_id,
+            agent_id: r.agent_id,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+            link_token: r.link_token,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            last_used_at: r.last_used_at,
+        })
+    }
+}
+
+fn names_json(cats: &[Category]) -> String {
+    serde_json::to_string(&categories::to_names(cats)).expect("names serialise")
+}
+
+pub async fn get(db: &Db, id: &str) -> StoreResult<Option<Grant>> {
+    if !is_id(id) {
+        return Ok(None);
+    }
+    let sql = format!("SELECT {COLUMNS} FROM grants WHERE id = $1");
+    sqlx::query_as::<_, GrantRow>(&sql).bind(id).fetch_optional(&db.pool).await?.map(Grant::try_from).transpose()
+}
+
+pub async fn find(db: &Db, passport_id: &str, agent_id: &str) -> StoreResult<Option<Grant>> {
+    let sql = format!("SELECT {COLUMNS} FROM grants WHERE passport_id = $1 AND agent_id = $2");
+    sqlx::query_as::<_, GrantRow>(&sql)
+        .bind(passport_id)
+        .bind(agent_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(Grant::try_from)
+        .transpose()
+}
+
+/// What a person approved, to store as the one grant for that agent.
+pub struct Approval<'a> {
+    pub passport_id: &'a str,
+    pub agent_id: &'a str,
+    pub categories: &'a [Category],
+    pub access_type: AccessType,
+    pub duration: GrantDuration,
+    pub link_token: Option<&'a str>,
+}
+
+/// Creates the grant, or updates (and revives) the existing one; records the event.
+/// Returns the grant and whether it was new.
+pub async fn upsert(db: &Db, a: &Approval<'_>) -> StoreResult<(Grant, bool)> {
+    let now = now_ms();
+    let expires_at = a.duration.expires_at(now);
+    let existing = find(db, a.passport_id, a.agent_id).await?;
+    let mut tx = db.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO grants (id, passport_id, agent_id, categories, access_type, duration, expires_at, link_token, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+         ON CONFLICT (passport_id, agent_id) DO UPDATE SET categories = $4, access_type = $5, duration = $6, \
+         expires_at = $7, link_token = $8, revoked_at = NULL, updated_at = $9",
+    )
+    .bind(new_id())
+    .bind(a.passport_id)
+    .bind(a.agent_id)
+    .bind(names_json(a.categories))
+    .bind(a.access_type.as_str())
+    .bind(a.duration.as_str())
+    .bind(expires_at)
+    .bind(a.link_token)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let kind = if existing.is_some() { "updated" } else { "granted" };
+    insert_event(&mut tx, a.passport_id, a.agent_id, kind, a.categories, a.access_type, expires_at, now).await?;
+    tx.commit().await?;
+    let grant = find(db, a.passport_id, a.agent_id).await?.ok_or(StoreError::Corrupt("grant vanished".into()))?;
+    Ok((grant, existing.is_none()))
+}
+
+/// Records that the person said no to an agent.
+pub async fn record_denial(db: &Db, passport_id: &str, agent_id: &str) -> StoreResult<()> {
+    let mut tx = db.pool.begin().await?;
+    insert_event(&mut tx, passport_id, agent_id, "denied", &[], AccessType::ReadOnly, None, now_ms()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    passport_id: &str,
+    agent_id: &str,
+    kind: &str,
+    cats: &[Category],
+    access: AccessType,
+    expires_at: Option<i64>,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO grant_events (id, passport_id, agent_id, kind, categories, access_type, expires_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(new_id())
+    .bind(passport_id)
+    .bind(agent_id)
+    .bind(kind)
+    .bind(names_json(cats))
+    .bind(access.as_str())
+    .bind(expires_at)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The kinds of a person's grant events with one agent, oldest first.
+pub async fn event_kinds(db: &Db, passport_id: &str, agent_id: &str) -> StoreResult<Vec<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT kind FROM grant_events WHERE passport_id = $1 AND agent_id = $2 ORDER BY created_at, id",
+    )
+    .bind(passport_id)
+    .bind(agent_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(|(k,)| k).collect())
+}
+
+/// Revokes every live grant of an agent (when it is retired).
+pub async fn revoke_all_for_agent(db: &Db, agent_id: &str) -> StoreResult<u64> {
+    let now = now_ms();
+    let done = sqlx::query("UPDATE grants SET revoked_at = $1, updated_at = $1 WHERE agent_id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(agent_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// A single-use code for the agent's backend; returns the raw code (only copy).
+pub async fn create_exchange_code(
+    db: &Db,
+    grant: &Grant,
+    redirect_uri: &str,
+    code_challenge: Option<&str>,
+) -> StoreResult<String> {
+    let secret = secrets::generate(EXCHANGE_CODE_PREFIX);
+    sqlx::query(
+        "INSERT INTO exchange_codes (code_hash, grant_id, agent_id, redirect_uri, code_challenge, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&secret.hash)
+    .bind(&grant.id)
+    .bind(&grant.agent_id)
+    .bind(redirect_uri)
+    .bind(code_challenge)
+    .bind(now_ms() + EXCHANGE_CODE_TTL_MS)
+    .execute(&db.pool)
+    .await?;
+    Ok(secret.raw)
+}
+
+/// What a redeemed code was bound to.
+#[derive(Debug, sqlx::FromRow)]
+pub struct RedeemedCode {
+    pub grant_id: String,
+    pub agent_id: String,
+    pub redirect_uri: String,
+    pub code_challenge: Option<String>,
+}
+
+/// Marks a live, unused code used and returns what it is bound to; None for unknown, used or
+/// expired codes. Exactly one caller wins a race.
+pub async fn redeem_exchange_code(db: &Db, raw: &str) -> StoreResult<Option<RedeemedCode>> {
+    if !secrets::looks_like(raw, EXCHANGE_CODE_PREFIX) {
+        return Ok(None);
+    }
+    let now = now_ms();
+    Ok(sqlx::query_as::<_, RedeemedCode>(
+        "UPDATE exchange_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+         RETURNING grant_id, agent_id, redirect_uri, code_challenge",
+    )
+    .bind(now)
+    .bind(secrets::hash(raw))
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+/// Issues a pairwise `uui_…` token for the grant's (person, agent); returns the only copy.
+pub async fn issue_token(db: &Db, grant: &Grant) -> StoreResult<String> {
+    let secret = secrets::generate(TOKEN_PREFIX);
+    sqlx::query(
+        "INSERT INTO uui_tokens (token_hash, grant_id, passport_id, agent_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&secret.hash)
+    .bind(&grant.id)
+    .bind(&grant.passport_id)
+    .bind(&grant.agent_id)
+    .bind(now_ms())
+    .execute(&db.pool)
+    .await?;
+    Ok(secret.raw)
+}
+
+/// The grant behind a token, if the token is live and belongs to `agent_id`. Whether the
+/// grant is still active is the caller's question (answers must not differ by cause).
+pub async fn grant_for_token(db: &Db, raw: &str, agent_id: &str) -> StoreResult<Option<Grant>> {
+    if !secrets::looks_like(raw, TOKEN_PREFIX) {
+        return Ok(None);
+    }
+    let hash = secrets::hash(raw);
+    let row: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT token_hash, grant_id, agent_id FROM uui_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+    )
+    .bind(&hash)
+    .fetch_optional(&db.pool)
+    .await?;
+    match row {
+        Some((stored, grant_id, owner)) if secrets::hashes_equal(&stored, &hash) && owner == agent_id => get(db, &grant_id).await,
+        _ => Ok(None),
+    }
+}

@@ -1,0 +1,245 @@
+//! Consent (approve, deny, re-consent) through the server functions the consent page uses,
+//! and the server-side code exchange at /v1/universal/token, on both databases.
+use crate::common::{expect_error, TestApp};
+use crate::on_both_backends;
+use memory_passport::auth::pkce;
+use memory_passport::store::grants;
+use serde_json::{json, Value};
+
+on_both_backends!(
+    redirect_code_exchange_with_pkce,
+    hosted_completion_shows_a_token_and_mails_a_revoke_link,
+    reconsent_updates_the_one_grant_and_denials_are_recorded,
+    bad_answers_and_unusable_agents_are_refused,
+    codes_are_single_use_bound_and_short_lived,
+    tokens_are_pairwise_and_die_with_the_grant,
+);
+
+const REDIRECT: &str = "https://app.example/integrations/memoryos/callback";
+
+/// A person signed in through the real one-time code flow; returns the session cookie.
+async fn person(app: &TestApp, email: &str) -> String {
+    let before = std::fs::read_dir(app.dir.path().join("outbox")).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(app.server_fn("passport/send_code", None, &[("email", email)]).await.status(), 200);
+    let mails = app.mails(before + 1).await;
+    let mail = mails.iter().find(|m| m.contains(&format!("To: {email}")) && m.contains("is your Memory Passport code")).unwrap();
+    let subject = mail.lines().find(|l| l.starts_with("Subject: ")).unwrap();
+    let code = &subject["Subject: ".len().."Subject: ".len() + 6];
+    let res = app.server_fn("passport/verify_code", None, &[("email", email), ("code", code)]).await;
+    assert_eq!(res.status(), 200);
+    res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string()
+}
+
+/// A tenant's agent with `redirect_uris`; returns (id, secret).
+async fn agent(app: &TestApp, redirect_uris: &[&str], access: &str) -> (String, String) {
+    let t = app.tenant("consent").await;
+    let mut body = crate::common::guide_body("Support Copilot");
+    body["redirect_uris"] = json!(redirect_uris);
+    body["redirect_uri"] = Value::Null;
+    body["requested_access"] = json!(access);
+    let res = app.post_json("/v1/agents/global", Some(&t.api_key), &body).await;
+    assert_eq!(res.status(), 201);
+    let data = res.json::<Value>().await.unwrap()["data"].clone();
+    (data["id"].as_str().unwrap().to_string(), data["raw_agent_api_key"].as_str().unwrap().to_string())
+}
+
+async fn call(app: &TestApp, endpoint: &str, cookie: Option<&str>, answer: &Value) -> reqwest::Response {
+    let mut req = app.client.post(app.url(&format!("/api/{endpoint}"))).header("Origin", &app.base).json(&json!({ "answer": answer }));
+    if let Some(c) = cookie {
+        req = req.header("Cookie", c);
+    }
+    req.send().await.unwrap()
+}
+
+async fn exchange(app: &TestApp, secret: &str, code: &str, redirect_uri: &str, verifier: Option<&str>) -> reqwest::Response {
+    let mut body = json!({ "code": code, "redirect_uri": redirect_uri });
+    if let Some(v) = verifier {
+        body["code_verifier"] = json!(v);
+    }
+    app.post_json("/v1/universal/token", Some(secret), &body).await
+}
+
+fn query(location: &str, name: &str) -> Option<String> {
+    let url = url::Url::parse(location).unwrap();
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+fn answer(agent_id: &str, redirect_uri: &str) -> Value {
+    json!({
+        "agent_id": agent_id,
+        "state": "app-state-1",
+        "redirect_uri": redirect_uri,
+        "categories": ["goal", "preference"],
+        "duration": "90_days",
+        "access": "read_only",
+    })
+}
+
+async fn redirect_code_exchange_with_pkce(app: TestApp) {
+    let (agent_id, secret) = agent(&app, &[REDIRECT], "read_write").await;
+    let cookie = person(&app, "pkce@example.com").await;
+    let verifier = "v".repeat(43) + "-._~0123456789";
+    let mut a = answer(&agent_id, REDIRECT);
+    a["code_challenge"] = json!(pkce::challenge_of(&verifier));
+    a["code_challenge_method"] = json!("S256");
+    a["link_token"] = json!("app-user-42");
+    a["access"] = json!("read_write");
+
+    let res = call(&app, "consent/approve", Some(&cookie), &a).await;
+    assert_eq!(res.status(), 200);
+    let approved: Value = res.json().await.unwrap();
+    let location = approved["location"].as_str().unwrap();
+    assert!(location.starts_with(&format!("{REDIRECT}?status=granted&state=app-state-1&code=mpc_")), "{location}");
+    assert_eq!(approved["token"], Value::Null, "with a redirect the token goes to the backend only");
+
+    // A wrong verifier burns the code.
+    let code = query(location, "code").unwrap();
+    expect_error(exchange(&app, &secret, &code, REDIRECT, Some(&"w".repeat(43))).await, 400, "TOK_400").await;
+    expect_error(exchange(&app, &secret, &code, REDIRECT, Some(&verifier)).await, 400, "TOK_400").await;
+
+    // A fresh consent, a right verifier.
+    let res = call(&app, "consent/approve", Some(&cookie), &a).await;
+    let code = query(res.json::<Value>().await.unwrap()["location"].as_str().unwrap(), "code").unwrap();
+    expect_error(exchange(&app, &secret, &code, REDIRECT, None).await, 400, "TOK_400").await;
+    let res = call(&app, "consent/approve", Some(&cookie), &a).await;
+    let code = query(res.json::<Value>().await.unwrap()["location"].as_str().unwrap(), "code").unwrap();
+    let res = exchange(&app, &secret, &code, REDIRECT, Some(&verifier)).await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    let data = &body["data"];
+    assert!(data["uui_token"].as_str().unwrap().starts_with("uui_"));
+    assert_eq!(data["grant"]["categories"], json!(["preference", "goal"]));
+    assert_eq!(data["grant"]["access_type"], "read_write");
+    assert!(data["grant"]["expires_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(data["link_token"], "app-user-42");
+    assert!(body["request_id"].as_str().unwrap().starts_with("req_"));
+    // Single use.
+    expect_error(exchange(&app, &secret, &code, REDIRECT, Some(&verifier)).await, 400, "TOK_400").await;
+}
+
+async fn hosted_completion_shows_a_token_and_mails_a_revoke_link(app: TestApp) {
+    let (agent_id, secret) = agent(&app, &[], "read_only").await;
+    let cookie = person(&app, "hosted@example.com").await;
+    let res = call(&app, "consent/approve", Some(&cookie), &answer(&agent_id, "")).await;
+    assert_eq!(res.status(), 200);
+    let approved: Value = res.json().await.unwrap();
+    assert_eq!(approved["location"], format!("{}/complete?status=granted&state=app-state-1", app.base));
+    let token = approved["token"].as_str().unwrap();
+    let grant_id = approved["grant_id"].as_str().unwrap();
+    let agent = memory_passport::store::agents::authenticate_secret(&app.db, &secret).await.unwrap().unwrap();
+    let grant = grants::grant_for_token(&app.db, token, &agent.id).await.unwrap().unwrap();
+    assert_eq!(grant.id, grant_id);
+
+    let mails = app.mails(2).await;
+    let note = mails.iter().find(|m| m.contains("can now use parts of your Memory Passport")).expect("a notification");
+    assert!(note.contains("To: hosted@example.com"));
+    assert!(note.contains(&format!("/manage?revoke={grant_id}")));
+    assert!(note.contains("Your goals") && note.contains("Your preferences and settings") && note.contains("Read only"));
+    assert!(!note.contains(token), "the token is never mailed");
+}
+
+async fn reconsent_updates_the_one_grant_and_denials_are_recorded(app: TestApp) {
+    let (agent_id, _) = agent(&app, &[REDIRECT], "read_only").await;
+    let cookie = person(&app, "again@example.com").await;
+    let first: Value = call(&app, "consent/approve", Some(&cookie), &answer(&agent_id, REDIRECT)).await.json().await.unwrap();
+    let mut changed = answer(&agent_id, REDIRECT);
+    changed["categories"] = json!(["fact"]);
+    changed["duration"] = json!("until_revoked");
+    let second: Value = call(&app, "consent/approve", Some(&cookie), &changed).await.json().await.unwrap();
+    assert_eq!(first["grant_id"], second["grant_id"], "one grant per person and agent");
+    let grant = grants::get(&app.db, second["grant_id"].as_str().unwrap()).await.unwrap().unwrap();
+    assert_eq!(grant.categories, vec![memory_passport::domain::categories::Category::Fact]);
+    assert_eq!(grant.expires_at, None);
+
+    let res = call(&app, "consent/deny", Some(&cookie), &answer(&agent_id, REDIRECT)).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<String>().await.unwrap(), format!("{REDIRECT}?status=denied&state=app-state-1"));
+    let passport = memory_passport::store::passports::find_by_email(&app.db, "again@example.com").await.unwrap().unwrap();
+    assert_eq!(grants::event_kinds(&app.db, &passport.id, &agent_id).await.unwrap(), ["granted", "updated", "denied"]);
+    // Denying without signing in still returns to the app (nothing to record).
+    let res = call(&app, "consent/deny", None, &answer(&agent_id, "")).await;
+    assert_eq!(res.json::<String>().await.unwrap(), format!("{}/complete?status=denied&state=app-state-1", app.base));
+}
+
+async fn bad_answers_and_unusable_agents_are_refused(app: TestApp) {
+    let (agent_id, _) = agent(&app, &[REDIRECT], "read_only").await;
+    let cookie = person(&app, "careful@example.com").await;
+    assert_eq!(call(&app, "consent/approve", None, &answer(&agent_id, REDIRECT)).await.status(), 401, "signed out");
+    let variants: Vec<(&str, Value)> = vec![
+        ("categories", json!([])),
+        ("categories", json!(["hobbies"])),
+        ("duration", json!("")),
+        ("duration", json!("forever")),
+        ("access", json!("read_write")),
+        ("redirect_uri", json!(format!("{REDIRECT}/extra"))),
+        ("redirect_uri", json!("https://app.example/integrations/memoryos/callbac")),
+        ("redirect_uri", json!("https://evil.example/cb")),
+        ("code_challenge", json!("short")),
+        ("state", json!("s".repeat(513))),
+        ("link_token", json!("t".repeat(513))),
+    ];
+    for (field, value) in variants {
+        let mut a = answer(&agent_id, REDIRECT);
+        a[field] = value;
+        let res = call(&app, "consent/approve", Some(&cookie), &a).await;
+        assert_eq!(res.status(), 422, "{field}");
+        let res = call(&app, "consent/deny", Some(&cookie), &a).await;
+        if field == "redirect_uri" {
+            assert_eq!(res.status(), 422, "a denial never redirects to an unregistered address");
+        }
+    }
+    let res = call(&app, "consent/approve", Some(&cookie), &answer("00000000-0000-0000-0000-000000000000", "")).await;
+    assert_eq!(res.status(), 404);
+    memory_passport::service::agents::review(&app.db, &agent_id, memory_passport::domain::agent::AgentStatus::Suspended, "test").await.unwrap();
+    let res = call(&app, "consent/approve", Some(&cookie), &answer(&agent_id, REDIRECT)).await;
+    assert_eq!(res.status(), 422, "suspended agents receive no grants");
+    let passport = memory_passport::store::passports::find_by_email(&app.db, "careful@example.com").await.unwrap().unwrap();
+    assert!(grants::find(&app.db, &passport.id, &agent_id).await.unwrap().is_none(), "nothing was stored");
+}
+
+async fn codes_are_single_use_bound_and_short_lived(app: TestApp) {
+    let (agent_a, secret_a) = agent(&app, &[REDIRECT], "read_only").await;
+    let (_, secret_b) = agent(&app, &[REDIRECT], "read_only").await;
+    let cookie = person(&app, "bound@example.com").await;
+    let fresh_code = || async {
+        let res = call(&app, "consent/approve", Some(&cookie), &answer(&agent_a, REDIRECT)).await;
+        query(res.json::<Value>().await.unwrap()["location"].as_str().unwrap(), "code").unwrap()
+    };
+    expect_error(exchange(&app, &secret_b, &fresh_code().await, REDIRECT, None).await, 400, "TOK_400").await;
+    expect_error(exchange(&app, &secret_a, &fresh_code().await, "https://app.example/other", None).await, 400, "TOK_400").await;
+    let code = fresh_code().await;
+    sqlx::query("UPDATE exchange_codes SET expires_at = 0").execute(&app.db.pool).await.unwrap();
+    expect_error(exchange(&app, &secret_a, &code, REDIRECT, None).await, 400, "TOK_400").await;
+    expect_error(exchange(&app, &secret_a, "mpc_nonsense", REDIRECT, None).await, 400, "TOK_400").await;
+    expect_error(exchange(&app, "agent_sk_wrong", &fresh_code().await, REDIRECT, None).await, 401, "UAT_001").await;
+    let res = app.client.post(app.url("/v1/universal/token")).header("Authorization", format!("ApiKey {secret_a}")).body("{").send().await.unwrap();
+    expect_error(res, 422, "REQ_422").await;
+    let ok = exchange(&app, &secret_a, &fresh_code().await, REDIRECT, None).await;
+    assert_eq!(ok.status(), 200);
+}
+
+async fn tokens_are_pairwise_and_die_with_the_grant(app: TestApp) {
+    let t = app.tenant("pair").await;
+    let mut ids = vec![];
+    for name in ["Agent A", "Agent B"] {
+        let data = app.create_agent(&t.api_key, name).await;
+        ids.push((data["id"].as_str().unwrap().to_string(), data["raw_agent_api_key"].as_str().unwrap().to_string()));
+    }
+    let cookie = person(&app, "pair@example.com").await;
+    let mut tokens = vec![];
+    for (id, _) in &ids {
+        let res: Value = call(&app, "consent/approve", Some(&cookie), &answer(id, "")).await.json().await.unwrap();
+        tokens.push(res["token"].as_str().unwrap().to_string());
+    }
+    assert_ne!(tokens[0], tokens[1]);
+    assert!(grants::grant_for_token(&app.db, &tokens[0], &ids[0].0).await.unwrap().is_some());
+    assert!(grants::grant_for_token(&app.db, &tokens[0], &ids[1].0).await.unwrap().is_none(), "A's token is not B's");
+    assert!(grants::grant_for_token(&app.db, &tokens[1], &ids[0].0).await.unwrap().is_none());
+
+    // Retiring agent A revokes its grant: its token no longer opens an active grant.
+    let res = app.client.delete(app.url(&format!("/v1/agents/global/{}", ids[0].0))).header("Authorization", format!("ApiKey {}", t.api_key)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let grant = grants::grant_for_token(&app.db, &tokens[0], &ids[0].0).await.unwrap().unwrap();
+    assert!(!grant.is_active(memory_passport::store::now_ms()));
+    assert!(grants::grant_for_token(&app.db, &tokens[1], &ids[1].0).await.unwrap().unwrap().is_active(memory_passport::store::now_ms()));
+}
