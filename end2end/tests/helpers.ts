@@ -1,4 +1,4 @@
-import { expect, Page } from "@playwright/test";
+import { expect, Page, test } from "@playwright/test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -53,4 +53,22 @@ export function databaseBytes(): Buffer {
       .filter((f) => f.startsWith("passport.db"))
       .map((f) => fs.readFileSync(path.join(dir, f))),
   );
+}
+
+/** Fails each test of the file on a page error or console error (a hydration mismatch or a
+ * panic shows up there first); 4xx answers the page handles are expected. */
+export function failOnBrowserErrors() {
+  const errors: string[] = [];
+  test.beforeEach(async ({ page }) => {
+    errors.length = 0;
+    page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
+    page.on("console", (m) => {
+      if (m.type() === "error" && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) {
+        errors.push(`console: ${m.text().slice(0, 300)}`);
+      }
+    });
+  });
+  test.afterEach(() => {
+    expect(errors, "no errors in the browser console").toEqual([]);
+  });
 }

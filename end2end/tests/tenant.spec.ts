@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { databaseBytes, open, shoot, signIn, takeSecret } from "./helpers";
+import { databaseBytes, failOnBrowserErrors, open, shoot, signIn, takeSecret } from "./helpers";
 import { OPERATOR } from "../playwright.config";
 
 // One tenant's day, in order: sign up, API key, agent, rotation, URL builder, operator
@@ -13,22 +13,10 @@ const agentName = "Support Copilot";
 const redirect = "http://localhost:9999/integrations/memoryos/callback";
 let consentUrl = "";
 
-const browserErrors: string[] = [];
+failOnBrowserErrors();
 
-test.beforeEach(async ({ context, page }) => {
+test.beforeEach(async ({ context }) => {
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
-  browserErrors.length = 0;
-  // A hydration mismatch or panic shows up here first; any of them fails the test.
-  page.on("pageerror", (e) => browserErrors.push(`page error: ${e.message}`));
-  page.on("console", (m) => {
-    if (m.type() === "error" && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) {
-      browserErrors.push(`console: ${m.text().slice(0, 300)}`);
-    }
-  });
-});
-
-test.afterEach(() => {
-  expect(browserErrors, "no errors in the browser console").toEqual([]);
 });
 
 test("the start page explains the product", async ({ page }) => {

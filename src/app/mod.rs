@@ -1,6 +1,7 @@
 //! The pages, in shared Leptos components (rendered on the server, hydrated in the browser).
 mod components;
 mod consent;
+mod consent_page;
 mod dashboard;
 mod home;
 mod operator;
@@ -57,7 +58,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/dashboard") view=dashboard::AgentsPage ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard/api-keys") view=dashboard::ApiKeysPage ssr=SsrMode::Async/>
                 <Route path=path!("/operator") view=operator::OperatorPage ssr=SsrMode::Async/>
-                <Route path=path!("/consent") view=consent::ConsentPage ssr=SsrMode::Async/>
+                <Route path=path!("/consent") view=consent_page::ConsentPage ssr=SsrMode::Async/>
+                <Route path=path!("/complete") view=consent_page::CompletePage/>
             </Routes>
         </Router>
     }
