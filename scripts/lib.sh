@@ -85,6 +85,29 @@ ensure_node_modules() {
   fi
 }
 
+# A Python virtualenv (.venv) with what the Python examples and tests need.
+ensure_python_venv() {
+  local req="$ROOT/examples/callbacks/python/requirements.txt"
+  if [ ! -x "$ROOT/.venv/bin/python" ]; then
+    log "creating .venv"
+    python3 -m venv "$ROOT/.venv"
+  fi
+  if [ ! -f "$ROOT/.venv/.installed" ] || [ "$req" -nt "$ROOT/.venv/.installed" ]; then
+    log "installing Python packages into .venv"
+    "$ROOT/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+    touch "$ROOT/.venv/.installed"
+  fi
+}
+
+# node_modules for the Node callback example.
+ensure_example_node_modules() {
+  local dir="$ROOT/examples/callbacks/node"
+  if [ ! -d "$dir/node_modules/express" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    log "installing the Node example's dependencies (npm ci)"
+    (cd "$dir" && npm ci --silent --no-audit --no-fund)
+  fi
+}
+
 # A local PostgreSQL for the test suite, with role mp / database mp_admin.
 ensure_postgres() {
   if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then

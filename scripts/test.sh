@@ -10,6 +10,8 @@ ensure_cargo_leptos
 ensure_wasm_bindgen
 ensure_chromium
 ensure_node_modules
+ensure_python_venv
+ensure_example_node_modules
 ensure_postgres
 export MP_REQUIRE_POSTGRES=1
 # The same flag cargo-leptos uses for debug builds, so tests reuse its compiled crates.
@@ -21,10 +23,13 @@ cargo leptos build
 log "unit and integration tests (SQLite and PostgreSQL)"
 # The compile-time environment cargo-leptos gives its builds: with it, cargo test reuses the
 # server build, and the binary it may relink still names the site's files correctly.
-env LEPTOS_OUTPUT_NAME=memory-passport LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
-  LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=. LEPTOS_BIN_DIR=. \
-  LEPTOS_JS_MINIFY=false LEPTOS_HASH_FILES=false \
-  cargo test --features ssr --no-fail-fast
+leptos_env=(LEPTOS_OUTPUT_NAME=memory-passport LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg
+  LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=. LEPTOS_BIN_DIR=.
+  LEPTOS_JS_MINIFY=false LEPTOS_HASH_FILES=false)
+env "${leptos_env[@]}" cargo test --features ssr --no-fail-fast
+
+log "building the Rust callback example"
+env "${leptos_env[@]}" cargo build --features ssr --example callback_axum
 
 log "the guide's curl against the real binary"
 bash tests/smoke/guide_curl.sh

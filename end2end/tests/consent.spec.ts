@@ -1,8 +1,5 @@
 import { APIRequestContext, expect, Page, test } from "@playwright/test";
-import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { failOnBrowserErrors, open, shoot } from "./helpers";
+import { codeFor, failOnBrowserErrors, open, run, shoot, signInWithCode } from "./helpers";
 
 // A person's side of the flow: the agent card, email code sign-in (codes read from the
 // outbox), categories, duration, access, approve / deny, re-consent, the completion page and
@@ -10,11 +7,7 @@ import { failOnBrowserErrors, open, shoot } from "./helpers";
 test.describe.configure({ mode: "serial" });
 failOnBrowserErrors();
 
-const dir = process.env.MP_E2E_DIR!;
-const bin = path.resolve(__dirname, "../../target/debug/memory-passport");
 const CALLBACK = "http://localhost:9999/integrations/memoryos/callback";
-const run = (args: string[], input?: string) =>
-  execFileSync(bin, args, { env: { ...process.env, DATABASE_URL: `sqlite://${dir}/passport.db` }, input, stdio: ["pipe", "pipe", "pipe"] }).toString().trim();
 
 let apiKey = "";
 const agents: Record<string, { id: string; secret: string }> = {};
@@ -29,33 +22,9 @@ async function createAgent(request: APIRequestContext, name: string, redirects: 
   agents[name] = { id: data.id, secret: data.raw_agent_api_key };
 }
 
-/** The newest sign-in code mailed to `email`. */
-async function codeFor(email: string): Promise<string> {
-  const outbox = path.join(dir, "outbox");
-  for (let i = 0; i < 50; i++) {
-    const files = fs.existsSync(outbox) ? fs.readdirSync(outbox).sort().reverse() : [];
-    for (const f of files) {
-      const text = fs.readFileSync(path.join(outbox, f), "utf8");
-      const subject = text.match(/^Subject: (\d{6}) is your Memory Passport code/m);
-      if (subject && text.includes(`To: ${email}`)) return subject[1];
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no code mailed to ${email}`);
-}
-
 function consentUrl(agent: string, extra: Record<string, string> = {}) {
   const q = new URLSearchParams({ agent_id: agents[agent].id, state: "st-" + agent.replace(/\W/g, ""), ...extra });
   return `/consent?${q}`;
-}
-
-async function signInWithCode(page: Page, email: string) {
-  await page.getByLabel("Email address").fill(email);
-  await page.getByRole("button", { name: "Send code" }).click();
-  await expect(page.getByRole("status").filter({ hasText: "6-digit code is on its way" })).toBeVisible();
-  await page.getByLabel("Code from the email").fill(await codeFor(email));
-  await page.getByRole("button", { name: "Continue" }).click();
-  await expect(page.getByRole("heading", { name: /^Choose what/ })).toBeVisible();
 }
 
 test.beforeAll(async ({ request }) => {

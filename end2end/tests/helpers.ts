@@ -1,6 +1,41 @@
 import { expect, Page, test } from "@playwright/test";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+
+export const ROOT = path.resolve(__dirname, "../..");
+const BIN = path.join(ROOT, "target/debug/memory-passport");
+
+/** Runs an admin command of the server binary on this run's database. */
+export function run(args: string[], input?: string): string {
+  const env = { ...process.env, DATABASE_URL: `sqlite://${process.env.MP_E2E_DIR}/passport.db` };
+  return execFileSync(BIN, args, { env, input, stdio: ["pipe", "pipe", "pipe"] }).toString().trim();
+}
+
+/** The newest sign-in code mailed to `email` (read from the outbox, as a person reads mail). */
+export async function codeFor(email: string): Promise<string> {
+  const outbox = path.join(process.env.MP_E2E_DIR!, "outbox");
+  for (let i = 0; i < 50; i++) {
+    const files = fs.existsSync(outbox) ? fs.readdirSync(outbox).sort().reverse() : [];
+    for (const f of files) {
+      const text = fs.readFileSync(path.join(outbox, f), "utf8");
+      const subject = text.match(/^Subject: (\d{6}) is your Memory Passport code/m);
+      if (subject && text.includes(`To: ${email}`)) return subject[1];
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no code mailed to ${email}`);
+}
+
+/** Signs in on the consent page with an emailed code and waits for the choice form. */
+export async function signInWithCode(page: Page, email: string) {
+  await page.getByLabel("Email address").fill(email);
+  await page.getByRole("button", { name: "Send code" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "6-digit code is on its way" })).toBeVisible();
+  await page.getByLabel("Code from the email").fill(await codeFor(email));
+  await page.getByRole("button", { name: "Continue" }).click();
+  await expect(page.getByRole("heading", { name: /^Choose what/ })).toBeVisible();
+}
 
 export const SHOTS = path.join(__dirname, "..", "screenshots");
 fs.mkdirSync(SHOTS, { recursive: true });
