@@ -22,6 +22,7 @@ on_both_backends!(
     tenant_sign_in_locks_out_after_repeated_failures,
     sql_shaped_input_is_just_text,
     tenant_api_calls_are_rate_limited_per_tenant,
+    every_server_function_refuses_cross_site_posts,
 );
 
 async fn health_and_request_ids(app: TestApp) {
@@ -303,6 +304,23 @@ async fn tenant_api_calls_are_rate_limited_per_tenant(app: TestApp) {
     assert_eq!(body["details"]["retry_after_seconds"], retry);
     let other = app.tenant("calm").await;
     assert_eq!(app.get("/v1/agents/global", Some(&other.api_key)).await.status(), 200, "other tenants are unaffected");
+}
+
+async fn every_server_function_refuses_cross_site_posts(app: TestApp) {
+    let paths: Vec<String> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.to_string()).collect();
+    assert!(paths.len() >= 20, "all server functions are registered: {paths:?}");
+    for path in &paths {
+        for (origin, site) in [(Some("https://evil.example"), None), (None, None), (Some(app.base.as_str()), Some("cross-site"))] {
+            let mut req = app.client.post(app.url(path)).header("Cookie", "mp_tenant=x; mp_passport=y").form(&[("x", "1")]);
+            if let Some(o) = origin {
+                req = req.header("Origin", o);
+            }
+            if let Some(s) = site {
+                req = req.header("Sec-Fetch-Site", s);
+            }
+            expect_error(req.send().await.unwrap(), 403, "CSRF_403").await;
+        }
+    }
 }
 
 /// A copy of the SQLite database gives no working credential: no raw secret, password or
