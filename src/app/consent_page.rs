@@ -198,7 +198,7 @@ fn SignInWithCode(on_signed_in: Callback<()>) -> impl IntoView {
                 </form>
                 <ActionError error=Signal::derive(move || failure(verify.value().get()))/>
                 <p class="form-actions">
-                    <button type="button" class="button secondary small" disabled=move || wait.get() > 0 || send.pending().get()
+                    <button type="button" class="button secondary small" disabled=move || { wait.get() > 0 || send.pending().get() }
                         on:click=move |_| send_code()>
                         {move || match wait.get() { 0 => "Send a new code".to_string(), s => format!("Send a new code (in {s} s)") }}
                     </button>

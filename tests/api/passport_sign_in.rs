@@ -126,3 +126,64 @@ async fn resending_waits_and_replaces_the_code(app: TestApp) {
     let ok = app.server_fn("passport/verify_code", None, &[("email", email), ("code", &second)]).await;
     assert_eq!(ok.status(), 200);
 }
+
+/// A minimal SMTP sink (RFC 5321's happy path) that hands each message's data to the test.
+async fn smtp_sink() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("smtp://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(body) = data.as_mut() {
+                        if line == "." {
+                            tx.send(std::mem::take(body)).unwrap();
+                            data = None;
+                            write.write_all(b"250 queued\r\n").await.unwrap();
+                        } else {
+                            body.push_str(&line);
+                            body.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 sink\r\n",
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            write.write_all(b"221 bye\r\n").await.unwrap();
+                            break;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (url, rx)
+}
+
+/// With SMTP_URL set, codes go over SMTP (here to a local sink) instead of to the outbox.
+#[tokio::test]
+async fn codes_are_delivered_over_smtp_when_configured() {
+    let (url, mut inbox) = smtp_sink().await;
+    let app = crate::common::spawn_app_with(crate::common::Backend::Sqlite, |c| c.smtp_url = Some(url)).await;
+    assert_eq!(app.server_fn("passport/send_code", None, &[("email", "smtp@example.com")]).await.status(), 200);
+    let message = tokio::time::timeout(std::time::Duration::from_secs(5), inbox.recv()).await.expect("mail arrives").unwrap();
+    assert!(message.contains("To: smtp@example.com"));
+    let code = code_in(&message.replace('\n', "\r\n"));
+    let ok = app.server_fn("passport/verify_code", None, &[("email", "smtp@example.com"), ("code", &code)]).await;
+    assert_eq!(ok.status(), 200);
+    assert!(!app.dir.path().join("outbox").exists(), "nothing went to the outbox");
+}

@@ -56,6 +56,11 @@ fn uuid_simple() -> String {
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// `spawn_app` with a change to the configuration (e.g. an SMTP server).
+pub async fn spawn_app_with(backend: Backend, customize: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = match backend {
         Backend::Sqlite => format!("sqlite://{}/passport.db", dir.path().display()),
@@ -64,7 +69,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().unwrap();
     let outbox: PathBuf = dir.path().join("outbox");
-    let config = Config {
+    let mut config = Config {
         database_url,
         site_addr: addr,
         public_url: format!("http://{addr}"),
@@ -76,6 +81,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         trusted_proxies: vec![],
         site_root: "target/site".into(),
     };
+    customize(&mut config);
     let (router, state) = server::build(config).await.expect("server builds");
     tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
