@@ -4,5 +4,6 @@ pub mod agent;
 pub mod categories;
 pub mod consent_url;
 pub mod email;
+pub mod extract;
 pub mod grant;
 pub mod time;
