@@ -6,4 +6,5 @@ pub mod consent_url;
 pub mod email;
 pub mod extract;
 pub mod grant;
+pub mod rank;
 pub mod time;
