@@ -43,7 +43,17 @@ impl ServerKey {
             }
             let mut bytes = [0u8; 32];
             rand::rngs::OsRng.fill_bytes(&mut bytes);
-            write_private(path, &hex::encode(bytes)).map_err(fail)?;
+            // Written whole to a private temporary file, then linked into place: two processes
+            // starting together agree on one key and never read a half-written file.
+            let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+            write_private(&tmp, &hex::encode(bytes)).map_err(fail)?;
+            let linked = std::fs::hard_link(&tmp, path);
+            let _ = std::fs::remove_file(&tmp);
+            match linked {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(fail(e)),
+            }
         }
         let text = std::fs::read_to_string(path).map_err(fail)?;
         ServerKey::from_secret(&text)

@@ -76,7 +76,8 @@ impl Mailer {
         match &self.transport {
             Transport::Smtp(smtp) => {
                 smtp.send(message).await.map_err(|e| MailError::Smtp(e.to_string()))?;
-                tracing::info!(subject = %mail.subject, "mail sent over SMTP");
+                // Subjects can carry sign-in codes: never logged.
+                tracing::info!("mail sent over SMTP");
             }
             Transport::Outbox(dir) => {
                 let fail = |e| MailError::Outbox(dir.display().to_string(), e);
@@ -84,7 +85,7 @@ impl Mailer {
                 let name = format!("{}-{}.eml", crate::store::now_ms(), uuid::Uuid::new_v4().simple());
                 let path = dir.join(name);
                 tokio::fs::write(&path, message.formatted()).await.map_err(fail)?;
-                tracing::info!(subject = %mail.subject, file = %path.display(), "mail written to the outbox");
+                tracing::info!(file = %path.display(), "mail written to the outbox");
             }
         }
         Ok(())

@@ -60,7 +60,7 @@ pub async fn approve(db: &Db, mailer: &Mailer, public_url: &str, passport: &Pass
 
     let (grant, _) = grants::upsert(
         db,
-        &Approval { passport_id: &passport.id, agent_id: &agent.id, categories: &chosen, access_type: access, duration, link_token },
+        &Approval { passport_id: &passport.id, agent_id: &agent.id, categories: &chosen, access_type: access, duration },
     )
     .await?;
     notify(mailer, public_url, passport, &agent, &grant);
@@ -71,7 +71,7 @@ pub async fn approve(db: &Db, mailer: &Mailer, public_url: &str, passport: &Pass
             .ok_or_else(|| AppError::Internal("PUBLIC_URL is not a URL".into()))?;
         return Ok(Approved { location, token: Some(token), grant_id: grant.id });
     }
-    let code = grants::create_exchange_code(db, &grant, &answer.redirect_uri, challenge.as_deref()).await?;
+    let code = grants::create_exchange_code(db, &grant, &answer.redirect_uri, challenge.as_deref(), link_token).await?;
     let location = with_query(&answer.redirect_uri, &[("status", "granted"), ("state", &answer.state), ("code", &code)])
         .ok_or_else(|| AppError::invalid("redirect_uri", "The redirect URI is not a URL."))?;
     Ok(Approved { location, token: None, grant_id: grant.id })
@@ -117,22 +117,25 @@ fn notify(mailer: &Mailer, public_url: &str, passport: &Passport, agent: &Agent,
 pub struct Exchanged {
     pub uui_token: String,
     pub grant: Grant,
+    /// The app's own reference from the consent link that made this code.
+    pub link_token: Option<String>,
 }
 
 /// Redeems an exchange code for `agent`: single use, unexpired, same agent, same redirect URI,
 /// and the PKCE verifier when the link carried a challenge. Every failure looks the same.
 pub async fn exchange(db: &Db, agent: &Agent, code: &str, redirect_uri: &str, verifier: Option<&str>) -> AppResult<Exchanged> {
-    let redeemed = grants::redeem_exchange_code(db, code).await?.ok_or(AppError::InvalidGrant)?;
-    let bound_ok = redeemed.agent_id == agent.id && redeemed.redirect_uri == redirect_uri;
+    // Only the agent and redirect URI the code was made for can use (and so burn) it.
+    let redeemed = grants::redeem_exchange_code(db, code, &agent.id, redirect_uri).await?.ok_or(AppError::InvalidGrant)?;
     let pkce_ok = match (&redeemed.code_challenge, verifier) {
         (Some(challenge), Some(v)) => pkce::verify(v, challenge),
-        (Some(_), None) => false,
-        (None, _) => true,
+        // A verifier for a code that had no challenge means the link was altered (downgrade).
+        (None, Some(_)) | (Some(_), None) => false,
+        (None, None) => true,
     };
-    if !bound_ok || !pkce_ok {
+    if !pkce_ok {
         return Err(AppError::InvalidGrant);
     }
     let grant = grants::get(db, &redeemed.grant_id).await?.filter(|g| g.is_active(now_ms())).ok_or(AppError::InvalidGrant)?;
     let uui_token = grants::issue_token(db, &grant).await?;
-    Ok(Exchanged { uui_token, grant })
+    Ok(Exchanged { uui_token, grant, link_token: redeemed.link_token })
 }

@@ -81,17 +81,22 @@ pub async fn verify_code(db: &Db, key: &ServerKey, client: &str, raw_email: &str
     let Some(code) = normalize_code(raw_code) else {
         return Err(AppError::invalid("code", "Enter the 6-digit code from the mail."));
     };
+    // Without a live code there is nothing to guess, and nothing is counted: strangers cannot
+    // lock an address out.
+    if otp::sent_at(db, &ekey, now_ms()).await?.is_none() {
+        return Err(wrong());
+    }
+    // Every try is counted before the code is compared, atomically, so parallel requests
+    // cannot get more guesses than the limit.
+    if let Verdict::Limited { retry_after_secs } = rate_limit::hit(db, &failures, limits::OTP_FAILURES_PER_EMAIL).await? {
+        otp::discard(db, &ekey).await?;
+        return Err(AppError::RateLimited { retry_after_secs });
+    }
     if otp::take(db, &ekey, &code_hash(key, &ekey, &code), now_ms()).await? {
         rate_limit::reset(db, &failures).await?;
         return Ok(passports::find_or_create(db, &email).await?);
     }
-    match rate_limit::hit(db, &failures, limits::OTP_FAILURES_PER_EMAIL).await? {
-        Verdict::Allowed => Err(wrong()),
-        Verdict::Limited { retry_after_secs } => {
-            otp::discard(db, &ekey).await?;
-            Err(AppError::RateLimited { retry_after_secs })
-        }
-    }
+    Err(wrong())
 }
 
 /// Seconds left in a lock-out, if `bucket` is over its limit now.

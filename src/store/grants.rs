@@ -20,7 +20,6 @@ pub struct Grant {
     pub duration: GrantDuration,
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
-    pub link_token: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
     pub last_used_at: Option<i64>,
@@ -43,14 +42,13 @@ struct GrantRow {
     duration: String,
     expires_at: Option<i64>,
     revoked_at: Option<i64>,
-    link_token: Option<String>,
     created_at: i64,
     updated_at: i64,
     last_used_at: Option<i64>,
 }
 
 const COLUMNS: &str = "id, passport_id, agent_id, categories, access_type, duration, expires_at, revoked_at, \
-                       link_token, created_at, updated_at, last_used_at";
+                       created_at, updated_at, last_used_at";
 
 impl TryFrom<GrantRow> for Grant {
     type Error = StoreError;
@@ -66,7 +64,6 @@ impl TryFrom<GrantRow> for Grant {
             agent_id: r.agent_id,
             expires_at: r.expires_at,
             revoked_at: r.revoked_at,
-            link_token: r.link_token,
             created_at: r.created_at,
             updated_at: r.updated_at,
             last_used_at: r.last_used_at,
@@ -104,38 +101,66 @@ pub struct Approval<'a> {
     pub categories: &'a [Category],
     pub access_type: AccessType,
     pub duration: GrantDuration,
-    pub link_token: Option<&'a str>,
 }
 
-/// Creates the grant, or updates (and revives) the existing one; records the event.
-/// Returns the grant and whether it was new.
+/// Creates the grant, or updates (and revives) the existing one; records the event. Reviving
+/// a revoked or expired grant first ends every token and pending code it had, so nothing
+/// issued before comes back to life. Returns the grant and whether it was new.
 pub async fn upsert(db: &Db, a: &Approval<'_>) -> StoreResult<(Grant, bool)> {
     let now = now_ms();
     let expires_at = a.duration.expires_at(now);
-    let existing = find(db, a.passport_id, a.agent_id).await?;
     let mut tx = db.pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO grants (id, passport_id, agent_id, categories, access_type, duration, expires_at, link_token, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+    let sql = format!("SELECT {COLUMNS} FROM grants WHERE passport_id = $1 AND agent_id = $2");
+    let existing = sqlx::query_as::<_, GrantRow>(&sql)
+        .bind(a.passport_id)
+        .bind(a.agent_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(Grant::try_from)
+        .transpose()?;
+    if let Some(old) = existing.as_ref().filter(|g| !g.is_active(now)) {
+        end_credentials(&mut tx, "grant_id", &old.id, now).await?;
+    }
+    let sql = format!(
+        "INSERT INTO grants (id, passport_id, agent_id, categories, access_type, duration, expires_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
          ON CONFLICT (passport_id, agent_id) DO UPDATE SET categories = $4, access_type = $5, duration = $6, \
-         expires_at = $7, link_token = $8, revoked_at = NULL, updated_at = $9",
-    )
-    .bind(new_id())
-    .bind(a.passport_id)
-    .bind(a.agent_id)
-    .bind(names_json(a.categories))
-    .bind(a.access_type.as_str())
-    .bind(a.duration.as_str())
-    .bind(expires_at)
-    .bind(a.link_token)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+         expires_at = $7, revoked_at = NULL, updated_at = $8 RETURNING {COLUMNS}"
+    );
+    let grant = Grant::try_from(
+        sqlx::query_as::<_, GrantRow>(&sql)
+            .bind(new_id())
+            .bind(a.passport_id)
+            .bind(a.agent_id)
+            .bind(names_json(a.categories))
+            .bind(a.access_type.as_str())
+            .bind(a.duration.as_str())
+            .bind(expires_at)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?,
+    )?;
     let kind = if existing.is_some() { "updated" } else { "granted" };
     insert_event(&mut tx, a.passport_id, a.agent_id, kind, a.categories, a.access_type, expires_at, now).await?;
     tx.commit().await?;
-    let grant = find(db, a.passport_id, a.agent_id).await?.ok_or(StoreError::Corrupt("grant vanished".into()))?;
     Ok((grant, existing.is_none()))
+}
+
+/// Ends the tokens and unused exchange codes of one grant (`column` = "grant_id") or of every
+/// grant of an agent (`column` = "agent_id").
+async fn end_credentials(tx: &mut sqlx::Transaction<'_, sqlx::Any>, column: &str, id: &str, now: i64) -> StoreResult<()> {
+    let column = if column == "agent_id" { "agent_id" } else { "grant_id" };
+    sqlx::query(&format!("UPDATE uui_tokens SET revoked_at = $1 WHERE {column} = $2 AND revoked_at IS NULL"))
+        .bind(now)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(&format!("UPDATE exchange_codes SET used_at = $1 WHERE {column} = $2 AND used_at IS NULL"))
+        .bind(now)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Records that the person said no to an agent.
@@ -186,14 +211,17 @@ pub async fn event_kinds(db: &Db, passport_id: &str, agent_id: &str) -> StoreRes
     Ok(rows.into_iter().map(|(k,)| k).collect())
 }
 
-/// Revokes every live grant of an agent (when it is retired).
+/// Revokes every live grant of an agent (when it is retired), with their tokens and codes.
 pub async fn revoke_all_for_agent(db: &Db, agent_id: &str) -> StoreResult<u64> {
     let now = now_ms();
+    let mut tx = db.pool.begin().await?;
     let done = sqlx::query("UPDATE grants SET revoked_at = $1, updated_at = $1 WHERE agent_id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(agent_id)
-        .execute(&db.pool)
+        .execute(&mut *tx)
         .await?;
+    end_credentials(&mut tx, "agent_id", agent_id, now).await?;
+    tx.commit().await?;
     Ok(done.rows_affected())
 }
 
@@ -203,11 +231,12 @@ pub async fn create_exchange_code(
     grant: &Grant,
     redirect_uri: &str,
     code_challenge: Option<&str>,
+    link_token: Option<&str>,
 ) -> StoreResult<String> {
     let secret = secrets::generate(EXCHANGE_CODE_PREFIX);
     sqlx::query(
-        "INSERT INTO exchange_codes (code_hash, grant_id, agent_id, redirect_uri, code_challenge, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO exchange_codes (code_hash, grant_id, agent_id, redirect_uri, code_challenge, expires_at, link_token) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&secret.hash)
     .bind(&grant.id)
@@ -215,6 +244,7 @@ pub async fn create_exchange_code(
     .bind(redirect_uri)
     .bind(code_challenge)
     .bind(now_ms() + EXCHANGE_CODE_TTL_MS)
+    .bind(link_token)
     .execute(&db.pool)
     .await?;
     Ok(secret.raw)
@@ -224,24 +254,26 @@ pub async fn create_exchange_code(
 #[derive(Debug, sqlx::FromRow)]
 pub struct RedeemedCode {
     pub grant_id: String,
-    pub agent_id: String,
-    pub redirect_uri: String,
     pub code_challenge: Option<String>,
+    pub link_token: Option<String>,
 }
 
-/// Marks a live, unused code used and returns what it is bound to; None for unknown, used or
-/// expired codes. Exactly one caller wins a race.
-pub async fn redeem_exchange_code(db: &Db, raw: &str) -> StoreResult<Option<RedeemedCode>> {
+/// Marks a live, unused code made for this agent and redirect URI used, and returns what it is
+/// bound to; None otherwise (so nobody else can burn it). Exactly one caller wins a race.
+pub async fn redeem_exchange_code(db: &Db, raw: &str, agent_id: &str, redirect_uri: &str) -> StoreResult<Option<RedeemedCode>> {
     if !secrets::looks_like(raw, EXCHANGE_CODE_PREFIX) {
         return Ok(None);
     }
     let now = now_ms();
     Ok(sqlx::query_as::<_, RedeemedCode>(
-        "UPDATE exchange_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1 \
-         RETURNING grant_id, agent_id, redirect_uri, code_challenge",
+        "UPDATE exchange_codes SET used_at = $1 \
+         WHERE code_hash = $2 AND agent_id = $3 AND redirect_uri = $4 AND used_at IS NULL AND expires_at > $1 \
+         RETURNING grant_id, code_challenge, link_token",
     )
     .bind(now)
     .bind(secrets::hash(raw))
+    .bind(agent_id)
+    .bind(redirect_uri)
     .fetch_optional(&db.pool)
     .await?)
 }

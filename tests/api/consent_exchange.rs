@@ -13,6 +13,7 @@ on_both_backends!(
     bad_answers_and_unusable_agents_are_refused,
     codes_are_single_use_bound_and_short_lived,
     tokens_are_pairwise_and_die_with_the_grant,
+    reviving_a_grant_ends_old_tokens_and_codes_keep_their_link_token,
 );
 
 const REDIRECT: &str = "https://app.example/integrations/memoryos/callback";
@@ -205,8 +206,15 @@ async fn codes_are_single_use_bound_and_short_lived(app: TestApp) {
         let res = call(&app, "consent/approve", Some(&cookie), &answer(&agent_a, REDIRECT)).await;
         query(res.json::<Value>().await.unwrap()["location"].as_str().unwrap(), "code").unwrap()
     };
-    expect_error(exchange(&app, &secret_b, &fresh_code().await, REDIRECT, None).await, 400, "TOK_400").await;
-    expect_error(exchange(&app, &secret_a, &fresh_code().await, "https://app.example/other", None).await, 400, "TOK_400").await;
+    // Another agent, or another redirect URI, can neither use a code nor burn it.
+    let code = fresh_code().await;
+    expect_error(exchange(&app, &secret_b, &code, REDIRECT, None).await, 400, "TOK_400").await;
+    expect_error(exchange(&app, &secret_a, &code, "https://app.example/other", None).await, 400, "TOK_400").await;
+    // A verifier for a code that had no challenge means the link was altered.
+    expect_error(exchange(&app, &secret_a, &code, REDIRECT, Some(&"v".repeat(43))).await, 400, "TOK_400").await;
+    let code = fresh_code().await;
+    assert_eq!(exchange(&app, &secret_b, &code, REDIRECT, None).await.status(), 400);
+    assert_eq!(exchange(&app, &secret_a, &code, REDIRECT, None).await.status(), 200, "still good for its own agent");
     let code = fresh_code().await;
     sqlx::query("UPDATE exchange_codes SET expires_at = 0").execute(&app.db.pool).await.unwrap();
     expect_error(exchange(&app, &secret_a, &code, REDIRECT, None).await, 400, "TOK_400").await;
@@ -236,10 +244,39 @@ async fn tokens_are_pairwise_and_die_with_the_grant(app: TestApp) {
     assert!(grants::grant_for_token(&app.db, &tokens[0], &ids[1].0).await.unwrap().is_none(), "A's token is not B's");
     assert!(grants::grant_for_token(&app.db, &tokens[1], &ids[0].0).await.unwrap().is_none());
 
-    // Retiring agent A revokes its grant: its token no longer opens an active grant.
+    // Retiring agent A revokes its grant and with it the token.
     let res = app.client.delete(app.url(&format!("/v1/agents/global/{}", ids[0].0))).header("Authorization", format!("ApiKey {}", t.api_key)).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    let grant = grants::grant_for_token(&app.db, &tokens[0], &ids[0].0).await.unwrap().unwrap();
-    assert!(!grant.is_active(memory_passport::store::now_ms()));
+    assert!(grants::grant_for_token(&app.db, &tokens[0], &ids[0].0).await.unwrap().is_none());
+    let passport = memory_passport::store::passports::find_by_email(&app.db, "pair@example.com").await.unwrap().unwrap();
+    assert!(grants::find(&app.db, &passport.id, &ids[0].0).await.unwrap().unwrap().revoked_at.is_some());
     assert!(grants::grant_for_token(&app.db, &tokens[1], &ids[1].0).await.unwrap().unwrap().is_active(memory_passport::store::now_ms()));
+}
+
+async fn reviving_a_grant_ends_old_tokens_and_codes_keep_their_link_token(app: TestApp) {
+    let (agent_id, secret) = agent(&app, &[REDIRECT], "read_only").await;
+    let cookie = person(&app, "revive@example.com").await;
+    let mut first = answer(&agent_id, "");
+    first["link_token"] = json!("user-1");
+    let approved: Value = call(&app, "consent/approve", Some(&cookie), &first).await.json().await.unwrap();
+    let old_token = approved["token"].as_str().unwrap().to_string();
+    assert!(grants::grant_for_token(&app.db, &old_token, &agent_id).await.unwrap().is_some());
+
+    // The grant runs out; consenting again must not bring the old token back.
+    sqlx::query("UPDATE grants SET expires_at = 1").execute(&app.db.pool).await.unwrap();
+    let again: Value = call(&app, "consent/approve", Some(&cookie), &first).await.json().await.unwrap();
+    assert!(grants::grant_for_token(&app.db, &old_token, &agent_id).await.unwrap().is_none(), "old token stays dead");
+    assert!(grants::grant_for_token(&app.db, again["token"].as_str().unwrap(), &agent_id).await.unwrap().is_some());
+
+    // Two links with different link_tokens: each code answers with its own.
+    let mut a1 = answer(&agent_id, REDIRECT);
+    a1["link_token"] = json!("app-user-1");
+    let mut a2 = a1.clone();
+    a2["link_token"] = json!("app-user-2");
+    let c1 = query(call(&app, "consent/approve", Some(&cookie), &a1).await.json::<Value>().await.unwrap()["location"].as_str().unwrap(), "code").unwrap();
+    let c2 = query(call(&app, "consent/approve", Some(&cookie), &a2).await.json::<Value>().await.unwrap()["location"].as_str().unwrap(), "code").unwrap();
+    let r1: Value = exchange(&app, &secret, &c1, REDIRECT, None).await.json().await.unwrap();
+    let r2: Value = exchange(&app, &secret, &c2, REDIRECT, None).await.json().await.unwrap();
+    assert_eq!(r1["data"]["link_token"], "app-user-1");
+    assert_eq!(r2["data"]["link_token"], "app-user-2");
 }

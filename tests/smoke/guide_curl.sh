@@ -54,6 +54,11 @@ check "an unsupported DATABASE_URL is refused" '! DATABASE_URL=mysql://x "$BIN" 
 home="$(curl -s http://127.0.0.1:$port/)"
 check "the page names the built wasm" '[[ "$home" == *"/pkg/memory-passport.wasm"* ]]'
 check "the built wasm is served" '[ "$(curl -s -o /dev/null -w "%{http_code}" http://127.0.0.1:$port/pkg/memory-passport.wasm)" = 200 ]'
+curl -s -o /dev/null -X POST "http://127.0.0.1:$port/api/passport/send_code" -H "Origin: http://127.0.0.1:$port" --data-urlencode "email=smoke@example.com"
+for _ in $(seq 50); do ls "$work/outbox/"*.eml >/dev/null 2>&1 && break; sleep 0.1; done
+otp="$(grep -ho '^Subject: [0-9]\{6\}' "$work"/outbox/*.eml | head -1 | cut -c10-)"
+check "a sign-in code was mailed to the outbox" '[[ "$otp" =~ ^[0-9]{6}$ ]]'
+check "the sign-in code is not in the server log" '! grep -qE "Memory Passport code|(^|[^0-9.])$otp([^0-9]|$)" "$work/server.log"'
 check "no secret in the server log" '! grep -q -e "$KEY" -e "$secret" "$work/server.log"'
 
 echo "guide_curl: $pass passed, $fail failed"

@@ -11,12 +11,15 @@ const CALLBACK = `${APP_BASE_URL}/integrations/memoryos/callback`;
 const sessions = new Map(); // session id -> { user, state, verifier }
 const tokens = new Map(); // app user -> uui_ token; a real app keeps this in its database
 
-function session(req, res) {
+/** The visitor's session, if any; `create` starts one (only /connect does). */
+function session(req, res, create = false) {
   const id = /(?:^|;\s*)sid=([\w-]+)/.exec(req.headers.cookie || "")?.[1];
   if (id && sessions.has(id)) return sessions.get(id);
+  if (!create) return null;
   const sid = crypto.randomBytes(18).toString("base64url");
   const s = { user: crypto.randomBytes(8).toString("hex") };
   sessions.set(sid, s);
+  setTimeout(() => sessions.delete(sid), 60 * 60 * 1000).unref(); // a real app uses its session store
   res.cookie("sid", sid, { httpOnly: true, sameSite: "lax" });
   return s;
 }
@@ -24,7 +27,7 @@ function session(req, res) {
 const app = express();
 
 app.get("/connect", (req, res) => {
-  const s = session(req, res);
+  const s = session(req, res, true);
   s.verifier = crypto.randomBytes(48).toString("base64url");
   s.state = crypto.randomBytes(24).toString("base64url");
   const challenge = crypto.createHash("sha256").update(s.verifier).digest("base64url");
@@ -40,7 +43,7 @@ app.get("/connect", (req, res) => {
 });
 
 app.get("/integrations/memoryos/callback", async (req, res) => {
-  const s = session(req, res);
+  const s = session(req, res) || {};
   const { state, verifier } = s;
   delete s.state;
   delete s.verifier;
@@ -51,19 +54,25 @@ app.get("/integrations/memoryos/callback", async (req, res) => {
   if (req.query.status === "denied") {
     return res.send("<h1>Not connected</h1><p>You chose not to share your memory. Nothing changed.</p>");
   }
-  const answer = await fetch(`${MP_BASE_URL}/v1/universal/token`, {
-    method: "POST",
-    headers: { Authorization: `ApiKey ${AGENT_SECRET}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ code: String(req.query.code || ""), redirect_uri: CALLBACK, code_verifier: verifier }),
-  });
-  if (!answer.ok) return res.status(502).send("<h1>Not connected</h1><p>The connection expired. Please try again.</p>");
-  const { data } = await answer.json();
-  tokens.set(s.user, data.uui_token);
-  res.send(`<h1>Connected</h1><p>Shared categories: ${data.grant.categories.join(", ")}.</p>`);
+  try {
+    const answer = await fetch(`${MP_BASE_URL}/v1/universal/token`, {
+      method: "POST",
+      headers: { Authorization: `ApiKey ${AGENT_SECRET}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ code: String(req.query.code || ""), redirect_uri: CALLBACK, code_verifier: verifier }),
+    });
+    if (!answer.ok) throw new Error(`token exchange answered ${answer.status}`);
+    const { data } = await answer.json();
+    tokens.set(s.user, data.uui_token);
+    res.send(`<h1>Connected</h1><p>Shared categories: ${data.grant.categories.join(", ")}.</p>`);
+  } catch (err) {
+    // Express 4 does not catch rejected promises: answer here instead of crashing.
+    res.status(502).send("<h1>Not connected</h1><p>The connection could not be completed. Please try again.</p>");
+  }
 });
 
 app.get("/status", (req, res) => {
-  const token = tokens.get(session(req, res).user) || "";
+  const s = session(req, res);
+  const token = (s && tokens.get(s.user)) || "";
   res.json({ connected: Boolean(token), token_prefix: token.slice(0, 4) });
 });
 

@@ -17,8 +17,10 @@ APP_BASE_URL = os.environ["APP_BASE_URL"].rstrip("/")
 CALLBACK = f"{APP_BASE_URL}/integrations/memoryos/callback"
 
 app = Flask(__name__)
-app.secret_key = secrets.token_bytes(32)  # signs the session cookie
+# Signs the session cookie; set APP_SECRET_KEY so sessions survive restarts and several workers.
+app.secret_key = os.environ.get("APP_SECRET_KEY") or secrets.token_bytes(32)
 TOKENS = {}  # app user -> uui_ token; a real app keeps this in its database, encrypted
+PENDING = {}  # state -> PKCE verifier, kept server-side; a real app uses its session store
 
 
 def current_user():
@@ -32,7 +34,7 @@ def connect():
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     session["mp_state"] = secrets.token_urlsafe(24)
-    session["mp_verifier"] = verifier
+    PENDING[session["mp_state"]] = verifier
     query = urllib.parse.urlencode({
         "agent_id": AGENT_ID,
         "state": session["mp_state"],
@@ -47,8 +49,8 @@ def connect():
 @app.get("/integrations/memoryos/callback")
 def callback():
     expected = session.pop("mp_state", None)
-    verifier = session.pop("mp_verifier", None)
-    if not expected or not secrets.compare_digest(request.args.get("state", ""), expected):
+    verifier = PENDING.pop(expected, None) if expected else None
+    if not expected or not verifier or not secrets.compare_digest(request.args.get("state", ""), expected):
         abort(400, "This link is not from your session. Start again from the app.")
     if request.args.get("status") == "denied":
         return "<h1>Not connected</h1><p>You chose not to share your memory. Nothing changed.</p>"
@@ -61,8 +63,8 @@ def callback():
     try:
         with urllib.request.urlopen(req, timeout=10) as res:
             data = json.load(res)["data"]
-    except urllib.error.HTTPError:
-        return "<h1>Not connected</h1><p>The connection expired. Please try again.</p>", 502
+    except (urllib.error.URLError, TimeoutError, KeyError, ValueError):
+        return "<h1>Not connected</h1><p>The connection could not be completed. Please try again.</p>", 502
     TOKENS[current_user()] = data["uui_token"]
     return f"<h1>Connected</h1><p>Shared categories: {', '.join(data['grant']['categories'])}.</p>"
 

@@ -35,19 +35,23 @@ fn random(bytes: usize) -> String {
     URL_SAFE_NO_PAD.encode(b)
 }
 
-/// The session id from the cookie, creating a session (and a Set-Cookie) when there is none.
-fn session_id(app: &App, headers: &HeaderMap) -> (String, Option<String>) {
+/// The session id from the cookie; with `create`, a new session (and its Set-Cookie) when there
+/// is none. Only /connect creates sessions, so stray requests cost no memory.
+fn session_id(app: &App, headers: &HeaderMap, create: bool) -> Option<(String, Option<String>)> {
     let existing = headers
         .get(header::COOKIE)
         .and_then(|c| c.to_str().ok())
         .and_then(|c| c.split(';').find_map(|p| p.trim().strip_prefix("sid=").map(str::to_string)));
     let mut sessions = app.sessions.lock().unwrap();
     if let Some(id) = existing.filter(|id| sessions.contains_key(id)) {
-        return (id, None);
+        return Some((id, None));
+    }
+    if !create {
+        return None;
     }
     let id = random(18);
     sessions.insert(id.clone(), Session { user: random(8), ..Default::default() });
-    (id.clone(), Some(format!("sid={id}; HttpOnly; SameSite=Lax; Path=/")))
+    Some((id.clone(), Some(format!("sid={id}; HttpOnly; SameSite=Lax; Path=/"))))
 }
 
 fn with_cookie(res: impl IntoResponse, cookie: Option<String>) -> Response {
@@ -59,7 +63,7 @@ fn with_cookie(res: impl IntoResponse, cookie: Option<String>) -> Response {
 }
 
 async fn connect(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    let (sid, cookie) = session_id(&app, &headers);
+    let (sid, cookie) = session_id(&app, &headers, true).expect("created");
     let verifier = random(48);
     let state = random(24);
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
@@ -88,7 +92,9 @@ struct Callback {
 }
 
 async fn callback(State(app): State<Arc<App>>, headers: HeaderMap, Query(q): Query<Callback>) -> Response {
-    let (sid, cookie) = session_id(&app, &headers);
+    let Some((sid, cookie)) = session_id(&app, &headers, false) else {
+        return (StatusCode::BAD_REQUEST, "This link is not from your session. Start again from the app.").into_response();
+    };
     let (user, expected, verifier) = {
         let mut sessions = app.sessions.lock().unwrap();
         let s = sessions.get_mut(&sid).unwrap();
@@ -122,10 +128,9 @@ async fn callback(State(app): State<Arc<App>>, headers: HeaderMap, Query(q): Que
 }
 
 async fn status(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    let (sid, cookie) = session_id(&app, &headers);
-    let user = app.sessions.lock().unwrap()[&sid].user.clone();
-    let token = app.tokens.lock().unwrap().get(&user).cloned().unwrap_or_default();
-    with_cookie(Json(serde_json::json!({ "connected": !token.is_empty(), "token_prefix": token.chars().take(4).collect::<String>() })), cookie)
+    let user = session_id(&app, &headers, false).map(|(sid, _)| app.sessions.lock().unwrap()[&sid].user.clone());
+    let token = user.and_then(|u| app.tokens.lock().unwrap().get(&u).cloned()).unwrap_or_default();
+    Json(serde_json::json!({ "connected": !token.is_empty(), "token_prefix": token.chars().take(4).collect::<String>() })).into_response()
 }
 
 #[tokio::main]

@@ -34,7 +34,7 @@ pub async fn token(State(state): State<AppState>, AgentKey(agent): AgentKey, Api
                 "access_type": g.access_type.as_str(),
                 "expires_at": g.expires_at.map(rfc3339),
             },
-            "link_token": g.link_token,
+            "link_token": out.link_token,
         }),
     ))
 }
