@@ -6,3 +6,4 @@ pub mod api_keys;
 pub mod consent;
 pub mod limits;
 pub mod otp;
+pub mod tokens;
