@@ -83,8 +83,12 @@ impl Mailer {
                 let fail = |e| MailError::Outbox(dir.display().to_string(), e);
                 tokio::fs::create_dir_all(dir).await.map_err(fail)?;
                 let name = format!("{}-{}.eml", crate::store::now_ms(), uuid::Uuid::new_v4().simple());
-                let path = dir.join(name);
-                tokio::fs::write(&path, message.formatted()).await.map_err(fail)?;
+                let path = dir.join(&name);
+                // Written under a hidden name, then renamed: a reader of the outbox never sees
+                // half a message.
+                let partial = dir.join(format!(".{name}.partial"));
+                tokio::fs::write(&partial, message.formatted()).await.map_err(fail)?;
+                tokio::fs::rename(&partial, &path).await.map_err(fail)?;
                 tracing::info!(file = %path.display(), "mail written to the outbox");
             }
         }

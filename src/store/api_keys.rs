@@ -80,10 +80,9 @@ pub async fn authenticate(db: &Db, raw: &str) -> StoreResult<Option<String>> {
     .bind(&hash)
     .fetch_optional(&db.pool)
     .await?;
-    let Some((id, tenant_id, stored)) = row.filter(|(_, _, stored)| secrets::hashes_equal(stored, &hash)) else {
+    let Some((id, tenant_id, _)) = row.filter(|(_, _, stored)| secrets::hashes_equal(stored, &hash)) else {
         return Ok(None);
     };
-    let _ = stored;
     // One write per minute at most: "last used" does not need to be more precise than that.
     let now = now_ms();
     sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)")

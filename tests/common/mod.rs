@@ -130,7 +130,9 @@ impl TestApp {
     pub async fn mails(&self, n: usize) -> Vec<String> {
         let dir = self.dir.path().join("outbox");
         for _ in 0..40 {
-            let mut files: Vec<_> = std::fs::read_dir(&dir).map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect()).unwrap_or_default();
+            let mut files: Vec<_> = std::fs::read_dir(&dir)
+                .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect())
+                .unwrap_or_default();
             if files.len() >= n {
                 files.sort();
                 return files.iter().map(|f| decode_quoted_printable(&std::fs::read_to_string(f).unwrap())).collect();
