@@ -68,6 +68,13 @@ pub struct ServeArgs {
     /// Where the generated key lives when SECRET_KEY is unset.
     #[arg(long, env = "SECRET_KEY_FILE", default_value = "data/secret.key")]
     pub secret_key_file: PathBuf,
+    /// Requests per second each agent may make to /v1/universal/* (bursts of twice that).
+    #[arg(long, env = "AGENT_RATE_LIMIT", default_value_t = 1000)]
+    pub agent_rate_limit: u32,
+    /// Background workers that turn add jobs into memories in this process (0: none, when
+    /// other nodes do it).
+    #[arg(long, env = "JOB_WORKERS", default_value_t = 2)]
+    pub job_workers: usize,
     /// Folder with the built site (pkg/ with wasm, js, css); cargo-leptos writes target/site.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -86,6 +93,8 @@ pub struct Config {
     pub secret_key_file: PathBuf,
     pub trusted_proxies: Vec<IpAddr>,
     pub site_root: String,
+    pub agent_rate_limit: u32,
+    pub job_workers: usize,
 }
 
 impl Config {
@@ -106,6 +115,8 @@ impl Config {
             secret_key_file: serve.secret_key_file,
             trusted_proxies: serve.trusted_proxies.0,
             site_root: serve.site_root,
+            agent_rate_limit: serve.agent_rate_limit.max(1),
+            job_workers: serve.job_workers,
         }
     }
 

@@ -38,6 +38,9 @@ pub enum AppError {
     /// Bad agent credentials on the agent API.
     #[error("missing or invalid agent credentials")]
     AgentAuth,
+    /// An agent without an active read-write grant tried to add memories.
+    #[error("This app may only read your memory, not add to it.")]
+    WriteNotPermitted,
     #[error("Something went wrong on our side. Please try again.")]
     Store(#[source] StoreError),
     /// A broken invariant on our side (logged when it is created).
@@ -98,6 +101,7 @@ impl AppError {
             CrossSite => (StatusCode::FORBIDDEN, "cross_site_request", "CSRF_403", Value::Null),
             InvalidGrant => (StatusCode::BAD_REQUEST, "invalid_grant", "TOK_400", Value::Null),
             AgentAuth => (StatusCode::UNAUTHORIZED, "cross_agent_auth_failed", "UAT_001", Value::Null),
+            WriteNotPermitted => (StatusCode::FORBIDDEN, "write_not_permitted", "UAT_002", Value::Null),
             Store(_) | Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "SRV_500", Value::Null),
         }
     }

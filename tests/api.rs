@@ -352,3 +352,5 @@ async fn database_bytes_hold_no_secrets() {
         assert!(!contains(secret), "found a secret in the database bytes");
     }
 }
+#[path = "api/universal.rs"]
+mod universal;

@@ -36,7 +36,7 @@ pub struct Item<'a> {
 }
 
 /// The rendered context and its size in tokens.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Context {
     pub text: String,
     pub tokens: usize,

@@ -28,6 +28,87 @@ pub struct Extracted {
     pub content: String,
     pub category: Category,
     pub importance: u8,
+    /// Set for statements that can hold only one value at a time (a name, a home town, a
+    /// taste for one thing): a new value in the same slot contradicts the old one.
+    pub slot: Option<Slot>,
+}
+
+/// A single-valued subject ("name", "lives in", "taste: tea") and the value stated for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Slot {
+    pub key: String,
+    pub value: String,
+}
+
+/// Lower-cased words joined by single spaces: statements with the same key say the same thing
+/// ("I live in Lisbon." and "i live in lisbon").
+pub fn content_key(text: &str) -> String {
+    text.replace('’', "'")
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Openings of single-valued statements and the slot each fills.
+const SLOTS: &[(&str, &str)] = &[
+    ("my name is ", "name"),
+    ("call me ", "name"),
+    ("i'm called ", "name"),
+    ("i live in ", "home"),
+    ("i'm based in ", "home"),
+    ("i am based in ", "home"),
+    ("i work at ", "employer"),
+    ("i work for ", "employer"),
+    ("i work as ", "job"),
+    ("my job is ", "job"),
+    ("my role is ", "job"),
+    ("my time zone is ", "time zone"),
+    ("my timezone is ", "time zone"),
+    ("my pronouns are ", "pronouns"),
+    ("my birthday is ", "birthday"),
+];
+
+/// Likes and dislikes of one thing are one slot with a polarity.
+const TASTES: &[(&str, &str)] = &[
+    ("i really like ", "+"),
+    ("i like ", "+"),
+    ("i love ", "+"),
+    ("i enjoy ", "+"),
+    ("i hate ", "-"),
+    ("i dislike ", "-"),
+    ("i can't stand ", "-"),
+];
+
+/// The slot a statement fills, if it is single-valued.
+fn slot_of(lower: &str) -> Option<Slot> {
+    let value = |rest: &str| content_key(rest);
+    for (opening, key) in SLOTS {
+        if let Some(rest) = lower.strip_prefix(opening) {
+            return Some(Slot { key: (*key).to_string(), value: value(rest) });
+        }
+    }
+    for (opening, polarity) in TASTES {
+        if let Some(rest) = lower.strip_prefix(opening) {
+            return Some(Slot { key: format!("taste: {}", value(rest)), value: (*polarity).to_string() });
+        }
+    }
+    // "my favorite editor is Neovim", "my manager is Sarah".
+    for lead in ["my favorite ", "my favourite ", "my preferred ", "my "] {
+        if let Some(rest) = lower.strip_prefix(lead) {
+            if let Some((subject, object)) = rest.split_once(" is ") {
+                let subject = content_key(subject);
+                let single = lead != "my " || SINGULAR_PEOPLE.contains(&subject.as_str());
+                if single && !subject.is_empty() && subject.split(' ').count() <= 3 {
+                    let kind = if lead == "my " { "" } else { "favorite " };
+                    return Some(Slot { key: format!("{kind}{subject}"), value: value(object) });
+                }
+            }
+            break;
+        }
+    }
+    None
 }
 
 /// Lead-ins that wrap a statement without changing it.
@@ -63,6 +144,9 @@ const PEOPLE: &[&str] = &[
     "brother", "sister", "cofounder", "co-founder", "doctor", "therapist", "mentor", "client", "neighbor",
     "neighbour", "family", "parents", "grandmother", "grandfather", "dog", "cat",
 ];
+
+/// People there is usually one of, so "my manager is X" replaces "my manager is Y".
+const SINGULAR_PEOPLE: &[&str] = &["manager", "boss", "wife", "husband", "partner", "girlfriend", "boyfriend", "doctor", "therapist", "mentor"];
 
 const THEIR_TASTE: &[&str] = &[" likes ", " loves ", " prefers ", " hates ", " enjoys ", " wants ", " dislikes "];
 
@@ -288,7 +372,9 @@ fn make(statement: &str, category: Category, importance: u8) -> Extracted {
     if !content.ends_with(['.', '!']) {
         content.push('.');
     }
-    Extracted { content, category, importance }
+    let lower = statement.trim().to_lowercase().replace('’', "'");
+    let slot = slot_of(lower.trim_end_matches(['.', '!', ' ']));
+    Extracted { content, category, importance, slot }
 }
 
 #[cfg(test)]
@@ -429,7 +515,7 @@ mod tests {
             (Role::Assistant, "I prefer to answer briefly. My name is Assistant."),
             (Role::User, "please remember that i prefer short answers"),
         ]);
-        assert_eq!(got, vec![Extracted { content: "I prefer short answers.".into(), category: Preference, importance: 7 }]);
+        assert_eq!(got, vec![Extracted { content: "I prefer short answers.".into(), category: Preference, importance: 7, slot: None }]);
     }
 
     #[test]
@@ -438,6 +524,32 @@ mod tests {
         let cats: Vec<Category> = got.iter().map(|e| e.category).collect();
         assert_eq!(cats, vec![Fact, Fact, Procedure]);
         assert_eq!(got[0].importance, 9, "a name matters most");
+    }
+
+    #[test]
+    fn single_valued_statements_get_slots() {
+        let slot = |text: &str| extract([(Role::User, text)]).remove(0).slot.map(|s| (s.key, s.value));
+        let s = |k: &str, v: &str| Some((k.to_string(), v.to_string()));
+        assert_eq!(slot("My name is Ada Lovelace."), s("name", "ada lovelace"));
+        assert_eq!(slot("Call me Ada"), s("name", "ada"));
+        assert_eq!(slot("I live in Lisbon."), s("home", "lisbon"));
+        assert_eq!(slot("I'm based in Porto"), s("home", "porto"));
+        assert_eq!(slot("I love green tea."), s("taste: green tea", "+"));
+        assert_eq!(slot("I can't stand green tea."), s("taste: green tea", "-"));
+        assert_eq!(slot("My favorite editor is Neovim."), s("favorite editor", "neovim"));
+        assert_eq!(slot("My manager is Sarah Chen."), s("manager", "sarah chen"));
+        // Many-valued statements have no slot.
+        assert_eq!(slot("My team has five engineers."), None);
+        assert_eq!(slot("My daughter's name is Lily."), None);
+        assert_eq!(slot("I prefer dark mode in every tool."), None);
+        assert_eq!(slot("I speak Portuguese and English."), None);
+    }
+
+    #[test]
+    fn content_keys_ignore_case_and_punctuation() {
+        assert_eq!(content_key("I live in Lisbon."), content_key("i live in   lisbon"));
+        assert_eq!(content_key("I’m vegan!"), "i'm vegan");
+        assert_ne!(content_key("I live in Lisbon."), content_key("I live in Porto."));
     }
 
     #[test]

@@ -59,56 +59,100 @@ pub struct Ranked {
 /// Ranks `candidates` for `query` and returns the best `limit`, best first. With no matching
 /// words at all, importance and recency decide.
 pub fn rank(query: &str, candidates: &[Candidate<'_>], now_ms: i64, limit: usize) -> Vec<Ranked> {
-    let query_terms = {
-        let mut t = terms(query);
-        t.sort();
-        t.dedup();
-        t
-    };
-    let docs: Vec<Vec<String>> = candidates.iter().map(|c| terms(c.text)).collect();
-    let n = docs.len() as f64;
-    let avg_len = (docs.iter().map(Vec::len).sum::<usize>() as f64 / n.max(1.0)).max(1.0);
-    let idf: Vec<f64> = query_terms
-        .iter()
-        .map(|q| {
-            let df = docs.iter().filter(|d| d.contains(q)).count() as f64;
-            ((n - df + 0.5) / (df + 0.5) + 1.0).ln()
-        })
-        .collect();
-    let raw: Vec<f64> = docs
-        .iter()
-        .map(|doc| {
-            let len = doc.len() as f64;
-            query_terms
-                .iter()
-                .zip(&idf)
-                .map(|(q, idf)| {
-                    let tf = doc.iter().filter(|t| *t == q).count() as f64;
-                    if tf == 0.0 {
-                        0.0
-                    } else {
-                        idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / avg_len))
-                    }
-                })
-                .sum()
-        })
-        .collect();
-    let best = raw.iter().cloned().fold(0.0_f64, f64::max);
-    let mut ranked: Vec<Ranked> = candidates
-        .iter()
-        .zip(&raw)
-        .enumerate()
-        .map(|(index, (c, r))| {
-            let relevance = if best > 0.0 { r / best } else { 0.0 };
-            let importance = f64::from(c.importance.clamp(1, 10)) / 10.0;
-            let age = (now_ms - c.touched_at).max(0) as f64;
-            let recency = 0.5_f64.powf(age / HALF_LIFE_MS);
-            Ranked { index, relevance, score: W_TEXT * relevance + W_IMPORTANCE * importance + W_RECENCY * recency }
-        })
-        .collect();
-    ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.index.cmp(&b.index)));
-    ranked.truncate(limit);
-    ranked
+    let index = Index::new(candidates.iter().map(|c| c.text));
+    let signals: Vec<Signals> = candidates.iter().map(|c| Signals { importance: c.importance, touched_at: c.touched_at }).collect();
+    index.rank(query, |i| Some(signals[i]), now_ms, limit)
+}
+
+/// What ranking needs besides the text.
+#[derive(Clone, Copy, Debug)]
+pub struct Signals {
+    /// 1..=10.
+    pub importance: u8,
+    /// Last used, else created (ms since the epoch).
+    pub touched_at: i64,
+}
+
+/// An inverted index over a fixed set of texts, built once and queried many times, so a query
+/// costs work in proportion to the documents its words occur in, plus one cheap pass for the
+/// importance and recency of the eligible ones.
+#[derive(Debug, Default)]
+pub struct Index {
+    /// term → (document, term frequency)
+    postings: std::collections::HashMap<String, Vec<(u32, u32)>>,
+    lens: Vec<u32>,
+    avg_len: f64,
+}
+
+impl Index {
+    pub fn new<'a>(texts: impl IntoIterator<Item = &'a str>) -> Index {
+        let mut postings: std::collections::HashMap<String, Vec<(u32, u32)>> = std::collections::HashMap::new();
+        let mut lens = Vec::new();
+        for (doc, text) in texts.into_iter().enumerate() {
+            let mut words = terms(text);
+            lens.push(words.len() as u32);
+            words.sort_unstable();
+            let mut i = 0;
+            while i < words.len() {
+                let j = words[i..].iter().position(|w| *w != words[i]).map_or(words.len(), |p| i + p);
+                postings.entry(std::mem::take(&mut words[i])).or_default().push((doc as u32, (j - i) as u32));
+                i = j;
+            }
+        }
+        let avg_len = (lens.iter().map(|&l| l as f64).sum::<f64>() / (lens.len() as f64).max(1.0)).max(1.0);
+        Index { postings, lens, avg_len }
+    }
+
+    pub fn len(&self) -> usize {
+        self.lens.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lens.is_empty()
+    }
+
+    /// The best `limit` documents for `query`, best first. `signals(i)` gives a document's
+    /// importance and recency, or `None` when it may not be returned (e.g. a category outside
+    /// the grant); relevance is scaled by the best eligible match.
+    pub fn rank(&self, query: &str, signals: impl Fn(usize) -> Option<Signals>, now_ms: i64, limit: usize) -> Vec<Ranked> {
+        if limit == 0 || self.is_empty() {
+            return Vec::new();
+        }
+        let mut query_terms = terms(query);
+        query_terms.sort_unstable();
+        query_terms.dedup();
+        let n = self.lens.len() as f64;
+        let mut text: std::collections::HashMap<u32, f64> = std::collections::HashMap::new();
+        for q in &query_terms {
+            let Some(list) = self.postings.get(q) else { continue };
+            let df = list.len() as f64;
+            let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
+            for &(doc, tf) in list {
+                let tf = f64::from(tf);
+                let len = f64::from(self.lens[doc as usize]);
+                *text.entry(doc).or_default() += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / self.avg_len));
+            }
+        }
+        let best = text.iter().filter(|(d, _)| signals(**d as usize).is_some()).map(|(_, s)| *s).fold(0.0_f64, f64::max);
+        let mut ranked: Vec<Ranked> = (0..self.lens.len())
+            .filter_map(|index| {
+                let s = signals(index)?;
+                let raw = text.get(&(index as u32)).copied().unwrap_or(0.0);
+                let relevance = if best > 0.0 { raw / best } else { 0.0 };
+                let importance = f64::from(s.importance.clamp(1, 10)) / 10.0;
+                let age = (now_ms - s.touched_at).max(0) as f64;
+                let recency = (-std::f64::consts::LN_2 * age / HALF_LIFE_MS).exp();
+                Some(Ranked { index, relevance, score: W_TEXT * relevance + W_IMPORTANCE * importance + W_RECENCY * recency })
+            })
+            .collect();
+        let order = |a: &Ranked, b: &Ranked| b.score.total_cmp(&a.score).then(a.index.cmp(&b.index));
+        if ranked.len() > limit {
+            ranked.select_nth_unstable_by(limit - 1, order);
+            ranked.truncate(limit);
+        }
+        ranked.sort_by(order);
+        ranked
+    }
 }
 
 #[cfg(test)]
@@ -158,6 +202,26 @@ mod tests {
         let ranked = rank("rust work", &memories, 1_000 * DAY, 3);
         assert_eq!(ranked[0].index, 0);
         assert!(ranked[1].relevance < 0.5, "matching only the common word scores low");
+    }
+
+    #[test]
+    fn ineligible_documents_are_never_returned_and_do_not_set_the_scale() {
+        let texts = ["I love Rust.", "Rust at work.", "I like tea."];
+        let index = Index::new(texts);
+        let sig = |i: usize| (i != 0).then_some(Signals { importance: 5, touched_at: 0 });
+        let ranked = index.rank("rust", sig, 0, 10);
+        assert_eq!(ranked.iter().map(|r| r.index).collect::<Vec<_>>(), vec![1, 2]);
+        assert!((ranked[0].relevance - 1.0).abs() < 1e-9, "scaled by the best eligible match");
+    }
+
+    #[test]
+    fn top_k_selection_matches_a_full_sort() {
+        let texts: Vec<String> = (0..500).map(|i| format!("memory {i} about topic{} and rust{}", i % 7, i % 3)).collect();
+        let candidates: Vec<Candidate> =
+            texts.iter().enumerate().map(|(i, t)| Candidate { text: t, importance: (i % 10) as u8 + 1, touched_at: i as i64 * DAY }).collect();
+        let all = rank("topic3 rust1", &candidates, 600 * DAY, 500);
+        let top = rank("topic3 rust1", &candidates, 600 * DAY, 12);
+        assert_eq!(&all[..12], &top[..]);
     }
 
     #[test]

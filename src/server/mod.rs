@@ -48,6 +48,7 @@ pub async fn build(config: Config) -> Result<(Router, AppState), StartError> {
     };
     let mailer = Mailer::new(config.smtp_url.as_deref(), config.mail_outbox_dir.clone(), &config.mail_from)?;
     let state = AppState::new(config, db, key, mailer);
+    spawn_background(&state);
     Ok((router(state.clone()), state))
 }
 
@@ -87,20 +88,37 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
 pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let addr = config.site_addr;
     let (app, state) = build(config).await?;
-    spawn_sweeper(state.db.clone());
+    spawn_sweeper(state.db.clone(), state.universal.clone());
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, public_url = %state.config.public_url, "memory-passport listening");
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    // Use counts gathered since the last flush.
+    state.universal.usage.flush(&state.db).await;
     Ok(())
 }
 
-fn spawn_sweeper(db: Db) {
+/// The agent API's helpers: job workers and the batched writer of memory use.
+fn spawn_background(state: &AppState) {
+    use crate::service::universal::{usage, worker};
+    worker::spawn(state.db.clone(), state.universal.clone(), state.config.job_workers);
+    let (db, universal) = (state.db.clone(), state.universal.clone());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(usage::FLUSH_EVERY);
+        loop {
+            tick.tick().await;
+            universal.usage.flush(&db).await;
+        }
+    });
+}
+
+fn spawn_sweeper(db: Db, universal: Arc<crate::service::universal::Universal>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(600));
         loop {
             tick.tick().await;
+            universal.tidy();
             if let Err(e) = db.sweep().await {
                 tracing::warn!(error = %e, "sweeping expired rows failed");
             }
@@ -131,6 +149,7 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(config.site_addr)
             .build();
-        AppState { leptos_options, db, config: Arc::new(config), key, mailer }
+        let universal = Arc::new(crate::service::universal::Universal::new(config.agent_rate_limit));
+        AppState { leptos_options, db, config: Arc::new(config), key, mailer, universal }
     }
 }

@@ -14,6 +14,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub key: ServerKey,
     pub mailer: Mailer,
+    /// Caches, use counters, rate limits and the job signal of the agent API.
+    pub universal: Arc<crate::service::universal::Universal>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -7,3 +7,4 @@ pub mod consent;
 pub mod limits;
 pub mod otp;
 pub mod tokens;
+pub mod universal;

@@ -211,6 +211,28 @@ pub async fn event_kinds(db: &Db, passport_id: &str, agent_id: &str) -> StoreRes
     Ok(rows.into_iter().map(|(k,)| k).collect())
 }
 
+/// Revokes one of a person's grants, with its tokens and unused codes, and records it in
+/// their history. False when the person has no such live grant.
+pub async fn revoke(db: &Db, passport_id: &str, grant_id: &str) -> StoreResult<bool> {
+    if !is_id(grant_id) {
+        return Ok(false);
+    }
+    let now = now_ms();
+    let mut tx = db.pool.begin().await?;
+    let sql = format!(
+        "UPDATE grants SET revoked_at = $1, updated_at = $1 WHERE id = $2 AND passport_id = $3 AND revoked_at IS NULL \
+         RETURNING {COLUMNS}"
+    );
+    let row = sqlx::query_as::<_, GrantRow>(&sql).bind(now).bind(grant_id).bind(passport_id).fetch_optional(&mut *tx).await?;
+    let Some(grant) = row.map(Grant::try_from).transpose()? else {
+        return Ok(false);
+    };
+    end_credentials(&mut tx, "grant_id", grant_id, now).await?;
+    insert_event(&mut tx, passport_id, &grant.agent_id, "revoked", &grant.categories, grant.access_type, grant.expires_at, now).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// Revokes every live grant of an agent (when it is retired), with their tokens and codes.
 pub async fn revoke_all_for_agent(db: &Db, agent_id: &str) -> StoreResult<u64> {
     let now = now_ms();

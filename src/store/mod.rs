@@ -2,8 +2,11 @@
 //! driver; see migrations/ for the portable schema conventions.
 pub mod accounts;
 pub mod agents;
+pub mod callers;
 pub mod api_keys;
 pub mod grants;
+pub mod jobs;
+pub mod memories;
 pub mod otp;
 pub mod passports;
 pub mod rate_limit;

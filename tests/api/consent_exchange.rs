@@ -16,10 +16,10 @@ on_both_backends!(
     reviving_a_grant_ends_old_tokens_and_codes_keep_their_link_token,
 );
 
-const REDIRECT: &str = "https://app.example/integrations/memoryos/callback";
+pub(crate) const REDIRECT: &str = "https://app.example/integrations/memoryos/callback";
 
 /// A person signed in through the real one-time code flow; returns the session cookie.
-async fn person(app: &TestApp, email: &str) -> String {
+pub(crate) async fn person(app: &TestApp, email: &str) -> String {
     assert_eq!(app.server_fn("passport/send_code", None, &[("email", email)]).await.status(), 200);
     let is_code = |m: &String| m.contains(&format!("To: {email}")) && m.contains("is your Memory Passport code");
     let mut mail = None;
@@ -38,7 +38,7 @@ async fn person(app: &TestApp, email: &str) -> String {
 }
 
 /// A tenant's agent with `redirect_uris`; returns (id, secret).
-async fn agent(app: &TestApp, redirect_uris: &[&str], access: &str) -> (String, String) {
+pub(crate) async fn agent(app: &TestApp, redirect_uris: &[&str], access: &str) -> (String, String) {
     let t = app.tenant("consent").await;
     let mut body = crate::common::guide_body("Support Copilot");
     body["redirect_uris"] = json!(redirect_uris);
@@ -50,7 +50,7 @@ async fn agent(app: &TestApp, redirect_uris: &[&str], access: &str) -> (String, 
     (data["id"].as_str().unwrap().to_string(), data["raw_agent_api_key"].as_str().unwrap().to_string())
 }
 
-async fn call(app: &TestApp, endpoint: &str, cookie: Option<&str>, answer: &Value) -> reqwest::Response {
+pub(crate) async fn call(app: &TestApp, endpoint: &str, cookie: Option<&str>, answer: &Value) -> reqwest::Response {
     let mut req = app.client.post(app.url(&format!("/api/{endpoint}"))).header("Origin", &app.base).json(&json!({ "answer": answer }));
     if let Some(c) = cookie {
         req = req.header("Cookie", c);
@@ -58,7 +58,7 @@ async fn call(app: &TestApp, endpoint: &str, cookie: Option<&str>, answer: &Valu
     req.send().await.unwrap()
 }
 
-async fn exchange(app: &TestApp, secret: &str, code: &str, redirect_uri: &str, verifier: Option<&str>) -> reqwest::Response {
+pub(crate) async fn exchange(app: &TestApp, secret: &str, code: &str, redirect_uri: &str, verifier: Option<&str>) -> reqwest::Response {
     let mut body = json!({ "code": code, "redirect_uri": redirect_uri });
     if let Some(v) = verifier {
         body["code_verifier"] = json!(v);
@@ -66,7 +66,7 @@ async fn exchange(app: &TestApp, secret: &str, code: &str, redirect_uri: &str, v
     app.post_json("/v1/universal/token", Some(secret), &body).await
 }
 
-fn query(location: &str, name: &str) -> Option<String> {
+pub(crate) fn query(location: &str, name: &str) -> Option<String> {
     let url = url::Url::parse(location).unwrap();
     url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }

@@ -80,6 +80,8 @@ pub async fn spawn_app_with(backend: Backend, customize: impl FnOnce(&mut Config
         secret_key_file: PathBuf::from("unused"),
         trusted_proxies: vec![],
         site_root: "target/site".into(),
+        agent_rate_limit: 1000,
+        job_workers: 2,
     };
     customize(&mut config);
     let (router, state) = server::build(config).await.expect("server builds");

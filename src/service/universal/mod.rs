@@ -1,0 +1,383 @@
+//! The universal memory API's rules: who is calling, what they may read or write, ranked
+//! retrieval under a token budget, and durable add jobs. HTTP lives in `api::v1::universal`.
+pub mod corpus;
+pub mod usage;
+pub mod worker;
+
+use crate::auth::secrets;
+use crate::domain::agent::{AccessType, AgentStatus};
+use crate::domain::categories::{self, Category};
+use crate::domain::context::{self, Context, Format, Item};
+use crate::domain::extract::Role;
+use crate::error::{AppError, AppResult};
+use crate::service::tokens::Cl100k;
+use crate::store::callers::{self, CallerRow};
+use crate::store::jobs::{self, Job, NewJob};
+use crate::store::{agents, now_ms, Db};
+use corpus::CorpusCache;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::num::NonZeroU32;
+use std::sync::atomic::Ordering;
+use usage::UsageLog;
+
+/// Explicit limits on what agents send.
+pub const MAX_QUERY_CHARS: usize = 4_000;
+pub const MAX_LIMIT: i64 = 50;
+pub const DEFAULT_LIMIT: i64 = 10;
+pub const DEFAULT_CONTEXT_TOKENS: i64 = 500;
+pub const MAX_CONTEXT_TOKENS: i64 = 8_000;
+pub const MAX_MESSAGES: usize = 100;
+pub const MAX_MESSAGE_CHARS: usize = 16_000;
+pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
+pub const MAX_METADATA_BYTES: usize = 8 * 1024;
+/// Failed agent authentications allowed per client address per minute.
+pub const AUTH_FAILURES_PER_MINUTE: u32 = 60;
+/// A snippet is the start of a memory, at most this many characters.
+const SNIPPET_CHARS: usize = 200;
+
+/// Per-process state of the universal API.
+pub struct Universal {
+    pub corpora: CorpusCache,
+    pub usage: UsageLog,
+    pub jobs_ready: tokio::sync::Notify,
+    per_agent: DefaultKeyedRateLimiter<String>,
+    auth_failures: DefaultKeyedRateLimiter<String>,
+}
+
+impl std::fmt::Debug for Universal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Universal")
+    }
+}
+
+impl Universal {
+    pub fn new(agent_rate_per_second: u32) -> Universal {
+        let rate = NonZeroU32::new(agent_rate_per_second.max(1)).expect("at least one");
+        let burst = rate.saturating_mul(NonZeroU32::new(2).expect("two"));
+        let failures = NonZeroU32::new(AUTH_FAILURES_PER_MINUTE).expect("positive");
+        Universal {
+            corpora: CorpusCache::default(),
+            usage: UsageLog::default(),
+            jobs_ready: tokio::sync::Notify::new(),
+            per_agent: RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)),
+            auth_failures: RateLimiter::keyed(Quota::per_minute(failures)),
+        }
+    }
+
+    /// Drops rate-limit state of keys that have been quiet (called by the sweeper).
+    pub fn tidy(&self) {
+        self.per_agent.retain_recent();
+        self.auth_failures.retain_recent();
+    }
+}
+
+fn limited(limiter: &DefaultKeyedRateLimiter<String>, key: &str) -> AppResult<()> {
+    limiter.check_key(&key.to_string()).map_err(|not_until| {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        AppError::RateLimited { retry_after_secs: wait.as_secs() + 1 }
+    })
+}
+
+/// An authenticated agent acting for one person.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub agent_id: String,
+    pub passport_id: String,
+    pub memory_rev: i64,
+    /// `None` when there is no active grant, for whatever reason: callers must not be able
+    /// to tell revoked from expired from a retired or suspended agent.
+    pub grant: Option<ActiveGrant>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ActiveGrant {
+    pub id: String,
+    pub categories: Vec<Category>,
+    pub access: AccessType,
+}
+
+/// Checks the agent's secret and the person's pairwise token. Any missing, malformed,
+/// unknown or mismatched credential is the same `AgentAuth`; too many of those from one
+/// client address become a rate limit.
+pub async fn authenticate(u: &Universal, db: &Db, client: &str, agent_key: Option<&str>, token: Option<&str>) -> AppResult<Caller> {
+    match caller(db, agent_key, token).await? {
+        Some(c) => {
+            limited(&u.per_agent, &c.agent_id)?;
+            Ok(c)
+        }
+        None => {
+            limited(&u.auth_failures, client)?;
+            Err(AppError::AgentAuth)
+        }
+    }
+}
+
+async fn caller(db: &Db, agent_key: Option<&str>, token: Option<&str>) -> AppResult<Option<Caller>> {
+    let (Some(key), Some(token)) = (agent_key, token) else { return Ok(None) };
+    if !secrets::looks_like(key, agents::SECRET_PREFIX) {
+        return Ok(None);
+    }
+    let Some(row) = callers::by_token(db, token.trim()).await? else { return Ok(None) };
+    if !secrets::hashes_equal(&row.agent_secret_hash, &secrets::hash(key)) {
+        return Ok(None);
+    }
+    let grant = active_grant(&row, now_ms());
+    Ok(Some(Caller { agent_id: row.agent_id, passport_id: row.passport_id, memory_rev: row.memory_rev, grant }))
+}
+
+/// The grant behind a token when every condition for using it holds.
+fn active_grant(row: &CallerRow, now: i64) -> Option<ActiveGrant> {
+    let agent_live = row.agent_retired_at.is_none() && AgentStatus::parse(&row.agent_status).is_some_and(|s| s.may_receive_grants());
+    let live = row.token_revoked_at.is_none()
+        && row.grant_revoked_at.is_none()
+        && row.expires_at.is_none_or(|end| end > now)
+        && agent_live;
+    if !live {
+        return None;
+    }
+    let names: Vec<String> = serde_json::from_str(&row.categories).ok()?;
+    Some(ActiveGrant {
+        id: row.grant_id.clone(),
+        categories: categories::parse_list(&names).ok()?,
+        access: AccessType::parse(&row.access_type)?,
+    })
+}
+
+/// A checked retrieve request.
+#[derive(Clone, Debug)]
+pub struct RetrieveRequest {
+    pub query: String,
+    pub limit: usize,
+    pub format: Format,
+    pub max_tokens: usize,
+}
+
+impl RetrieveRequest {
+    /// Applies defaults and limits; every problem is reported at once.
+    pub fn check(query: Option<String>, limit: Option<i64>, format: Option<&str>, max_tokens: Option<i64>) -> AppResult<RetrieveRequest> {
+        let mut errors = Vec::new();
+        let query = query.unwrap_or_default();
+        if query.chars().count() > MAX_QUERY_CHARS {
+            errors.push(field("query", format!("The query may be at most {MAX_QUERY_CHARS} characters.")));
+        }
+        let limit = limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            errors.push(field("limit", format!("limit must be between 1 and {MAX_LIMIT}.")));
+        }
+        let fmt = Format::parse(format.unwrap_or("bullets"));
+        if fmt.is_none() {
+            errors.push(field("format", "format must be bullets, json or xml."));
+        }
+        let max_tokens = max_tokens.unwrap_or(DEFAULT_CONTEXT_TOKENS);
+        if !(1..=MAX_CONTEXT_TOKENS).contains(&max_tokens) {
+            errors.push(field("context_max_tokens", format!("context_max_tokens must be between 1 and {MAX_CONTEXT_TOKENS}.")));
+        }
+        match (errors.is_empty(), fmt) {
+            (true, Some(format)) => Ok(RetrieveRequest { query, limit: limit as usize, format, max_tokens: max_tokens as usize }),
+            _ => Err(AppError::Validation(errors)),
+        }
+    }
+}
+
+fn field(name: &str, message: impl Into<String>) -> crate::domain::agent::FieldError {
+    crate::domain::agent::FieldError { field: name.into(), message: message.into() }
+}
+
+/// One served memory.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Served {
+    pub id: String,
+    pub content: String,
+    pub snippet: String,
+    pub category: Category,
+    pub importance: u8,
+    pub relevance: f64,
+    pub last_accessed: Option<i64>,
+    pub access_count: i64,
+}
+
+/// What a retrieve found; `None` from `retrieve` means no active grant.
+#[derive(Clone, Debug)]
+pub struct Retrieved {
+    pub items: Vec<Served>,
+    pub context: Context,
+    pub categories: Vec<Category>,
+}
+
+/// The granted, unflagged memories ranked for the query, rendered under the token budget,
+/// with each use recorded.
+pub async fn retrieve(u: &Universal, db: &Db, caller: &Caller, req: &RetrieveRequest) -> AppResult<Option<Retrieved>> {
+    let Some(grant) = &caller.grant else { return Ok(None) };
+    let corpus = u.corpora.get(db, &caller.passport_id, caller.memory_rev).await?;
+    let now = now_ms();
+    let ranked = corpus.index.rank(
+        &req.query,
+        |i| corpus.eligible(i, &grant.categories).then(|| corpus.entries[i].signals()),
+        now,
+        req.limit,
+    );
+    let items: Vec<Served> = ranked
+        .iter()
+        .map(|r| {
+            let e = &corpus.entries[r.index];
+            let count = e.access_count.fetch_add(1, Ordering::Relaxed) + 1;
+            e.last_accessed.fetch_max(now, Ordering::Relaxed);
+            Served {
+                id: e.memory.id.clone(),
+                content: e.memory.content.clone(),
+                snippet: e.memory.content.chars().take(SNIPPET_CHARS).collect(),
+                category: e.memory.category,
+                importance: e.memory.importance,
+                relevance: r.relevance,
+                last_accessed: Some(now),
+                access_count: count,
+            }
+        })
+        .collect();
+    let rendered: Vec<Item> = items.iter().map(|s| Item { category: s.category, content: &s.content }).collect();
+    let context = context::build(&rendered, req.format, req.max_tokens, &Cl100k);
+    u.usage.record(&grant.id, items.iter().map(|s| s.id.clone()), now);
+    Ok(Some(Retrieved { items, context, categories: grant.categories.clone() }))
+}
+
+/// A checked add request.
+#[derive(Clone, Debug)]
+pub struct AddRequest {
+    pub payload: worker::Payload,
+    pub idempotency_key: Option<String>,
+}
+
+impl AddRequest {
+    pub fn check(
+        messages: Vec<(String, String)>,
+        metadata: Option<serde_json::Value>,
+        idempotency_key: Option<String>,
+    ) -> AppResult<AddRequest> {
+        let mut errors = Vec::new();
+        if messages.is_empty() || messages.len() > MAX_MESSAGES {
+            errors.push(field("messages", format!("Send between 1 and {MAX_MESSAGES} messages.")));
+        }
+        for (i, (role, content)) in messages.iter().enumerate() {
+            if Role::parse(role).is_none() {
+                errors.push(field(&format!("messages[{i}].role"), "role must be user, assistant or system."));
+            }
+            let chars = content.chars().count();
+            if chars == 0 || chars > MAX_MESSAGE_CHARS {
+                errors.push(field(&format!("messages[{i}].content"), format!("content must be 1 to {MAX_MESSAGE_CHARS} characters.")));
+            }
+        }
+        let metadata = metadata.unwrap_or(serde_json::Value::Object(Default::default()));
+        if !metadata.is_object() || metadata.to_string().len() > MAX_METADATA_BYTES {
+            errors.push(field("metadata", format!("metadata must be an object of at most {MAX_METADATA_BYTES} bytes.")));
+        }
+        if let Some(k) = &idempotency_key {
+            let n = k.chars().count();
+            if n == 0 || n > MAX_IDEMPOTENCY_KEY_CHARS || k.chars().any(char::is_control) {
+                errors.push(field(
+                    "idempotency_key",
+                    format!("idempotency_key must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} printable characters."),
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        let messages = messages.into_iter().map(|(role, content)| worker::Message { role, content }).collect();
+        Ok(AddRequest { payload: worker::Payload { messages, metadata }, idempotency_key })
+    }
+}
+
+/// Queues the conversation durably for extraction; returns (job id, status). Needs an active
+/// read-write grant.
+pub async fn add(u: &Universal, db: &Db, caller: &Caller, req: &AddRequest) -> AppResult<(String, String)> {
+    match &caller.grant {
+        Some(g) if g.access == AccessType::ReadWrite => {}
+        _ => return Err(AppError::WriteNotPermitted),
+    }
+    let payload = serde_json::to_string(&req.payload).map_err(|e| AppError::Internal(e.to_string()))?;
+    let queued = jobs::enqueue(
+        db,
+        &NewJob {
+            agent_id: &caller.agent_id,
+            passport_id: &caller.passport_id,
+            idempotency_key: req.idempotency_key.as_deref(),
+            payload: &payload,
+        },
+    )
+    .await?;
+    u.jobs_ready.notify_one();
+    Ok(queued)
+}
+
+/// A job, for the agent and person that created it only.
+pub async fn job(db: &Db, caller: &Caller, id: &str) -> AppResult<Job> {
+    jobs::get_for(db, id, &caller.agent_id, &caller.passport_id).await?.ok_or(AppError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> CallerRow {
+        CallerRow {
+            token_revoked_at: None,
+            agent_id: "a".into(),
+            passport_id: "p".into(),
+            grant_id: "g".into(),
+            categories: r#"["preference","fact"]"#.into(),
+            access_type: "read_write".into(),
+            expires_at: Some(2_000),
+            grant_revoked_at: None,
+            agent_secret_hash: String::new(),
+            agent_status: "verified".into(),
+            agent_retired_at: None,
+            memory_rev: 0,
+        }
+    }
+
+    #[test]
+    fn every_way_of_losing_access_looks_the_same() {
+        assert_eq!(active_grant(&row(), 1_000).unwrap().categories, vec![Category::Preference, Category::Fact]);
+        let cases: Vec<(&str, Box<dyn Fn(&mut CallerRow)>)> = vec![
+            ("expired", Box::new(|r| r.expires_at = Some(1_000))),
+            ("revoked", Box::new(|r| r.grant_revoked_at = Some(1))),
+            ("token revoked", Box::new(|r| r.token_revoked_at = Some(1))),
+            ("retired", Box::new(|r| r.agent_retired_at = Some(1))),
+            ("suspended", Box::new(|r| r.agent_status = "suspended".into())),
+            ("rejected", Box::new(|r| r.agent_status = "rejected".into())),
+        ];
+        for (why, change) in cases {
+            let mut r = row();
+            change(&mut r);
+            assert!(active_grant(&r, 1_000).is_none(), "{why}");
+        }
+    }
+
+    #[test]
+    fn retrieve_requests_get_defaults_and_limits() {
+        let r = RetrieveRequest::check(Some("q".into()), None, None, None).unwrap();
+        assert_eq!((r.limit, r.format, r.max_tokens), (10, Format::Bullets, 500));
+        for (limit, format, tokens) in [(Some(0), None, None), (Some(51), None, None), (None, Some("yaml"), None), (None, None, Some(0))] {
+            assert!(matches!(RetrieveRequest::check(None, limit, format, tokens), Err(AppError::Validation(_))));
+        }
+        let long = "x".repeat(MAX_QUERY_CHARS + 1);
+        assert!(RetrieveRequest::check(Some(long), None, None, None).is_err());
+    }
+
+    #[test]
+    fn add_requests_are_checked_whole() {
+        let ok = AddRequest::check(vec![("user".into(), "I like tea.".into())], None, Some("k-1".into())).unwrap();
+        assert_eq!(ok.payload.metadata, serde_json::json!({}));
+        let Err(AppError::Validation(errors)) = AddRequest::check(
+            vec![("robot".into(), String::new())],
+            Some(serde_json::json!([1])),
+            Some("bad\u{0}key".into()),
+        ) else {
+            panic!("should fail")
+        };
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["messages[0].role", "messages[0].content", "metadata", "idempotency_key"]);
+        assert!(AddRequest::check(vec![], None, None).is_err());
+    }
+}

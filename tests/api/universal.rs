@@ -1,0 +1,536 @@
+//! The universal memory API over real HTTP: tokens from a real consent (the consent page's
+//! server functions), adds through the durable job queue and its workers, ranked retrieval,
+//! grant enforcement and the privacy rules, on both databases.
+use crate::common::{expect_error, spawn_app_with, Backend, TestApp};
+use crate::consent_exchange::{agent, call, person};
+use crate::on_both_backends;
+use memory_passport::service::universal::worker;
+use memory_passport::store::{grants, jobs, memories};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+on_both_backends!(
+    add_then_retrieve_serves_only_granted_categories,
+    retrieve_formats_budget_and_use_are_honoured,
+    jobs_are_idempotent_and_private_to_their_agent_and_person,
+    read_only_grants_cannot_add,
+    every_lost_grant_gets_the_same_empty_answer,
+    bad_credentials_are_one_401,
+    agents_never_learn_of_each_other,
+    contradictions_become_questions_and_repeats_are_skipped,
+    bad_input_is_422_and_loses_nothing,
+    many_workers_apply_each_job_exactly_once,
+);
+
+/// An agent connected to a person through the consent page's approve call (hosted flow).
+pub(crate) struct Connected {
+    pub agent_id: String,
+    pub secret: String,
+    pub token: String,
+    pub grant_id: String,
+}
+
+pub(crate) async fn connect(app: &TestApp, cookie: &str, agent: &(String, String), categories: &[&str], access: &str) -> Connected {
+    let answer = json!({
+        "agent_id": agent.0,
+        "state": "s",
+        "redirect_uri": "",
+        "categories": categories,
+        "duration": "90_days",
+        "access": access,
+    });
+    let res = call(app, "consent/approve", Some(cookie), &answer).await;
+    assert_eq!(res.status(), 200, "approve");
+    let approved: Value = res.json().await.unwrap();
+    Connected {
+        agent_id: agent.0.clone(),
+        secret: agent.1.clone(),
+        token: approved["token"].as_str().expect("hosted flow returns the token").to_string(),
+        grant_id: approved["grant_id"].as_str().unwrap().to_string(),
+    }
+}
+
+impl Connected {
+    async fn post(&self, app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
+        app.client
+            .post(app.url(path))
+            .header("Authorization", format!("ApiKey {}", self.secret))
+            .header("X-MemoryOS-UUI", &self.token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn get(&self, app: &TestApp, path: &str) -> reqwest::Response {
+        app.client
+            .get(app.url(path))
+            .header("Authorization", format!("ApiKey {}", self.secret))
+            .header("X-MemoryOS-UUI", &self.token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn add(&self, app: &TestApp, text: &str) -> String {
+        let res = self.post(app, "/v1/universal/memories/add", &json!({ "messages": [{ "role": "user", "content": text }] })).await;
+        assert_eq!(res.status(), 202, "add");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["status"], "queued");
+        assert_eq!(body["processing_status"], "normal");
+        body["job_id"].as_str().unwrap().to_string()
+    }
+
+    /// Polls the job until it is finished; returns its `data`.
+    async fn finished(&self, app: &TestApp, job_id: &str) -> Value {
+        for _ in 0..200 {
+            let res = self.get(app, &format!("/v1/universal/memories/jobs/{job_id}")).await;
+            assert_eq!(res.status(), 200);
+            let data = res.json::<Value>().await.unwrap()["data"].clone();
+            if data["status"] == "completed" || data["status"] == "failed" {
+                return data;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("job {job_id} did not finish");
+    }
+
+    async fn retrieve(&self, app: &TestApp, body: Value) -> Value {
+        let res = self.post(app, "/v1/universal/memories/retrieve", &body).await;
+        assert_eq!(res.status(), 200, "retrieve");
+        res.json().await.unwrap()
+    }
+}
+
+async fn add_then_retrieve_serves_only_granted_categories(app: TestApp) {
+    let cookie = person(&app, "ada@example.com").await;
+    let a = agent(&app, &[], "read_write").await;
+    let c = connect(&app, &cookie, &a, &["preference", "fact"], "read_write").await;
+
+    let job = c.add(&app, "Hi! I prefer short answers with Python examples. My name is Ada. I'm trying to run a marathon. What's 2+2?").await;
+    let done = c.finished(&app, &job).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["memories_created"], 2, "preference and fact; the goal is outside the grant: {done}");
+    assert_eq!(done["extraction_metadata"]["outside_grant"], 1);
+    assert_eq!(done["extraction_metadata"]["extracted"], 3);
+    let payload: String = sqlx::query_scalar("SELECT payload FROM memory_jobs WHERE id = $1").bind(&job).fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(payload, "", "the conversation is not kept after processing");
+
+    let body = c.retrieve(&app, json!({ "query": "Which programming language for code examples?" })).await;
+    assert_eq!(body["permission_error"], Value::Null);
+    assert_eq!(body["categories_available"], json!(["preference", "fact"]));
+    assert_eq!(body["cached"], false);
+    assert_eq!(body["is_passthrough"], false);
+    assert!(body["retrieval_id"].as_str().is_some());
+    let data = body["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2);
+    assert_eq!(data[0]["content"], "I prefer short answers with Python examples.", "the relevant one first");
+    assert_eq!(data[0]["category"], "preference");
+    assert_eq!(data[0]["relevance_score"], 1.0);
+    assert_eq!(data[0]["importance_score"], 0.7);
+    assert_eq!(data[0]["access_count"], 1);
+    assert!(data[0]["last_accessed"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(data[1]["content"], "My name is Ada.");
+    let prompt = body["system_prompt_addition"].as_str().unwrap();
+    assert!(prompt.starts_with("What you know about this user:"), "{prompt}");
+    assert!(prompt.contains("- I prefer short answers with Python examples.") && prompt.contains("- My name is Ada."));
+    assert!(!prompt.to_lowercase().contains("marathon"));
+    assert!(body["context_token_count"].as_u64().unwrap() > 10);
+
+    // A narrower grant narrows what is served at once.
+    connect(&app, &cookie, &a, &["fact"], "read_write").await;
+    let body = c.retrieve(&app, json!({ "query": "python" })).await;
+    let contents: Vec<&str> = body["data"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap()).collect();
+    assert_eq!(contents, vec!["My name is Ada."]);
+    assert_eq!(body["categories_available"], json!(["fact"]));
+}
+
+async fn retrieve_formats_budget_and_use_are_honoured(app: TestApp) {
+    let cookie = person(&app, "formats@example.com").await;
+    let a = agent(&app, &[], "read_write").await;
+    let c = connect(&app, &cookie, &a, &["preference", "fact", "goal"], "read_write").await;
+    let job = c.add(&app, "I prefer tea. I live in Lisbon. I plan to learn the <cello> & the \"oud\".").await;
+    assert_eq!(c.finished(&app, &job).await["memories_created"], 3);
+
+    let bullets = c.retrieve(&app, json!({ "query": "", "format": "bullets" })).await;
+    let text = bullets["system_prompt_addition"].as_str().unwrap();
+    assert!(text.contains("\n\nYour preferences and settings:\n- I prefer tea."), "grouped by category: {text}");
+    let j = c.retrieve(&app, json!({ "query": "", "format": "json" })).await;
+    let parsed: Value = serde_json::from_str(j["system_prompt_addition"].as_str().unwrap()).unwrap();
+    assert_eq!(parsed["user_memories"].as_array().unwrap().len(), 3);
+    let x = c.retrieve(&app, json!({ "query": "cello", "format": "xml" })).await;
+    let xml = x["system_prompt_addition"].as_str().unwrap();
+    assert!(xml.starts_with("<user_memories>") && xml.contains("&lt;cello&gt; &amp; the &quot;oud&quot;"), "{xml}");
+
+    // The budget is counted with a real tokenizer and never exceeded.
+    for budget in [1, 8, 12, 20, 500] {
+        let b = c.retrieve(&app, json!({ "query": "tea", "context_max_tokens": budget })).await;
+        let tokens = b["context_token_count"].as_u64().unwrap();
+        assert!(tokens <= budget, "{tokens} > {budget}");
+        let text = b["system_prompt_addition"].as_str().unwrap();
+        assert_eq!(text.is_empty(), tokens == 0);
+        assert_eq!(b["data"].as_array().unwrap().len(), 3, "data is not cut by the prompt budget");
+    }
+    let one = c.retrieve(&app, json!({ "query": "tea", "limit": 1 })).await;
+    assert_eq!(one["data"].as_array().unwrap().len(), 1);
+
+    // Use is recorded in the database (batched, within a couple of seconds).
+    let id = one["data"][0]["id"].as_str().unwrap().to_string();
+    let served = one["data"][0]["access_count"].as_i64().unwrap();
+    assert!(served >= 9, "used in every retrieve above: {served}");
+    let mut stored = 0;
+    for _ in 0..60 {
+        stored = sqlx::query_scalar::<_, i64>("SELECT access_count FROM memories WHERE id = $1").bind(&id).fetch_one(&app.db.pool).await.unwrap();
+        if stored == served {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(stored, served);
+    let used: Option<i64> =
+        sqlx::query_scalar("SELECT last_used_at FROM grants WHERE id = $1").bind(&c.grant_id).fetch_one(&app.db.pool).await.unwrap();
+    assert!(used.is_some(), "the grant's last use is recorded");
+}
+
+async fn jobs_are_idempotent_and_private_to_their_agent_and_person(app: TestApp) {
+    let ada = person(&app, "idem@example.com").await;
+    let bob = person(&app, "bob@example.com").await;
+    let a = agent(&app, &[], "read_write").await;
+    let b = agent(&app, &[], "read_write").await;
+    let a_ada = connect(&app, &ada, &a, &["preference"], "read_write").await;
+    let a_bob = connect(&app, &bob, &a, &["preference"], "read_write").await;
+    let b_ada = connect(&app, &ada, &b, &["preference"], "read_write").await;
+
+    let body = json!({ "messages": [{ "role": "user", "content": "I prefer green tea." }], "idempotency_key": "turn-1" });
+    let first: Value = a_ada.post(&app, "/v1/universal/memories/add", &body).await.json().await.unwrap();
+    let again: Value = a_ada.post(&app, "/v1/universal/memories/add", &body).await.json().await.unwrap();
+    assert_eq!(first["job_id"], again["job_id"], "same key, same job");
+    let other_person: Value = a_bob.post(&app, "/v1/universal/memories/add", &body).await.json().await.unwrap();
+    let other_agent: Value = b_ada.post(&app, "/v1/universal/memories/add", &body).await.json().await.unwrap();
+    assert_ne!(first["job_id"], other_person["job_id"]);
+    assert_ne!(first["job_id"], other_agent["job_id"]);
+    let job = first["job_id"].as_str().unwrap();
+    let done = a_ada.finished(&app, job).await;
+    assert_eq!(done["memories_created"], 1);
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memory_jobs WHERE idempotency_key = 'turn-1'").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(count, 3);
+
+    // Another agent for the same person, or the same agent for another person: 404.
+    expect_error(b_ada.get(&app, &format!("/v1/universal/memories/jobs/{job}")).await, 404, "REQ_404").await;
+    expect_error(a_bob.get(&app, &format!("/v1/universal/memories/jobs/{job}")).await, 404, "REQ_404").await;
+    for bad in ["00000000-0000-0000-0000-000000000000", "nope", "%00", "'%20OR%201=1--"] {
+        expect_error(a_ada.get(&app, &format!("/v1/universal/memories/jobs/{bad}")).await, 404, "REQ_404").await;
+    }
+}
+
+async fn read_only_grants_cannot_add(app: TestApp) {
+    let cookie = person(&app, "ro@example.com").await;
+    let a = agent(&app, &[], "read_write").await;
+    let c = connect(&app, &cookie, &a, &["preference"], "read_only").await;
+    let res = c.post(&app, "/v1/universal/memories/add", &json!({ "messages": [{ "role": "user", "content": "I prefer tea." }] })).await;
+    let body = expect_error(res, 403, "UAT_002").await;
+    assert_eq!(body["error"], "write_not_permitted");
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memory_jobs").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(count, 0, "nothing queued");
+    // Reading still works.
+    assert_eq!(c.retrieve(&app, json!({ "query": "tea" })).await["permission_error"], Value::Null);
+}
+
+/// Everything in a retrieve answer except what is fresh per request.
+fn stable(mut body: Value) -> Value {
+    for k in ["request_id", "timestamp", "retrieval_id"] {
+        body.as_object_mut().unwrap().remove(k);
+    }
+    body
+}
+
+async fn every_lost_grant_gets_the_same_empty_answer(app: TestApp) {
+    let cookie = person(&app, "lost@example.com").await;
+    let tenant = app.tenant("lost").await;
+    let mut connected = Vec::new();
+    for _ in 0..4 {
+        let mut body = crate::common::guide_body("Lost Agent");
+        body["requested_access"] = json!("read_write");
+        let data: Value = app.post_json("/v1/agents/global", Some(&tenant.api_key), &body).await.json().await.unwrap();
+        let pair = (data["data"]["id"].as_str().unwrap().to_string(), data["data"]["raw_agent_api_key"].as_str().unwrap().to_string());
+        connected.push(connect(&app, &cookie, &pair, &["preference"], "read_write").await);
+    }
+    let job = connected[0].add(&app, "I prefer tea.").await;
+    connected[0].finished(&app, &job).await;
+    let live = connected[1].retrieve(&app, json!({ "query": "tea" })).await;
+    assert_eq!(live["data"].as_array().unwrap().len(), 1, "served before access is lost");
+
+    let passport_id: String = sqlx::query_scalar("SELECT id FROM passports WHERE email = 'lost@example.com'").fetch_one(&app.db.pool).await.unwrap();
+    // Revoked by the person, expired, retired by its tenant, suspended by the operator.
+    assert!(grants::revoke(&app.db, &passport_id, &connected[0].grant_id).await.unwrap());
+    sqlx::query("UPDATE grants SET expires_at = 1 WHERE id = $1").bind(&connected[1].grant_id).execute(&app.db.pool).await.unwrap();
+    let res = app.client.delete(app.url(&format!("/v1/agents/global/{}", connected[2].agent_id)))
+        .header("Authorization", format!("ApiKey {}", tenant.api_key)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    memory_passport::store::agents::set_status(&app.db, &connected[3].agent_id, memory_passport::domain::agent::AgentStatus::Suspended, "test")
+        .await
+        .unwrap();
+
+    let mut answers = Vec::new();
+    for c in &connected {
+        let body = c.retrieve(&app, json!({ "query": "tea" })).await;
+        let res = c.post(&app, "/v1/universal/memories/add", &json!({ "messages": [{ "role": "user", "content": "I prefer coffee." }] })).await;
+        expect_error(res, 403, "UAT_002").await;
+        answers.push(stable(body));
+    }
+    let expected = json!({
+        "cached": false, "data": [], "system_prompt_addition": "", "context_token_count": 0,
+        "permission_error": "no_grant_for_user", "categories_available": [], "is_passthrough": false,
+    });
+    for a in &answers {
+        assert_eq!(a, &expected);
+    }
+}
+
+async fn bad_credentials_are_one_401(app: TestApp) {
+    let cookie = person(&app, "creds@example.com").await;
+    let a = agent(&app, &[], "read_write").await;
+    let b = agent(&app, &[], "read_write").await;
+    let ca = connect(&app, &cookie, &a, &["preference"], "read_write").await;
+    let cb = connect(&app, &cookie, &b, &["preference"], "read_write").await;
+    let fake_key = format!("agent_sk_{}", "A".repeat(43));
+    let cases: Vec<(Option<String>, Option<String>)> = vec![
+        (None, None),
+        (Some(ca.secret.clone()), None),
+        (None, Some(ca.token.clone())),
+        (Some(fake_key.clone()), Some(ca.token.clone())),
+        (Some(ca.secret.clone()), Some(format!("uui_{}", "B".repeat(43)))),
+        (Some(ca.secret.clone()), Some(cb.token.clone())), // another agent's token
+        (Some(cb.secret.clone()), Some(ca.token.clone())),
+        (Some("garbage".into()), Some("garbage".into())),
+        (Some(format!("{}x", ca.secret)), Some(ca.token.clone())),
+        (Some(ca.secret.clone()), Some(format!("{} ", &ca.token[..ca.token.len() - 1]))),
+    ];
+    for (key, token) in cases {
+        for path in ["/v1/universal/memories/retrieve", "/v1/universal/memories/add"] {
+            let mut req = app.client.post(app.url(path)).json(&json!({ "query": "x", "messages": [] }));
+            if let Some(k) = &key {
+                req = req.header("Authorization", format!("ApiKey {k}"));
+            }
+            if let Some(t) = &token {
+                req = req.header("X-MemoryOS-UUI", t);
+            }
+            let body = expect_error(req.send().await.unwrap(), 401, "UAT_001").await;
+            assert_eq!(body["error"], "cross_agent_auth_failed");
+        }
+    }
+    // Guessing is limited per client address.
+    let mut limited = None;
+    for _ in 0..80 {
+        let res = app.client.post(app.url("/v1/universal/memories/retrieve"))
+            .header("Authorization", format!("ApiKey {fake_key}")).header("X-MemoryOS-UUI", &ca.token)
+            .json(&json!({})).send().await.unwrap();
+        if res.status() == 429 {
+            limited = Some(res);
+            break;
+        }
+    }
+    let res = limited.expect("failed authentications are rate limited");
+    assert!(res.headers().contains_key("retry-after"));
+    expect_error(res, 429, "RATE_429").await;
+}
+
+async fn agents_never_learn_of_each_other(app: TestApp) {
+    let cookie = person(&app, "private@example.com").await;
+    let tenant = app.tenant("secretive").await;
+    let mut body = crate::common::guide_body("Zebra Writer Bot");
+    body["requested_access"] = json!("read_write");
+    let writer: Value = app.post_json("/v1/agents/global", Some(&tenant.api_key), &body).await.json().await.unwrap();
+    let w = (writer["data"]["id"].as_str().unwrap().to_string(), writer["data"]["raw_agent_api_key"].as_str().unwrap().to_string());
+    let reader = agent(&app, &[], "read_only").await;
+    let cw = connect(&app, &cookie, &w, &["preference", "fact"], "read_write").await;
+    let cr = connect(&app, &cookie, &reader, &["preference"], "read_only").await;
+
+    let job = cw.add(&app, "I prefer oolong tea. I live in Porto.").await;
+    assert_eq!(cw.finished(&app, &job).await["memories_created"], 2);
+    let res = cr.post(&app, "/v1/universal/memories/retrieve", &json!({ "query": "tea" })).await;
+    let raw = res.text().await.unwrap();
+    let body: Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(body["data"].as_array().unwrap().len(), 1, "only the reader's categories");
+    assert_eq!(body["categories_available"], json!(["preference"]), "only the reader's own grant");
+    for secret in ["Zebra", &cw.agent_id, &cw.grant_id, &job, "Porto"] {
+        assert!(!raw.contains(secret), "{secret:?} leaked to another agent: {raw}");
+    }
+    expect_error(cr.get(&app, &format!("/v1/universal/memories/jobs/{job}")).await, 404, "REQ_404").await;
+    // Provenance is kept for the person.
+    let source: Option<String> = sqlx::query_scalar("SELECT source_agent_id FROM memories WHERE content = 'I prefer oolong tea.'")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(source.as_deref(), Some(cw.agent_id.as_str()));
+}
+
+async fn contradictions_become_questions_and_repeats_are_skipped(app: TestApp) {
+    let cookie = person(&app, "conflict@example.com").await;
+    let a = agent(&app, &[], "read_write").await;
+    let c = connect(&app, &cookie, &a, &["preference", "fact"], "read_write").await;
+    let first = c.add(&app, "My name is Ada. I love green tea.").await;
+    assert_eq!(c.finished(&app, &first).await["memories_created"], 2);
+
+    let second = c.add(&app, "my name is Ada! Call me Ada. I can't stand green tea. My name is Grace.").await;
+    let done = c.finished(&app, &second).await;
+    assert_eq!(done["memories_created"], 0, "{done}");
+    assert_eq!(done["extraction_metadata"]["duplicates"], 2, "same words, and the same name another way");
+    assert_eq!(done["extraction_metadata"]["conflicts"], 2, "a new name and the opposite taste");
+
+    let questions: Vec<(String, String)> =
+        sqlx::query_as("SELECT candidate_content, status FROM memory_conflicts ORDER BY candidate_content").fetch_all(&app.db.pool).await.unwrap();
+    assert_eq!(
+        questions,
+        vec![("I can't stand green tea.".into(), "open".into()), ("My name is Grace.".into(), "open".into())]
+    );
+    let body = c.retrieve(&app, json!({ "query": "name tea" })).await;
+    let contents: Vec<&str> = body["data"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap()).collect();
+    assert_eq!(contents.len(), 2);
+    assert!(contents.contains(&"My name is Ada.") && contents.contains(&"I love green tea."), "no silent overwrite: {contents:?}");
+
+    // Asking the same again does not ask the person twice.
+    let third = c.add(&app, "My name is Grace.").await;
+    c.finished(&app, &third).await;
+    let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memory_conflicts").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(open, 2);
+}
+
+async fn bad_input_is_422_and_loses_nothing(app: TestApp) {
+    let cookie = person(&app, "input@example.com").await;
+    let a = agent(&app, &[], "read_write").await;
+    let c = connect(&app, &cookie, &a, &["preference"], "read_write").await;
+    let long = "x".repeat(16_001);
+    let adds = [
+        json!({ "messages": [] }),
+        json!({ "messages": [{ "role": "robot", "content": "I prefer tea." }] }),
+        json!({ "messages": [{ "role": "user", "content": "" }] }),
+        json!({ "messages": [{ "role": "user", "content": long }] }),
+        json!({ "messages": [{ "role": "user", "content": 42 }] }),
+        json!({ "messages": [{ "role": "user", "content": "I prefer tea." }], "metadata": [1, 2] }),
+        json!({ "messages": [{ "role": "user", "content": "I prefer tea." }], "idempotency_key": "" }),
+        json!({ "messages": "I prefer tea." }),
+        json!({}),
+    ];
+    for body in adds {
+        expect_error(c.post(&app, "/v1/universal/memories/add", &body).await, 422, "REQ_422").await;
+    }
+    let retrieves = [
+        json!({ "query": "x", "limit": 0 }),
+        json!({ "query": "x", "limit": 51 }),
+        json!({ "query": "x", "format": "yaml" }),
+        json!({ "query": "x", "context_max_tokens": 0 }),
+        json!({ "query": "x".repeat(4_001) }),
+        json!({ "query": 5 }),
+        json!({ "query": "x", "limit": "ten" }),
+    ];
+    for body in retrieves {
+        expect_error(c.post(&app, "/v1/universal/memories/retrieve", &body).await, 422, "REQ_422").await;
+    }
+    let res = app.client.post(app.url("/v1/universal/memories/add"))
+        .header("Authorization", format!("ApiKey {}", c.secret)).header("X-MemoryOS-UUI", &c.token)
+        .header("Content-Type", "application/json").body("{\"messages\": [").send().await.unwrap();
+    expect_error(res, 422, "REQ_422").await;
+    let huge = json!({ "messages": [{ "role": "user", "content": "y".repeat(70_000) }] });
+    expect_error(c.post(&app, "/v1/universal/memories/add", &huge).await, 413, "REQ_413").await;
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memory_jobs").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(count, 0);
+    // SQL-shaped text is just text.
+    let job = c.add(&app, "I prefer Robert' OR 1=1 -- DROP TABLE memories as a band name.").await;
+    assert_eq!(c.finished(&app, &job).await["memories_created"], 1);
+    let body = c.retrieve(&app, json!({ "query": "'); DROP TABLE memories; --" })).await;
+    assert_eq!(body["data"][0]["content"], "I prefer Robert' OR 1=1 -- DROP TABLE memories as a band name.");
+}
+
+async fn many_workers_apply_each_job_exactly_once(app: TestApp) {
+    let cookie = person(&app, "busy@example.com").await;
+    let a = agent(&app, &[], "read_write").await;
+    let c = connect(&app, &cookie, &a, &["preference"], "read_write").await;
+    const JOBS: usize = 120;
+    let mut adds = Vec::new();
+    for i in 0..JOBS {
+        let (app, c) = (&app, &c);
+        adds.push(async move {
+            let res = c.post(app, "/v1/universal/memories/add", &json!({ "messages": [{ "role": "user", "content": format!("I prefer tea number {i}.") }] })).await;
+            assert_eq!(res.status(), 202);
+        });
+    }
+    // The server's two workers plus four more claiming from the same queue at once.
+    let extra: Vec<_> = (0..4)
+        .map(|_| {
+            let db = app.db.clone();
+            tokio::spawn(async move {
+                for _ in 0..400 {
+                    if worker::run_once(&db).await.unwrap() == 0 {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                }
+            })
+        })
+        .collect();
+    futures_join_all(adds).await;
+    for _ in 0..400 {
+        if jobs::pending(&app.db).await.unwrap() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    for e in extra {
+        e.abort();
+    }
+    assert_eq!(jobs::pending(&app.db).await.unwrap(), 0);
+    let stats: Vec<(String, i64)> = sqlx::query_as("SELECT status, COUNT(*) FROM memory_jobs GROUP BY status").fetch_all(&app.db.pool).await.unwrap();
+    assert_eq!(stats, vec![("completed".to_string(), JOBS as i64)]);
+    let results: Vec<String> = sqlx::query_scalar("SELECT result FROM memory_jobs").fetch_all(&app.db.pool).await.unwrap();
+    for r in results {
+        let r: worker::JobResult = serde_json::from_str(&r).unwrap();
+        assert_eq!((r.created_memory_ids.len(), r.duplicates), (1, 0), "applied once");
+    }
+    let passport_id: String = sqlx::query_scalar("SELECT id FROM passports WHERE email = 'busy@example.com'").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(memories::servable(&app.db, &passport_id).await.unwrap().len(), JOBS);
+}
+
+async fn futures_join_all<F: std::future::Future<Output = ()>>(futures: Vec<F>) {
+    // Runs them concurrently on this task, like futures::join_all.
+    let mut set = Vec::new();
+    for f in futures {
+        set.push(Box::pin(f));
+    }
+    let mut pending: Vec<_> = set.into_iter().map(Some).collect();
+    std::future::poll_fn(|cx| {
+        let mut all_done = true;
+        for slot in pending.iter_mut() {
+            if let Some(f) = slot {
+                if f.as_mut().poll(cx).is_ready() {
+                    *slot = None;
+                } else {
+                    all_done = false;
+                }
+            }
+        }
+        if all_done { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
+    })
+    .await
+}
+
+/// Per-agent limits: a burst of twice the rate, then 429 with Retry-After.
+#[tokio::test]
+async fn agents_are_rate_limited_with_retry_after() {
+    let app = spawn_app_with(Backend::Sqlite, |c| c.agent_rate_limit = 2).await;
+    let cookie = person(&app, "rate@example.com").await;
+    let a = agent(&app, &[], "read_write").await;
+    let c = connect(&app, &cookie, &a, &["preference"], "read_write").await;
+    let mut statuses = Vec::new();
+    let mut last = None;
+    for _ in 0..6 {
+        let res = c.post(&app, "/v1/universal/memories/retrieve", &json!({ "query": "x" })).await;
+        statuses.push(res.status().as_u16());
+        last = Some(res);
+    }
+    assert_eq!(&statuses[..4], &[200, 200, 200, 200], "a burst of four");
+    assert_eq!(statuses[5], 429);
+    let res = last.unwrap();
+    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=2).contains(&retry));
+    expect_error(res, 429, "RATE_429").await;
+}
