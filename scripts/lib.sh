@@ -99,6 +99,21 @@ ensure_python_venv() {
   fi
 }
 
+# A venv with the published memoryo-sdk, for the wire-compatibility test (tests/api/sdk.rs).
+ensure_sdk_venv() {
+  local dir="$ROOT/tests/sdk/.venv" req="$ROOT/tests/sdk/requirements.txt"
+  if [ ! -x "$dir/bin/python" ]; then
+    log "creating tests/sdk/.venv"
+    python3 -m venv "$dir"
+  fi
+  if [ ! -f "$dir/.installed" ] || [ "$req" -nt "$dir/.installed" ]; then
+    log "installing memoryo-sdk from PyPI into tests/sdk/.venv"
+    "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+    touch "$dir/.installed"
+  fi
+  export MP_SDK_PYTHON="$dir/bin/python" MP_REQUIRE_SDK=1
+}
+
 # node_modules for the Node callback example.
 ensure_example_node_modules() {
   local dir="$ROOT/examples/callbacks/node"

@@ -11,6 +11,7 @@ ensure_wasm_bindgen
 ensure_chromium
 ensure_node_modules
 ensure_python_venv
+ensure_sdk_venv
 ensure_example_node_modules
 ensure_postgres
 export MP_REQUIRE_POSTGRES=1

@@ -354,3 +354,5 @@ async fn database_bytes_hold_no_secrets() {
 }
 #[path = "api/universal.rs"]
 mod universal;
+#[path = "api/sdk.rs"]
+mod sdk;
