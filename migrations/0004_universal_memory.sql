@@ -4,6 +4,8 @@
 -- Bumped in the same transaction as any change to a person's memories, so every node can
 -- tell with one indexed read whether its cached copy is still current.
 ALTER TABLE passports ADD COLUMN memory_rev BIGINT NOT NULL DEFAULT 0;
+-- Kept with every insert and delete, so the per-person cap costs no count of rows.
+ALTER TABLE passports ADD COLUMN memory_count BIGINT NOT NULL DEFAULT 0;
 
 CREATE TABLE memories (
     id               TEXT PRIMARY KEY,

@@ -45,15 +45,31 @@ pub struct Context {
 }
 
 /// Renders as many of `items` (best first) as fit in `max_tokens`; empty when none fits.
+/// Usually everything fits and one count decides; otherwise a binary search over how many
+/// items to include, every candidate counted exactly, so the budget always holds.
 pub fn build(items: &[Item<'_>], format: Format, max_tokens: usize, counter: &dyn TokenCounter) -> Context {
-    let mut best = Context { text: String::new(), tokens: 0, included: 0 };
-    for n in 1..=items.len() {
+    let fits = |n: usize| -> Option<Context> {
         let text = render(&items[..n], format);
         let tokens = counter.count(&text);
-        if tokens > max_tokens {
-            break;
+        (tokens <= max_tokens).then_some(Context { text, tokens, included: n })
+    };
+    if items.is_empty() {
+        return Context::default();
+    }
+    if let Some(all) = fits(items.len()) {
+        return all;
+    }
+    // Invariant: `lo` items fit (or lo = 0), `hi` items do not.
+    let (mut lo, mut hi, mut best) = (0, items.len(), Context::default());
+    while hi - lo > 1 {
+        let mid = (lo + hi) / 2;
+        match fits(mid) {
+            Some(c) => {
+                lo = mid;
+                best = c;
+            }
+            None => hi = mid,
         }
-        best = Context { text, tokens, included: n };
     }
     best
 }

@@ -73,6 +73,38 @@ pub struct Signals {
     pub touched_at: i64,
 }
 
+/// Higher score first; among equals, the earlier document.
+fn better(a: &Ranked, b: &Ranked) -> bool {
+    a.score.total_cmp(&b.score).then(b.index.cmp(&a.index)).is_gt()
+}
+
+/// Orders the heap so that its top is the worst of the kept documents.
+struct Worst(Ranked);
+
+impl PartialEq for Worst {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+impl Eq for Worst {}
+impl PartialOrd for Worst {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Worst {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        // "Greater" = worse, so BinaryHeap (a max-heap) keeps the worst on top.
+        if better(&self.0, &other.0) {
+            std::cmp::Ordering::Less
+        } else if better(&other.0, &self.0) {
+            std::cmp::Ordering::Greater
+        } else {
+            std::cmp::Ordering::Equal
+        }
+    }
+}
+
 /// An inverted index over a fixed set of texts, built once and queried many times, so a query
 /// costs work in proportion to the documents its words occur in, plus one cheap pass for the
 /// importance and recency of the eligible ones.
@@ -122,7 +154,8 @@ impl Index {
         query_terms.sort_unstable();
         query_terms.dedup();
         let n = self.lens.len() as f64;
-        let mut text: std::collections::HashMap<u32, f64> = std::collections::HashMap::new();
+        // Dense scores: one slot per document beats hashing when a query touches many.
+        let mut text = vec![0.0_f64; self.lens.len()];
         for q in &query_terms {
             let Some(list) = self.postings.get(q) else { continue };
             let df = list.len() as f64;
@@ -130,26 +163,28 @@ impl Index {
             for &(doc, tf) in list {
                 let tf = f64::from(tf);
                 let len = f64::from(self.lens[doc as usize]);
-                *text.entry(doc).or_default() += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / self.avg_len));
+                text[doc as usize] += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / self.avg_len));
             }
         }
-        let best = text.iter().filter(|(d, _)| signals(**d as usize).is_some()).map(|(_, s)| *s).fold(0.0_f64, f64::max);
-        let mut ranked: Vec<Ranked> = (0..self.lens.len())
-            .filter_map(|index| {
-                let s = signals(index)?;
-                let raw = text.get(&(index as u32)).copied().unwrap_or(0.0);
-                let relevance = if best > 0.0 { raw / best } else { 0.0 };
-                let importance = f64::from(s.importance.clamp(1, 10)) / 10.0;
-                let age = (now_ms - s.touched_at).max(0) as f64;
-                let recency = (-std::f64::consts::LN_2 * age / HALF_LIFE_MS).exp();
-                Some(Ranked { index, relevance, score: W_TEXT * relevance + W_IMPORTANCE * importance + W_RECENCY * recency })
-            })
-            .collect();
-        let order = |a: &Ranked, b: &Ranked| b.score.total_cmp(&a.score).then(a.index.cmp(&b.index));
-        if ranked.len() > limit {
-            ranked.select_nth_unstable_by(limit - 1, order);
-            ranked.truncate(limit);
+        let best = (0..text.len()).filter(|&d| text[d] > 0.0 && signals(d).is_some()).map(|d| text[d]).fold(0.0_f64, f64::max);
+        // The best `limit` so far, worst on top, so each document costs O(log limit).
+        let mut top: std::collections::BinaryHeap<Worst> = std::collections::BinaryHeap::with_capacity(limit + 1);
+        for index in 0..self.lens.len() {
+            let Some(s) = signals(index) else { continue };
+            let relevance = if best > 0.0 { text[index] / best } else { 0.0 };
+            let importance = f64::from(s.importance.clamp(1, 10)) / 10.0;
+            let age = (now_ms - s.touched_at).max(0) as f64;
+            let recency = (-std::f64::consts::LN_2 * age / HALF_LIFE_MS).exp();
+            let r = Ranked { index, relevance, score: W_TEXT * relevance + W_IMPORTANCE * importance + W_RECENCY * recency };
+            if top.len() < limit {
+                top.push(Worst(r));
+            } else if top.peek().is_some_and(|w| better(&r, &w.0)) {
+                top.pop();
+                top.push(Worst(r));
+            }
         }
+        let mut ranked: Vec<Ranked> = top.into_iter().map(|w| w.0).collect();
+        let order = |a: &Ranked, b: &Ranked| b.score.total_cmp(&a.score).then(a.index.cmp(&b.index));
         ranked.sort_by(order);
         ranked
     }

@@ -127,6 +127,12 @@ pub async fn finish(tx: &mut sqlx::Transaction<'_, sqlx::Any>, job: &Claimed, ou
     Ok(done.rows_affected() == 1)
 }
 
+/// Stores a finished job's summary (same transaction as `finish`).
+pub async fn set_result(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: &str, result: &str) -> StoreResult<()> {
+    sqlx::query("UPDATE memory_jobs SET result = $1 WHERE id = $2").bind(result).bind(id).execute(&mut **tx).await?;
+    Ok(())
+}
+
 /// Jobs waiting or in progress (for metrics and tests).
 pub async fn pending(db: &Db) -> StoreResult<i64> {
     Ok(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM memory_jobs WHERE status IN ('queued', 'processing')")

@@ -85,7 +85,7 @@ pub async fn apply(
     }
     let now = now_ms();
     let mut count: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM memories WHERE passport_id = $1").bind(passport_id).fetch_one(&mut **tx).await?;
+        sqlx::query_scalar("SELECT memory_count FROM passports WHERE id = $1").bind(passport_id).fetch_one(&mut **tx).await?;
     for item in items {
         let key = content_key(&item.content);
         let same: Option<String> = sqlx::query_scalar("SELECT id FROM memories WHERE passport_id = $1 AND content_key = $2 LIMIT 1")
@@ -144,7 +144,7 @@ pub async fn apply(
         out.created_ids.push(id);
     }
     if !out.created_ids.is_empty() {
-        bump_rev(tx, passport_id).await?;
+        changed(tx, passport_id, out.created_ids.len() as i64).await?;
     }
     Ok(out)
 }
@@ -178,9 +178,14 @@ async fn insert(
     Ok(())
 }
 
-/// Tells every node's cache that this person's memories changed (same transaction as the change).
-pub async fn bump_rev(tx: &mut sqlx::Transaction<'_, sqlx::Any>, passport_id: &str) -> StoreResult<()> {
-    sqlx::query("UPDATE passports SET memory_rev = memory_rev + 1 WHERE id = $1").bind(passport_id).execute(&mut **tx).await?;
+/// Records that this person's memories changed by `added` rows (negative: removed), in the
+/// same transaction as the change; the new revision tells every node's cache.
+pub async fn changed(tx: &mut sqlx::Transaction<'_, sqlx::Any>, passport_id: &str, added: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE passports SET memory_rev = memory_rev + 1, memory_count = memory_count + $1 WHERE id = $2")
+        .bind(added)
+        .bind(passport_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -196,7 +201,7 @@ pub async fn insert_many(db: &Db, passport_id: &str, items: &[Extracted]) -> Sto
             insert(&mut tx, &id, passport_id, &Source { agent_id: None, job_id: None }, item, &content_key(&item.content), now).await?;
             ids.push(id);
         }
-        bump_rev(&mut tx, passport_id).await?;
+        changed(&mut tx, passport_id, chunk.len() as i64).await?;
         tx.commit().await?;
     }
     Ok(ids)

@@ -64,61 +64,72 @@ pub fn spawn(db: Db, universal: Arc<Universal>, workers: usize) {
     }
 }
 
-/// Claims and processes one batch; returns how many jobs it took.
+/// Claims and processes one batch; returns how many jobs it took. The batch is written in
+/// one transaction (one commit instead of one per job); if that fails, each job is tried on
+/// its own so one bad job cannot hold back the others.
 pub async fn run_once(db: &Db) -> StoreResult<usize> {
     let claimed = jobs::claim(db, BATCH).await?;
+    let mut planned = Vec::with_capacity(claimed.len());
     for job in &claimed {
-        if let Err(e) = process(db, job).await {
-            // The claim runs out and another attempt follows.
-            tracing::warn!(error = %e, job_id = %job.id, attempt = job.attempts, "job failed; it will be retried");
+        planned.push((job, plan(db, job).await?));
+    }
+    if let Err(e) = apply_all(db, &planned).await {
+        tracing::warn!(error = %e, jobs = planned.len(), "job batch failed; trying each job alone");
+        for one in &planned {
+            if let Err(e) = apply_all(db, std::slice::from_ref(one)).await {
+                // The claim runs out and another attempt follows.
+                tracing::warn!(error = %e, job_id = %one.0.id, attempt = one.0.attempts, "job failed; it will be retried");
+            }
         }
     }
     Ok(claimed.len())
 }
 
-async fn process(db: &Db, job: &Claimed) -> StoreResult<()> {
-    let outcome = if job.attempts > MAX_ATTEMPTS {
-        Err("gave_up_after_retries")
-    } else {
-        match serde_json::from_str::<Payload>(&job.payload) {
-            Ok(payload) => writable_categories(db, job).await?.ok_or("write_not_permitted").map(|cats| (payload, cats)),
-            Err(_) => Err("unreadable_payload"),
-        }
-    };
-    let mut tx = db.pool.begin().await?;
-    let (payload, granted) = match outcome {
-        Err(error) => {
-            jobs::finish(&mut tx, job, Outcome::Failed { error }).await?;
-            tx.commit().await?;
-            return Ok(());
-        }
-        Ok(ok) => ok,
-    };
-    let found = extract::extract(
-        payload.messages.iter().filter_map(|m| Some((Role::parse(&m.role)?, m.content.as_str()))),
-    );
+/// What to do with one job, decided before any write.
+enum Plan {
+    Fail(&'static str),
+    Apply { kept: Vec<extract::Extracted>, extracted: usize, outside: usize },
+}
+
+async fn plan(db: &Db, job: &Claimed) -> StoreResult<Plan> {
+    if job.attempts > MAX_ATTEMPTS {
+        return Ok(Plan::Fail("gave_up_after_retries"));
+    }
+    let Ok(payload) = serde_json::from_str::<Payload>(&job.payload) else { return Ok(Plan::Fail("unreadable_payload")) };
+    let Some(granted) = writable_categories(db, job).await? else { return Ok(Plan::Fail("write_not_permitted")) };
+    let found = extract::extract(payload.messages.iter().filter_map(|m| Some((Role::parse(&m.role)?, m.content.as_str()))));
     let extracted = found.len();
     let (kept, outside): (Vec<_>, Vec<_>) = found.into_iter().partition(|e| granted.contains(&e.category));
-    // Finishing first takes SQLite's write lock before any read, and proves the claim is ours.
-    let placeholder = serde_json::to_string(&JobResult::default()).expect("serialises");
-    if !jobs::finish(&mut tx, job, Outcome::Completed { result: &placeholder }).await? {
-        tx.rollback().await?;
-        return Ok(());
+    Ok(Plan::Apply { kept, extracted, outside: outside.len() })
+}
+
+async fn apply_all(db: &Db, planned: &[(&Claimed, Plan)]) -> StoreResult<()> {
+    let mut tx = db.pool.begin().await?;
+    for (job, plan) in planned {
+        // Finishing first takes SQLite's write lock before any read, and proves the claim is
+        // still ours; a job whose claim was taken over is left to its new owner.
+        match plan {
+            Plan::Fail(error) => {
+                jobs::finish(&mut tx, job, Outcome::Failed { error }).await?;
+            }
+            Plan::Apply { kept, extracted, outside } => {
+                if !jobs::finish(&mut tx, job, Outcome::Completed { result: "{}" }).await? {
+                    continue;
+                }
+                let source = Source { agent_id: Some(&job.agent_id), job_id: Some(&job.id) };
+                let applied = memories::apply(&mut tx, &job.passport_id, &source, kept).await?;
+                let result = JobResult {
+                    extracted: *extracted,
+                    duplicates: applied.duplicates,
+                    conflicts: applied.conflicts,
+                    outside_grant: *outside,
+                    over_limit: applied.over_limit,
+                    created_memory_ids: applied.created_ids,
+                };
+                jobs::set_result(&mut tx, &job.id, &serde_json::to_string(&result).expect("serialises")).await?;
+            }
+        }
     }
-    let applied = memories::apply(&mut tx, &job.passport_id, &Source { agent_id: Some(&job.agent_id), job_id: Some(&job.id) }, &kept).await?;
-    let result = JobResult {
-        extracted,
-        duplicates: applied.duplicates,
-        conflicts: applied.conflicts,
-        outside_grant: outside.len(),
-        over_limit: applied.over_limit,
-        created_memory_ids: applied.created_ids,
-    };
-    sqlx::query("UPDATE memory_jobs SET result = $1 WHERE id = $2")
-        .bind(serde_json::to_string(&result).expect("serialises"))
-        .bind(&job.id)
-        .execute(&mut *tx)
-        .await?;
     tx.commit().await?;
     Ok(())
 }

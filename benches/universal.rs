@@ -1,0 +1,408 @@
+//! Benchmark of the universal memory API over loopback HTTP (`cargo bench --features ssr
+//! --bench universal`, or `make bench`).
+//!
+//! For 1,000 and 100,000 memories of one person it reports retrieve latency (p50/p99 on one
+//! keep-alive connection) and throughput (many connections), then add throughput (each 202
+//! is a job committed to the database) and the time from an add's answer to its memory being
+//! stored. Each figure is measured in several runs and the median is reported.
+//!
+//! The server runs in this process on the embedded SQLite default; the client is a minimal
+//! HTTP/1.1 writer/reader so that, on a small machine, the client's own cost stays low
+//! (both share the same cores, as wrk on the same host would).
+use memory_passport::config::{Config, Redacted};
+use memory_passport::domain::agent::{AccessType, AgentProfile};
+use memory_passport::domain::categories::Category;
+use memory_passport::domain::extract::Extracted;
+use memory_passport::domain::grant::GrantDuration;
+use memory_passport::server;
+use memory_passport::store::accounts::AccountKind;
+use memory_passport::store::grants::{self, Approval};
+use memory_passport::store::{agents, memories, passports, Db};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const SIZES: [usize; 2] = [1_000, 100_000];
+const LATENCY_REQUESTS: usize = 2_000;
+const THROUGHPUT_CONNECTIONS: usize = 32;
+const THROUGHPUT_FOR: Duration = Duration::from_secs(3);
+const ADDS: usize = 4_000;
+const JOB_LATENCY_SAMPLES: usize = 200;
+
+fn runs() -> usize {
+    std::env::var("MP_BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(5)
+}
+
+fn main() {
+    // `cargo bench` passes --bench; nothing else is read from the command line.
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    rt.block_on(run());
+}
+
+struct Server {
+    addr: SocketAddr,
+    db: Db,
+    _dir: tempfile::TempDir,
+}
+
+async fn start() -> Server {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().unwrap();
+    let config = Config {
+        database_url: format!("sqlite://{}/bench.db", dir.path().display()),
+        site_addr: addr,
+        public_url: format!("http://{addr}"),
+        smtp_url: None,
+        mail_outbox_dir: dir.path().join("outbox"),
+        mail_from: "Bench <bench@localhost>".into(),
+        secret_key: Some(Redacted("benchmark key of at least thirty-two chars".into())),
+        secret_key_file: PathBuf::from("unused"),
+        trusted_proxies: vec![],
+        site_root: "target/site".into(),
+        // The benchmark measures the server, not its rate limit.
+        agent_rate_limit: 10_000_000,
+        job_workers: 2,
+    };
+    let (router, state) = server::build(config).await.expect("server builds");
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    Server { addr, db: state.db, _dir: dir }
+}
+
+/// A tenant, a live agent, a person and a read-write grant on all six categories.
+async fn connect(db: &Db, email: &str) -> (String, String, String) {
+    let tenant = memory_passport::service::accounts::register(db, AccountKind::Tenant, &format!("t-{email}"), "bench password long enough")
+        .await
+        .expect("tenant");
+    let profile = AgentProfile {
+        name: "Bench Agent".into(),
+        description: String::new(),
+        website_url: "https://bench.example".into(),
+        logo_url: String::new(),
+        default_categories: Category::ALL.to_vec(),
+        redirect_uris: vec![],
+        access_type: AccessType::ReadWrite,
+    };
+    let (agent, secret) = agents::create(db, &tenant.id, &profile).await.expect("agent");
+    let passport = passports::find_or_create(db, email).await.expect("passport");
+    let (grant, _) = grants::upsert(
+        db,
+        &Approval {
+            passport_id: &passport.id,
+            agent_id: &agent.id,
+            categories: &Category::ALL,
+            access_type: AccessType::ReadWrite,
+            duration: GrantDuration::UntilRevoked,
+        },
+    )
+    .await
+    .expect("grant");
+    let token = grants::issue_token(db, &grant).await.expect("token");
+    (secret, token, passport.id)
+}
+
+/// A small deterministic generator, so every run sees the same memories and queries.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 16) as usize
+    }
+    fn pick<'a>(&mut self, words: &[&'a str]) -> &'a str {
+        words[self.next() % words.len()]
+    }
+}
+
+const TOPICS: &[&str] = &[
+    "Rust", "Python", "TypeScript", "PostgreSQL", "SQLite", "Kubernetes", "tea", "coffee", "marathons", "cycling",
+    "jazz", "piano", "Lisbon", "Berlin", "Tokyo", "gardening", "chess", "photography", "sailing", "baking", "Go",
+    "React", "Linux", "climbing", "poetry", "history", "astronomy", "knitting", "football", "yoga", "sourdough",
+    "espresso", "typography", "databases", "compilers", "robotics", "podcasts", "novels", "hiking", "swimming",
+];
+const OPENINGS: &[(&str, Category)] = &[
+    ("I prefer", Category::Preference),
+    ("I really like", Category::Preference),
+    ("I live near a place known for", Category::Fact),
+    ("I'm trying to get better at", Category::Goal),
+    ("I usually start my week with", Category::Procedure),
+    ("My manager cares a lot about", Category::Relationship),
+    ("I've used and taught", Category::Expertise),
+];
+
+fn memories_for(n: usize) -> Vec<Extracted> {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    (0..n)
+        .map(|i| {
+            let (opening, category) = OPENINGS[rng.next() % OPENINGS.len()];
+            let content = format!("{opening} {} and {} (note {i}).", rng.pick(TOPICS), rng.pick(TOPICS));
+            Extracted { content, category, importance: (rng.next() % 10) as u8 + 1, slot: None }
+        })
+        .collect()
+}
+
+/// One keep-alive HTTP/1.1 connection that sends a fixed request and reads whole answers.
+struct Conn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    async fn open(addr: SocketAddr) -> Conn {
+        let stream = TcpStream::connect(addr).await.expect("connect");
+        stream.set_nodelay(true).unwrap();
+        Conn { stream, buf: Vec::with_capacity(16 * 1024) }
+    }
+
+    /// Sends `request` and returns (status, body).
+    async fn call(&mut self, request: &[u8]) -> (u16, Vec<u8>) {
+        self.stream.write_all(request).await.expect("write");
+        self.buf.clear();
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            if let Some(end) = find(&self.buf, b"\r\n\r\n") {
+                let head = std::str::from_utf8(&self.buf[..end]).expect("ascii head");
+                let status: u16 = head[9..12].parse().expect("status");
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+                    .expect("content-length");
+                while self.buf.len() < end + 4 + len {
+                    let n = self.stream.read(&mut chunk).await.expect("read");
+                    assert!(n > 0, "server closed");
+                    self.buf.extend_from_slice(&chunk[..n]);
+                }
+                return (status, self.buf[end + 4..end + 4 + len].to_vec());
+            }
+            let n = self.stream.read(&mut chunk).await.expect("read");
+            assert!(n > 0, "server closed");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn request(addr: SocketAddr, path: &str, secret: &str, token: &str, body: &str) -> Vec<u8> {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: ApiKey {secret}\r\nX-MemoryOS-UUI: {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+fn retrieve_requests(addr: SocketAddr, secret: &str, token: &str) -> Vec<Vec<u8>> {
+    let mut rng = Rng(42);
+    (0..64)
+        .map(|_| {
+            let q = format!("What should I know about {} and {}?", rng.pick(TOPICS), rng.pick(TOPICS));
+            request(addr, "/v1/universal/memories/retrieve", secret, token, &serde_json::json!({ "query": q, "limit": 10 }).to_string())
+        })
+        .collect()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// (p50 ms, p99 ms) of sequential retrieves on one connection.
+async fn retrieve_latency(addr: SocketAddr, requests: &[Vec<u8>]) -> (f64, f64) {
+    let mut conn = Conn::open(addr).await;
+    let mut times = Vec::with_capacity(LATENCY_REQUESTS);
+    for i in 0..LATENCY_REQUESTS {
+        let t = Instant::now();
+        let (status, _) = conn.call(&requests[i % requests.len()]).await;
+        times.push(t.elapsed());
+        assert_eq!(status, 200);
+    }
+    times.sort();
+    (ms(percentile(&times, 0.5)), ms(percentile(&times, 0.99)))
+}
+
+/// Requests per second over many connections for a fixed time.
+async fn throughput(addr: SocketAddr, requests: std::sync::Arc<Vec<Vec<u8>>>, expect: u16) -> f64 {
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..THROUGHPUT_CONNECTIONS)
+        .map(|c| {
+            let requests = requests.clone();
+            tokio::spawn(async move {
+                let mut conn = Conn::open(addr).await;
+                let mut done = 0usize;
+                while started.elapsed() < THROUGHPUT_FOR {
+                    let (status, _) = conn.call(&requests[(c * 7 + done) % requests.len()]).await;
+                    assert_eq!(status, expect);
+                    done += 1;
+                }
+                done
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn bench_retrieve(size: usize) {
+    let server = start().await;
+    let (secret, token, passport_id) = connect(&server.db, &format!("r{size}@bench.example")).await;
+    let seeded = Instant::now();
+    memories::insert_many(&server.db, &passport_id, &memories_for(size)).await.expect("seed");
+    let seeding = seeded.elapsed();
+    let requests = std::sync::Arc::new(retrieve_requests(server.addr, &secret, &token));
+    // The first retrieve loads and indexes the person's memories on this node.
+    let mut conn = Conn::open(server.addr).await;
+    let cold = Instant::now();
+    let (status, body) = conn.call(&requests[0]).await;
+    let cold = cold.elapsed();
+    assert_eq!(status, 200);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["data"].as_array().unwrap().len(), 10, "served ten memories");
+    for r in requests.iter() {
+        conn.call(r).await;
+    }
+    let (mut p50s, mut p99s, mut rps) = (Vec::new(), Vec::new(), Vec::new());
+    for run in 0..runs() {
+        let (p50, p99) = retrieve_latency(server.addr, &requests).await;
+        let r = throughput(server.addr, requests.clone(), 200).await;
+        println!("  run {}: retrieve p50 {p50:.3} ms, p99 {p99:.3} ms, {r:.0} retrieves/s", run + 1);
+        p50s.push(p50);
+        p99s.push(p99);
+        rps.push(r);
+    }
+    println!(
+        "retrieve, {size} memories (seeded in {:.1} s; first, cold retrieve {:.0} ms): median p50 {:.3} ms, median p99 {:.3} ms, median {:.0} retrieves/s over {THROUGHPUT_CONNECTIONS} connections",
+        seeding.as_secs_f64(),
+        ms(cold),
+        median(p50s),
+        median(p99s),
+        median(rps)
+    );
+}
+
+async fn bench_add() {
+    let server = start().await;
+    let mut rates = Vec::new();
+    let mut drains = Vec::new();
+    let mut job_p50 = Vec::new();
+    let mut job_p99 = Vec::new();
+    for run in 0..runs() {
+        let (secret, token, _) = connect(&server.db, &format!("a{run}@bench.example")).await;
+        let mut rng = Rng(7 + run as u64);
+        let requests: Vec<Vec<u8>> = (0..ADDS)
+            .map(|i| {
+                let text = format!("I prefer {} with {} for task {i}.", rng.pick(TOPICS), rng.pick(TOPICS));
+                let body = serde_json::json!({ "messages": [{ "role": "user", "content": text }] }).to_string();
+                request(server.addr, "/v1/universal/memories/add", &secret, &token, &body)
+            })
+            .collect();
+        // Throughput: every add is answered 202 only after its job is committed.
+        let requests = std::sync::Arc::new(requests);
+        let started = Instant::now();
+        let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..THROUGHPUT_CONNECTIONS)
+            .map(|_| {
+                let (requests, next) = (requests.clone(), next.clone());
+                tokio::spawn(async move {
+                    let mut conn = Conn::open(server_addr(&requests)).await;
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i >= requests.len() {
+                            break;
+                        }
+                        let (status, _) = conn.call(&requests[i]).await;
+                        assert_eq!(status, 202);
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let acked = started.elapsed();
+        let rate = ADDS as f64 / acked.as_secs_f64();
+        // Then the workers catch up.
+        while memory_passport::store::jobs::pending(&server.db).await.unwrap() > 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let drained = started.elapsed();
+
+        // Latency from an add's answer to its memory being stored, on an idle queue.
+        let mut conn = Conn::open(server.addr).await;
+        let mut lat = Vec::with_capacity(JOB_LATENCY_SAMPLES);
+        for i in 0..JOB_LATENCY_SAMPLES {
+            let body = serde_json::json!({ "messages": [{ "role": "user", "content": format!("I prefer latency sample {i} of run {run}.") }] }).to_string();
+            let (status, answer) = conn.call(&request(server.addr, "/v1/universal/memories/add", &secret, &token, &body)).await;
+            let acked_at = Instant::now();
+            assert_eq!(status, 202);
+            let job_id = serde_json::from_slice::<serde_json::Value>(&answer).unwrap()["job_id"].as_str().unwrap().to_string();
+            loop {
+                let status: String = sqlx::query_scalar("SELECT status FROM memory_jobs WHERE id = $1")
+                    .bind(&job_id)
+                    .fetch_one(&server.db.pool)
+                    .await
+                    .unwrap();
+                if status == "completed" {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_micros(200)).await;
+            }
+            lat.push(acked_at.elapsed());
+        }
+        lat.sort();
+        let (p50, p99) = (ms(percentile(&lat, 0.5)), ms(percentile(&lat, 0.99)));
+        println!(
+            "  run {}: {rate:.0} adds/s acknowledged, all {ADDS} stored after {:.2} s, add-to-memory p50 {p50:.2} ms, p99 {p99:.2} ms",
+            run + 1,
+            drained.as_secs_f64()
+        );
+        rates.push(rate);
+        drains.push(ADDS as f64 / drained.as_secs_f64());
+        job_p50.push(p50);
+        job_p99.push(p99);
+    }
+    println!(
+        "add: median {:.0} adds/s acknowledged (each a committed job), median {:.0} jobs/s processed to memories, add-to-memory median p50 {:.2} ms, p99 {:.2} ms",
+        median(rates),
+        median(drains),
+        median(job_p50),
+        median(job_p99)
+    );
+}
+
+/// The address is in every request's Host header; reading it back keeps the task closure small.
+fn server_addr(requests: &[Vec<u8>]) -> SocketAddr {
+    let head = std::str::from_utf8(&requests[0][..200.min(requests[0].len())]).unwrap_or("");
+    head.lines().find_map(|l| l.strip_prefix("Host: ")).and_then(|h| h.trim().parse().ok()).expect("host header")
+}
+
+async fn run() {
+    println!("memory-passport universal API benchmark: {} runs each, {} cores", runs(), std::thread::available_parallelism().map_or(0, |n| n.get()));
+    let only = std::env::var("MP_BENCH_ONLY").unwrap_or_default();
+    for size in SIZES {
+        if only.is_empty() || only == "retrieve" {
+            bench_retrieve(size).await;
+        }
+    }
+    if only.is_empty() || only == "add" {
+        bench_add().await;
+    }
+}
