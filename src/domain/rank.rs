@@ -59,18 +59,8 @@ pub struct Ranked {
 /// Ranks `candidates` for `query` and returns the best `limit`, best first. With no matching
 /// words at all, importance and recency decide.
 pub fn rank(query: &str, candidates: &[Candidate<'_>], now_ms: i64, limit: usize) -> Vec<Ranked> {
-    let index = Index::new(candidates.iter().map(|c| c.text));
-    let signals: Vec<Signals> = candidates.iter().map(|c| Signals { importance: c.importance, touched_at: c.touched_at }).collect();
-    index.rank(query, |i| Some(signals[i]), now_ms, limit)
-}
-
-/// What ranking needs besides the text.
-#[derive(Clone, Copy, Debug)]
-pub struct Signals {
-    /// 1..=10.
-    pub importance: u8,
-    /// Last used, else created (ms since the epoch).
-    pub touched_at: i64,
+    let index = Index::new(candidates.iter().map(|c| (c.text, c.importance)));
+    index.rank(query, |i| Some(candidates[i].touched_at), now_ms, limit)
 }
 
 /// Higher score first; among equals, the earlier document.
@@ -105,24 +95,31 @@ impl Ord for Worst {
     }
 }
 
-/// An inverted index over a fixed set of texts, built once and queried many times, so a query
-/// costs work in proportion to the documents its words occur in, plus one cheap pass for the
-/// importance and recency of the eligible ones.
+/// An inverted index over a fixed set of memories, built once and queried many times. A query
+/// costs work in proportion to the documents its words occur in; the others can only win on
+/// importance and recency, so they are visited in order of importance and the visit stops as
+/// soon as none of the rest could enter the top `limit`.
 #[derive(Debug, Default)]
 pub struct Index {
     /// term → (document, term frequency)
     postings: std::collections::HashMap<String, Vec<(u32, u32)>>,
     lens: Vec<u32>,
     avg_len: f64,
+    importance: Vec<u8>,
+    /// Documents by importance, highest first.
+    by_importance: Vec<u32>,
 }
 
 impl Index {
-    pub fn new<'a>(texts: impl IntoIterator<Item = &'a str>) -> Index {
+    /// Indexes (text, importance 1..=10) pairs; documents are numbered in input order.
+    pub fn new<'a>(docs: impl IntoIterator<Item = (&'a str, u8)>) -> Index {
         let mut postings: std::collections::HashMap<String, Vec<(u32, u32)>> = std::collections::HashMap::new();
         let mut lens = Vec::new();
-        for (doc, text) in texts.into_iter().enumerate() {
+        let mut importance = Vec::new();
+        for (doc, (text, imp)) in docs.into_iter().enumerate() {
             let mut words = terms(text);
             lens.push(words.len() as u32);
+            importance.push(imp.clamp(1, 10));
             words.sort_unstable();
             let mut i = 0;
             while i < words.len() {
@@ -132,7 +129,9 @@ impl Index {
             }
         }
         let avg_len = (lens.iter().map(|&l| l as f64).sum::<f64>() / (lens.len() as f64).max(1.0)).max(1.0);
-        Index { postings, lens, avg_len }
+        let mut by_importance: Vec<u32> = (0..lens.len() as u32).collect();
+        by_importance.sort_by_key(|&d| (std::cmp::Reverse(importance[d as usize]), d));
+        Index { postings, lens, avg_len, importance, by_importance }
     }
 
     pub fn len(&self) -> usize {
@@ -143,10 +142,10 @@ impl Index {
         self.lens.is_empty()
     }
 
-    /// The best `limit` documents for `query`, best first. `signals(i)` gives a document's
-    /// importance and recency, or `None` when it may not be returned (e.g. a category outside
-    /// the grant); relevance is scaled by the best eligible match.
-    pub fn rank(&self, query: &str, signals: impl Fn(usize) -> Option<Signals>, now_ms: i64, limit: usize) -> Vec<Ranked> {
+    /// The best `limit` documents for `query`, best first. `touched_at(i)` gives when a
+    /// document was last used or made, or `None` when it may not be returned (e.g. a category
+    /// outside the grant); relevance is scaled by the best eligible match.
+    pub fn rank(&self, query: &str, touched_at: impl Fn(usize) -> Option<i64>, now_ms: i64, limit: usize) -> Vec<Ranked> {
         if limit == 0 || self.is_empty() {
             return Vec::new();
         }
@@ -156,6 +155,7 @@ impl Index {
         let n = self.lens.len() as f64;
         // Dense scores: one slot per document beats hashing when a query touches many.
         let mut text = vec![0.0_f64; self.lens.len()];
+        let mut matched: Vec<u32> = Vec::new();
         for q in &query_terms {
             let Some(list) = self.postings.get(q) else { continue };
             let df = list.len() as f64;
@@ -163,29 +163,51 @@ impl Index {
             for &(doc, tf) in list {
                 let tf = f64::from(tf);
                 let len = f64::from(self.lens[doc as usize]);
-                text[doc as usize] += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / self.avg_len));
+                let slot = &mut text[doc as usize];
+                if *slot == 0.0 {
+                    matched.push(doc);
+                }
+                *slot += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / self.avg_len));
             }
         }
-        let best = (0..text.len()).filter(|&d| text[d] > 0.0 && signals(d).is_some()).map(|d| text[d]).fold(0.0_f64, f64::max);
+        let matched: Vec<(u32, i64)> = matched.into_iter().filter_map(|d| Some((d, touched_at(d as usize)?))).collect();
+        let best = matched.iter().map(|&(d, _)| text[d as usize]).fold(0.0_f64, f64::max);
+        let score = |index: usize, touched: i64| {
+            let relevance = if best > 0.0 { text[index] / best } else { 0.0 };
+            let importance = f64::from(self.importance[index]) / 10.0;
+            let age = (now_ms - touched).max(0) as f64;
+            let recency = (-std::f64::consts::LN_2 * age / HALF_LIFE_MS).exp();
+            Ranked { index, relevance, score: W_TEXT * relevance + W_IMPORTANCE * importance + W_RECENCY * recency }
+        };
         // The best `limit` so far, worst on top, so each document costs O(log limit).
         let mut top: std::collections::BinaryHeap<Worst> = std::collections::BinaryHeap::with_capacity(limit + 1);
-        for index in 0..self.lens.len() {
-            let Some(s) = signals(index) else { continue };
-            let relevance = if best > 0.0 { text[index] / best } else { 0.0 };
-            let importance = f64::from(s.importance.clamp(1, 10)) / 10.0;
-            let age = (now_ms - s.touched_at).max(0) as f64;
-            let recency = (-std::f64::consts::LN_2 * age / HALF_LIFE_MS).exp();
-            let r = Ranked { index, relevance, score: W_TEXT * relevance + W_IMPORTANCE * importance + W_RECENCY * recency };
+        let offer = |top: &mut std::collections::BinaryHeap<Worst>, r: Ranked| {
             if top.len() < limit {
                 top.push(Worst(r));
             } else if top.peek().is_some_and(|w| better(&r, &w.0)) {
                 top.pop();
                 top.push(Worst(r));
             }
+        };
+        for &(d, touched) in &matched {
+            offer(&mut top, score(d as usize, touched));
+        }
+        for &d in &self.by_importance {
+            let d = d as usize;
+            if text[d] > 0.0 {
+                continue;
+            }
+            // The most an unmatched document of this importance can score (recency 1).
+            let ceiling = W_IMPORTANCE * f64::from(self.importance[d]) / 10.0 + W_RECENCY;
+            if top.len() == limit && top.peek().is_some_and(|w| w.0.score > ceiling) {
+                break; // Every later document is at most as important.
+            }
+            if let Some(touched) = touched_at(d) {
+                offer(&mut top, score(d, touched));
+            }
         }
         let mut ranked: Vec<Ranked> = top.into_iter().map(|w| w.0).collect();
-        let order = |a: &Ranked, b: &Ranked| b.score.total_cmp(&a.score).then(a.index.cmp(&b.index));
-        ranked.sort_by(order);
+        ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.index.cmp(&b.index)));
         ranked
     }
 }
@@ -242,11 +264,34 @@ mod tests {
     #[test]
     fn ineligible_documents_are_never_returned_and_do_not_set_the_scale() {
         let texts = ["I love Rust.", "Rust at work.", "I like tea."];
-        let index = Index::new(texts);
-        let sig = |i: usize| (i != 0).then_some(Signals { importance: 5, touched_at: 0 });
-        let ranked = index.rank("rust", sig, 0, 10);
+        let index = Index::new(texts.map(|t| (t, 5)));
+        let ranked = index.rank("rust", |i| (i != 0).then_some(0), 0, 10);
         assert_eq!(ranked.iter().map(|r| r.index).collect::<Vec<_>>(), vec![1, 2]);
         assert!((ranked[0].relevance - 1.0).abs() < 1e-9, "scaled by the best eligible match");
+    }
+
+    /// The same ranking without any pruning, to check the pruned one against.
+    fn rank_exhaustively(query: &str, candidates: &[Candidate<'_>], now_ms: i64) -> Vec<Ranked> {
+        let index = Index::new(candidates.iter().map(|c| (c.text, c.importance)));
+        let mut all = index.rank(query, |i| Some(candidates[i].touched_at), now_ms, candidates.len());
+        all.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.index.cmp(&b.index)));
+        all
+    }
+
+    #[test]
+    fn pruning_unmatched_documents_changes_nothing() {
+        let texts: Vec<String> = (0..3000).map(|i| format!("note {i} on topic{} and theme{}", i % 11, i % 5)).collect();
+        let candidates: Vec<Candidate> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Candidate { text: t, importance: ((i * 7) % 10) as u8 + 1, touched_at: ((i * 13) % 400) as i64 * DAY })
+            .collect();
+        for query in ["topic3", "theme1 topic7", "zebra", "", "note 17"] {
+            for limit in [1, 10, 50] {
+                let full = rank_exhaustively(query, &candidates, 400 * DAY);
+                assert_eq!(rank(query, &candidates, 400 * DAY, limit), full[..limit].to_vec(), "{query:?} {limit}");
+            }
+        }
     }
 
     #[test]

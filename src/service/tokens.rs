@@ -8,6 +8,11 @@ static CL100K: LazyLock<CoreBPE> = LazyLock::new(|| tiktoken_rs::cl100k_base().e
 
 pub struct Cl100k;
 
+/// Loads the tokenizer now (about 50 ms), so the first retrieve does not pay for it.
+pub fn warm() {
+    LazyLock::force(&CL100K);
+}
+
 impl TokenCounter for Cl100k {
     fn count(&self, text: &str) -> usize {
         CL100K.encode_ordinary(text).len()

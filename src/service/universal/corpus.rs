@@ -3,7 +3,7 @@
 //! loading and tokenizing every memory. Any change to the person's memories bumps the
 //! revision in the database, so every node notices on its next request.
 use crate::domain::categories::Category;
-use crate::domain::rank::{Index, Signals};
+use crate::domain::rank::Index;
 use crate::store::memories::{self, Servable};
 use crate::store::{now_ms, Db, StoreResult};
 use std::collections::HashMap;
@@ -26,10 +26,6 @@ impl Entry {
     pub fn touched_at(&self) -> i64 {
         self.last_accessed.load(Ordering::Relaxed).max(self.memory.created_at)
     }
-
-    pub fn signals(&self) -> Signals {
-        Signals { importance: self.memory.importance, touched_at: self.touched_at() }
-    }
 }
 
 #[derive(Debug)]
@@ -42,7 +38,7 @@ pub struct Corpus {
 
 impl Corpus {
     pub fn new(rev: i64, memories: Vec<Servable>) -> Corpus {
-        let index = Index::new(memories.iter().map(|m| m.content.as_str()));
+        let index = Index::new(memories.iter().map(|m| (m.content.as_str(), m.importance)));
         let entries = memories
             .into_iter()
             .map(|m| Entry {

@@ -213,7 +213,7 @@ pub async fn retrieve(u: &Universal, db: &Db, caller: &Caller, req: &RetrieveReq
     let now = now_ms();
     let ranked = corpus.index.rank(
         &req.query,
-        |i| corpus.eligible(i, &grant.categories).then(|| corpus.entries[i].signals()),
+        |i| corpus.eligible(i, &grant.categories).then(|| corpus.entries[i].touched_at()),
         now,
         req.limit,
     );
