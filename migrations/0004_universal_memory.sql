@@ -33,6 +33,16 @@ CREATE INDEX memories_passport ON memories (passport_id, created_at);
 CREATE INDEX memories_content_key ON memories (passport_id, content_key);
 CREATE INDEX memories_slot ON memories (passport_id, slot_key);
 
+-- How often each grant (one agent for one person) has used each memory. Agents are shown
+-- only their own use, never how often other apps read the same memory.
+CREATE TABLE memory_uses (
+    memory_id  TEXT NOT NULL REFERENCES memories (id) ON DELETE CASCADE,
+    grant_id   TEXT NOT NULL REFERENCES grants (id) ON DELETE CASCADE,
+    uses       BIGINT NOT NULL,
+    last_used  BIGINT NOT NULL,
+    PRIMARY KEY (memory_id, grant_id)
+);
+
 -- One row per accepted add. The payload (the conversation) is cleared once processed.
 CREATE TABLE memory_jobs (
     id               TEXT PRIMARY KEY,

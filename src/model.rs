@@ -159,3 +159,166 @@ mod conversions {
         }
     }
 }
+
+/// One app's access to a person's memory, as the person sees it on the manage page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GrantCard {
+    pub id: String,
+    pub agent: PublicAgent,
+    pub agent_retired: bool,
+    pub categories: Vec<Category>,
+    pub access: AccessType,
+    pub duration: crate::domain::grant::GrantDuration,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub created_at: i64,
+    pub active: bool,
+}
+
+/// One entry in the history of a person's grants: granted, updated, denied, revoked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub kind: String,
+    pub agent_name: String,
+    pub categories: Vec<Category>,
+    pub access: AccessType,
+    pub at: i64,
+}
+
+/// Why a person flagged a memory; flagged memories are not served to agents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    Incorrect,
+    Outdated,
+    NeverSaid,
+}
+
+impl Flag {
+    pub const ALL: [Flag; 3] = [Flag::Incorrect, Flag::Outdated, Flag::NeverSaid];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flag::Incorrect => "incorrect",
+            Flag::Outdated => "outdated",
+            Flag::NeverSaid => "never_said",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Flag> {
+        Flag::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Flag::Incorrect => "Incorrect",
+            Flag::Outdated => "Outdated",
+            Flag::NeverSaid => "I never said this",
+        }
+    }
+}
+
+/// A memory as its person sees it, with where it came from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemoryRow {
+    pub id: String,
+    pub category: Category,
+    pub content: String,
+    pub importance: u8,
+    /// The app that wrote it (its name), or `None` when the person wrote or corrected it
+    /// without an app, or the app is gone.
+    pub source: Option<String>,
+    pub source_agent_id: Option<String>,
+    pub flag: Option<Flag>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_accessed: Option<i64>,
+    pub access_count: i64,
+    pub versions: i64,
+}
+
+/// What to show of the memories.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MemoryFilter {
+    pub category: Option<Category>,
+    pub agent_id: Option<String>,
+    pub search: String,
+    pub offset: u32,
+}
+
+/// One page of memories and how many match in all.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemoryPage {
+    pub memories: Vec<MemoryRow>,
+    pub total: i64,
+    pub offset: u32,
+    pub page_size: u32,
+}
+
+/// An earlier wording of a memory.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemoryVersion {
+    pub content: String,
+    pub category: Category,
+    pub replaced_at: i64,
+}
+
+/// How a person answers a conflict question.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConflictAnswer {
+    /// Keep what was remembered.
+    A,
+    /// Replace it with the new statement.
+    B,
+    /// Both are true: keep both.
+    #[serde(rename = "both")]
+    Both,
+    /// Neither is true: agents get neither.
+    #[serde(rename = "neither")]
+    Neither,
+}
+
+impl ConflictAnswer {
+    pub fn parse(s: &str) -> Option<ConflictAnswer> {
+        match s {
+            "A" | "a" => Some(ConflictAnswer::A),
+            "B" | "b" => Some(ConflictAnswer::B),
+            "both" => Some(ConflictAnswer::Both),
+            "neither" => Some(ConflictAnswer::Neither),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConflictAnswer::A => "A",
+            ConflictAnswer::B => "B",
+            ConflictAnswer::Both => "both",
+            ConflictAnswer::Neither => "neither",
+        }
+    }
+}
+
+/// A new statement that contradicts a memory, waiting for the person.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConflictQuestion {
+    pub id: String,
+    pub category: Category,
+    /// A: what is remembered now.
+    pub current: String,
+    /// B: what an app heard more recently.
+    pub candidate: String,
+    pub source: Option<String>,
+    pub created_at: i64,
+}
+
+/// The apps section and the questions: what the manage page loads first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ManageOverview {
+    pub email: String,
+    pub grants: Vec<GrantCard>,
+    pub history: Vec<HistoryEntry>,
+    pub questions: Vec<ConflictQuestion>,
+    pub memory_count: i64,
+}

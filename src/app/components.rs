@@ -217,3 +217,53 @@ fn set_not_found_status() {
 
 #[cfg(not(feature = "ssr"))]
 fn set_not_found_status() {}
+
+/// A modal confirmation whose action runs while it stays open (errors show inside it): it opens when `open` is set, focuses Cancel
+/// first (the safe choice), closes on Escape or Cancel, and gives focus back to the control
+/// that opened it.
+#[component]
+pub fn ActionDialog(
+    open: RwSignal<bool>,
+    #[prop(into)] id: String,
+    #[prop(into)] title: Signal<String>,
+    #[prop(into)] confirm_label: String,
+    on_confirm: Callback<()>,
+    #[prop(into, optional)] busy: Signal<bool>,
+    children: Children,
+) -> impl IntoView {
+    use leptos::wasm_bindgen::JsCast;
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    let opener = StoredValue::new_local(None::<leptos::web_sys::HtmlElement>);
+    Effect::new(move |_| {
+        let Some(d) = dialog.get() else { return };
+        if open.get() {
+            if !d.open() {
+                let active = document().active_element().and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok());
+                opener.set_value(active);
+                let _ = d.show_modal();
+            }
+        } else if d.open() {
+            d.close();
+        }
+    });
+    let on_close = move |_| {
+        open.set(false);
+        if let Some(el) = opener.get_value() {
+            let _ = el.focus();
+        }
+    };
+    let title_id = format!("{id}-title");
+    let title_ref = title_id.clone();
+    view! {
+        <dialog node_ref=dialog id=id class="dialog" aria-labelledby=title_ref on:close=on_close>
+            <h2 id=title_id>{title}</h2>
+            {children()}
+            <div class="dialog-actions">
+                <button type="button" class="button secondary" on:click=move |_| open.set(false)>"Cancel"</button>
+                <button type="button" class="button danger" disabled=move || busy.get() on:click=move |_| on_confirm.run(())>
+                    {confirm_label}
+                </button>
+            </div>
+        </dialog>
+    }
+}

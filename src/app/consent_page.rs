@@ -140,7 +140,7 @@ fn AgentCard(agent: PublicAgent, preselected: Vec<Category>, access: AccessType)
 
 /// Email, then the six-digit code; a new code can be asked for after a visible wait.
 #[component]
-fn SignInWithCode(on_signed_in: Callback<()>) -> impl IntoView {
+pub(crate) fn SignInWithCode(on_signed_in: Callback<()>) -> impl IntoView {
     let send = ServerAction::<SendCode>::new();
     let verify = ServerAction::<VerifyCode>::new();
     let email = RwSignal::new(String::new());

@@ -4,6 +4,7 @@ mod consent;
 mod consent_page;
 mod dashboard;
 mod home;
+mod manage;
 mod operator;
 pub mod passport_auth;
 mod tenant_auth;
@@ -60,6 +61,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/operator") view=operator::OperatorPage ssr=SsrMode::Async/>
                 <Route path=path!("/consent") view=consent_page::ConsentPage ssr=SsrMode::Async/>
                 <Route path=path!("/complete") view=consent_page::CompletePage/>
+                <Route path=path!("/manage") view=manage::ManagePage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -81,6 +81,12 @@ const TASTES: &[(&str, &str)] = &[
     ("i can't stand ", "-"),
 ];
 
+/// The slot of a statement a person wrote or corrected (as extraction would find it).
+pub fn slot_of_statement(text: &str) -> Option<Slot> {
+    let lower = strip_lead_ins(text.trim()).to_lowercase().replace('’', "'");
+    slot_of(lower.trim_end_matches(['.', '!', ' ']))
+}
+
 /// The slot a statement fills, if it is single-valued.
 fn slot_of(lower: &str) -> Option<Slot> {
     let value = |rest: &str| content_key(rest);
@@ -262,6 +268,10 @@ const RULES: &[(&str, Category, u8)] = &[
     ("i have ", Category::Fact, 5),
 ];
 
+/// The most memories one conversation yields; a longer list is cut (and the work stays small
+/// however long the conversation).
+pub const MAX_PER_CONVERSATION: usize = 100;
+
 /// Finds the memories in a conversation. Only `user` messages count.
 pub fn extract<'a>(messages: impl IntoIterator<Item = (Role, &'a str)>) -> Vec<Extracted> {
     let mut out: Vec<Extracted> = Vec::new();
@@ -270,6 +280,9 @@ pub fn extract<'a>(messages: impl IntoIterator<Item = (Role, &'a str)>) -> Vec<E
             continue;
         }
         for sentence in sentences(text) {
+            if out.len() >= MAX_PER_CONVERSATION {
+                return out;
+            }
             if let Some(found) = classify(sentence) {
                 if !out.iter().any(|e| e.content.eq_ignore_ascii_case(&found.content)) {
                     out.push(found);
@@ -630,6 +643,12 @@ mod tests {
         assert_eq!(content_key("I live in Lisbon."), content_key("i live in   lisbon"));
         assert_eq!(content_key("I’m vegan!"), "i'm vegan");
         assert_ne!(content_key("I live in Lisbon."), content_key("I live in Porto."));
+    }
+
+    #[test]
+    fn one_conversation_yields_at_most_a_hundred() {
+        let text: String = (0..500).map(|i| format!("I like topic{i}. ")).collect();
+        assert_eq!(extract([(Role::User, text.as_str())]).len(), MAX_PER_CONVERSATION);
     }
 
     #[test]

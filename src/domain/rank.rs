@@ -198,7 +198,9 @@ impl Index {
                 continue;
             }
             // The most an unmatched document of this importance can score (recency 1).
-            let ceiling = W_IMPORTANCE * f64::from(self.importance[d]) / 10.0 + W_RECENCY;
+            // Written as `score` computes it (relevance 0, recency 1), so the bound is exact in
+            // floating point too.
+            let ceiling = W_TEXT * 0.0 + W_IMPORTANCE * (f64::from(self.importance[d]) / 10.0) + W_RECENCY * 1.0;
             if top.len() == limit && top.peek().is_some_and(|w| w.0.score > ceiling) {
                 break; // Every later document is at most as important.
             }

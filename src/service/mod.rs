@@ -5,6 +5,7 @@ pub mod agents;
 pub mod api_keys;
 pub mod consent;
 pub mod limits;
+pub mod manage;
 pub mod otp;
 pub mod tokens;
 pub mod universal;

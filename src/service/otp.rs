@@ -24,6 +24,14 @@ fn email_key(key: &ServerKey, email: &str) -> String {
     key.hash(&["otp-email", email])
 }
 
+/// Where the one-time-code state of `email` lives: its keyed hash, and the rate-limit
+/// buckets named by it (so deleting a Passport can remove them too).
+pub fn state_of(key: &ServerKey, email: &str) -> (String, Vec<String>) {
+    let ekey = email_key(key, email);
+    let buckets = vec![format!("otp-send:{ekey}"), format!("otp-fail:{ekey}")];
+    (ekey, buckets)
+}
+
 fn code_hash(key: &ServerKey, email_key: &str, code: &str) -> String {
     key.hash(&["otp-code", email_key, code])
 }

@@ -334,3 +334,108 @@ pub async fn grant_for_token(db: &Db, raw: &str, agent_id: &str) -> StoreResult<
         _ => Ok(None),
     }
 }
+
+/// Every grant a person has given, oldest first (live or not).
+pub async fn list_for_passport(db: &Db, passport_id: &str) -> StoreResult<Vec<Grant>> {
+    let sql = format!("SELECT {COLUMNS} FROM grants WHERE passport_id = $1 ORDER BY created_at, id");
+    sqlx::query_as::<_, GrantRow>(&sql).bind(passport_id).fetch_all(&db.pool).await?.into_iter().map(Grant::try_from).collect()
+}
+
+/// One event of a person's history with the agent's name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    pub kind: String,
+    pub agent_name: String,
+    pub categories: Vec<Category>,
+    pub access_type: AccessType,
+    pub created_at: i64,
+}
+
+/// A person's grant history, newest first (at most `limit` events).
+pub async fn history_for_passport(db: &Db, passport_id: &str, limit: i64) -> StoreResult<Vec<Event>> {
+    let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(
+        "SELECT e.kind, a.name, e.categories, e.access_type, e.created_at FROM grant_events e \
+         JOIN global_agents a ON a.id = e.agent_id WHERE e.passport_id = $1 ORDER BY e.created_at DESC, e.id LIMIT $2",
+    )
+    .bind(passport_id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(kind, agent_name, cats, access, created_at)| Event {
+            kind,
+            agent_name,
+            categories: serde_json::from_str::<Vec<String>>(&cats).ok().and_then(|n| categories::parse_list(&n).ok()).unwrap_or_default(),
+            access_type: AccessType::parse(&access).unwrap_or(AccessType::ReadOnly),
+            created_at,
+        })
+        .collect())
+}
+
+/// A person's change to one of their live grants: categories, access, and a new duration
+/// counted from now. Returns the updated grant, or `None` when there is no such live grant.
+pub async fn update_by_person(
+    db: &Db,
+    passport_id: &str,
+    grant_id: &str,
+    cats: &[Category],
+    access: AccessType,
+    duration: GrantDuration,
+) -> StoreResult<Option<Grant>> {
+    if !is_id(grant_id) {
+        return Ok(None);
+    }
+    let now = now_ms();
+    let expires_at = duration.expires_at(now);
+    let mut tx = db.pool.begin().await?;
+    let sql = format!(
+        "UPDATE grants SET categories = $1, access_type = $2, duration = $3, expires_at = $4, updated_at = $5 \
+         WHERE id = $6 AND passport_id = $7 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $5) \
+         RETURNING {COLUMNS}"
+    );
+    let row = sqlx::query_as::<_, GrantRow>(&sql)
+        .bind(names_json(cats))
+        .bind(access.as_str())
+        .bind(duration.as_str())
+        .bind(expires_at)
+        .bind(now)
+        .bind(grant_id)
+        .bind(passport_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(grant) = row.map(Grant::try_from).transpose()? else { return Ok(None) };
+    insert_event(&mut tx, passport_id, &grant.agent_id, "updated", cats, access, expires_at, now).await?;
+    tx.commit().await?;
+    Ok(Some(grant))
+}
+
+/// The categories `agent_id` may write for a person right now (a live, read-write grant of
+/// a live agent), read inside the caller's transaction so a revocation that commits first is
+/// seen.
+pub async fn writable_categories(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    passport_id: &str,
+    agent_id: &str,
+    now: i64,
+) -> StoreResult<Option<Vec<Category>>> {
+    let row: Option<(String, String, Option<i64>, Option<i64>, String, Option<i64>)> = sqlx::query_as(
+        "SELECT g.categories, g.access_type, g.expires_at, g.revoked_at, a.status, a.retired_at \
+         FROM grants g JOIN global_agents a ON a.id = g.agent_id WHERE g.passport_id = $1 AND g.agent_id = $2",
+    )
+    .bind(passport_id)
+    .bind(agent_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((cats, access, expires_at, revoked_at, status, retired_at)) = row else { return Ok(None) };
+    let live = revoked_at.is_none()
+        && expires_at.is_none_or(|end| end > now)
+        && retired_at.is_none()
+        && crate::domain::agent::AgentStatus::parse(&status).is_some_and(|s| s.may_receive_grants())
+        && access == AccessType::ReadWrite.as_str();
+    if !live {
+        return Ok(None);
+    }
+    let names: Vec<String> = serde_json::from_str(&cats).map_err(|_| StoreError::Corrupt("grant categories".into()))?;
+    Ok(Some(categories::parse_list(&names).map_err(|_| StoreError::Corrupt("grant categories".into()))?))
+}

@@ -81,17 +81,20 @@ pub struct Claimed {
 }
 
 /// Takes up to `n` jobs that are queued or whose claim ran out, oldest first. Safe with many
-/// workers on many nodes: the status test is repeated in the outer UPDATE, so when two
-/// claims race for a row only the first changes it (PostgreSQL re-checks the condition on the
+/// workers on many nodes: the status test is repeated in the outer UPDATE, so if two claims
+/// ever meet on a row only the first changes it (PostgreSQL re-checks the condition on the
 /// committed row; SQLite has one writer).
 pub async fn claim(db: &Db, n: i64) -> StoreResult<Vec<Claimed>> {
     let now = now_ms();
     let claimant = new_id();
     let takeable = "(status = 'queued' OR (status = 'processing' AND claimed_until < $3))";
+    // PostgreSQL: rows another claim is taking are skipped rather than waited for, so
+    // concurrent claims neither queue on the same oldest rows nor deadlock on them.
+    let skip_locked = if db.backend == super::Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
     let sql = format!(
         "UPDATE memory_jobs SET status = 'processing', claimed_by = $1, claimed_until = $2, attempts = attempts + 1, \
          started_at = COALESCE(started_at, $3) \
-         WHERE id IN (SELECT id FROM memory_jobs WHERE {takeable} ORDER BY created_at LIMIT $4) AND {takeable} \
+         WHERE id IN (SELECT id FROM memory_jobs WHERE {takeable} ORDER BY created_at LIMIT $4{skip_locked}) AND {takeable} \
          RETURNING id, agent_id, passport_id, payload, attempts, claimed_by"
     );
     Ok(sqlx::query_as::<_, Claimed>(&sql).bind(&claimant).bind(now + CLAIM_MS).bind(now).bind(n).fetch_all(&db.pool).await?)

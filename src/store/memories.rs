@@ -15,8 +15,7 @@ pub struct Servable {
     pub content: String,
     pub importance: u8,
     pub created_at: i64,
-    pub last_accessed: Option<i64>,
-    pub access_count: i64,
+    pub updated_at: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -26,14 +25,13 @@ struct ServableRow {
     content: String,
     importance: i64,
     created_at: i64,
-    last_accessed: Option<i64>,
-    access_count: i64,
+    updated_at: i64,
 }
 
 /// Every unflagged memory of a person, oldest first.
 pub async fn servable(db: &Db, passport_id: &str) -> StoreResult<Vec<Servable>> {
     let rows = sqlx::query_as::<_, ServableRow>(
-        "SELECT id, category, content, importance, created_at, last_accessed, access_count \
+        "SELECT id, category, content, importance, created_at, updated_at \
          FROM memories WHERE passport_id = $1 AND flag IS NULL ORDER BY created_at, id",
     )
     .bind(passport_id)
@@ -48,8 +46,7 @@ pub async fn servable(db: &Db, passport_id: &str) -> StoreResult<Vec<Servable>> 
                 id: r.id,
                 content: r.content,
                 created_at: r.created_at,
-                last_accessed: r.last_accessed,
-                access_count: r.access_count,
+                updated_at: r.updated_at,
             })
         })
         .collect())
@@ -84,8 +81,13 @@ pub async fn apply(
         return Ok(out);
     }
     let now = now_ms();
-    let mut count: i64 =
-        sqlx::query_scalar("SELECT memory_count FROM passports WHERE id = $1").bind(passport_id).fetch_one(&mut **tx).await?;
+    // Taking the person's row first serializes extraction per person on PostgreSQL, so the
+    // duplicate and conflict checks below see every memory committed before (SQLite has
+    // one writer anyway).
+    let mut count: i64 = sqlx::query_scalar("UPDATE passports SET memory_count = memory_count WHERE id = $1 RETURNING memory_count")
+        .bind(passport_id)
+        .fetch_one(&mut **tx)
+        .await?;
     for item in items {
         let key = content_key(&item.content);
         let same: Option<String> = sqlx::query_scalar("SELECT id FROM memories WHERE passport_id = $1 AND content_key = $2 LIMIT 1")
@@ -207,9 +209,21 @@ pub async fn insert_many(db: &Db, passport_id: &str, items: &[Extracted]) -> Sto
     Ok(ids)
 }
 
-/// Uses of memories since the last flush: (memory id, times used, last use).
+/// Every grant's use of a person's memories: (memory id, grant id, uses, last use).
+pub async fn uses_for_person(db: &Db, passport_id: &str) -> StoreResult<Vec<(String, String, i64, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT u.memory_id, u.grant_id, u.uses, u.last_used FROM memory_uses u \
+         JOIN memories m ON m.id = u.memory_id WHERE m.passport_id = $1",
+    )
+    .bind(passport_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Uses of one memory by one grant since the last flush.
 pub struct Use {
     pub memory_id: String,
+    pub grant_id: String,
     pub times: i64,
     pub at: i64,
 }
@@ -222,6 +236,7 @@ pub async fn record_use(db: &Db, memories: &[Use], grants: &[(String, i64)]) -> 
     }
     let mut tx = db.pool.begin().await?;
     for u in memories {
+        // The person's totals (manage page) and this grant's own count (what its agent sees).
         sqlx::query(
             "UPDATE memories SET access_count = access_count + $1, \
              last_accessed = CASE WHEN last_accessed IS NULL OR last_accessed < $2 THEN $2 ELSE last_accessed END \
@@ -230,6 +245,19 @@ pub async fn record_use(db: &Db, memories: &[Use], grants: &[(String, i64)]) -> 
         .bind(u.times)
         .bind(u.at)
         .bind(&u.memory_id)
+        .execute(&mut *tx)
+        .await?;
+        // Only while both rows exist: a memory or grant deleted meanwhile is simply skipped.
+        sqlx::query(
+            "INSERT INTO memory_uses (memory_id, grant_id, uses, last_used) \
+             SELECT m.id, g.id, $1, $2 FROM memories m, grants g WHERE m.id = $3 AND g.id = $4 \
+             ON CONFLICT (memory_id, grant_id) DO UPDATE SET uses = memory_uses.uses + excluded.uses, \
+             last_used = CASE WHEN memory_uses.last_used < excluded.last_used THEN excluded.last_used ELSE memory_uses.last_used END",
+        )
+        .bind(u.times)
+        .bind(u.at)
+        .bind(&u.memory_id)
+        .bind(&u.grant_id)
         .execute(&mut *tx)
         .await?;
     }
@@ -244,4 +272,338 @@ pub async fn record_use(db: &Db, memories: &[Use], grants: &[(String, i64)]) -> 
     }
     tx.commit().await?;
     Ok(())
+}
+
+// ---- The person's own view: list, correct, flag, delete, versions. ----
+
+use crate::model::{Flag, MemoryFilter, MemoryPage, MemoryRow, MemoryVersion};
+
+/// Memories on one page of the manage page (and of `/v1/uui/me/memories`).
+pub const PAGE_SIZE: u32 = 50;
+
+#[derive(sqlx::FromRow)]
+struct RowForPerson {
+    id: String,
+    category: String,
+    content: String,
+    importance: i64,
+    source_agent_id: Option<String>,
+    source_name: Option<String>,
+    flag: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    last_accessed: Option<i64>,
+    access_count: i64,
+    versions: i64,
+}
+
+impl RowForPerson {
+    fn into_row(self) -> Option<MemoryRow> {
+        Some(MemoryRow {
+            category: Category::parse(&self.category)?,
+            importance: self.importance.clamp(1, 10) as u8,
+            flag: self.flag.as_deref().and_then(Flag::parse),
+            id: self.id,
+            content: self.content,
+            source: self.source_name,
+            source_agent_id: self.source_agent_id,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            last_accessed: self.last_accessed,
+            access_count: self.access_count,
+            versions: self.versions,
+        })
+    }
+}
+
+/// `%…%` for LIKE, with LIKE's own characters escaped.
+fn like_pattern(search: &str) -> String {
+    let escaped = search.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    if escaped.is_empty() { String::new() } else { format!("%{escaped}%") }
+}
+
+const PERSON_WHERE: &str = "m.passport_id = $1 AND ($2 = '' OR m.category = $2) AND ($3 = '' OR m.source_agent_id = $3) \
+                            AND ($4 = '' OR LOWER(m.content) LIKE $4 ESCAPE '\\')";
+
+/// A page of a person's memories, newest first, with the filter applied.
+pub async fn page_for_person(db: &Db, passport_id: &str, filter: &MemoryFilter) -> StoreResult<MemoryPage> {
+    let category = filter.category.map(|c| c.as_str()).unwrap_or("");
+    let agent = filter.agent_id.as_deref().unwrap_or("");
+    let pattern = like_pattern(&filter.search);
+    let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM memories m WHERE {PERSON_WHERE}"))
+        .bind(passport_id)
+        .bind(category)
+        .bind(agent)
+        .bind(&pattern)
+        .fetch_one(&db.pool)
+        .await?;
+    let sql = format!(
+        "SELECT m.id, m.category, m.content, m.importance, m.source_agent_id, a.name AS source_name, m.flag, m.created_at, \
+         m.updated_at, m.last_accessed, m.access_count, \
+         (SELECT COUNT(*) FROM memory_versions v WHERE v.memory_id = m.id) AS versions \
+         FROM memories m LEFT JOIN global_agents a ON a.id = m.source_agent_id \
+         WHERE {PERSON_WHERE} ORDER BY m.created_at DESC, m.id DESC LIMIT $5 OFFSET $6"
+    );
+    let rows = sqlx::query_as::<_, RowForPerson>(&sql)
+        .bind(passport_id)
+        .bind(category)
+        .bind(agent)
+        .bind(&pattern)
+        .bind(i64::from(PAGE_SIZE))
+        .bind(i64::from(filter.offset))
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(MemoryPage { memories: rows.into_iter().filter_map(RowForPerson::into_row).collect(), total, offset: filter.offset, page_size: PAGE_SIZE })
+}
+
+/// Every memory of a person (for the export), oldest first.
+pub async fn all_for_person(db: &Db, passport_id: &str) -> StoreResult<Vec<MemoryRow>> {
+    let rows = sqlx::query_as::<_, RowForPerson>(
+        "SELECT m.id, m.category, m.content, m.importance, m.source_agent_id, a.name AS source_name, m.flag, m.created_at, \
+         m.updated_at, m.last_accessed, m.access_count, \
+         (SELECT COUNT(*) FROM memory_versions v WHERE v.memory_id = m.id) AS versions \
+         FROM memories m LEFT JOIN global_agents a ON a.id = m.source_agent_id \
+         WHERE m.passport_id = $1 ORDER BY m.created_at, m.id",
+    )
+    .bind(passport_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().filter_map(RowForPerson::into_row).collect())
+}
+
+/// How many memories a person has.
+pub async fn count_for_person(db: &Db, passport_id: &str) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar("SELECT memory_count FROM passports WHERE id = $1").bind(passport_id).fetch_optional(&db.pool).await?.unwrap_or(0))
+}
+
+/// Keeps the current wording of a memory as a version, inside the caller's transaction.
+async fn keep_version(tx: &mut sqlx::Transaction<'_, sqlx::Any>, passport_id: &str, memory_id: &str, now: i64) -> StoreResult<bool> {
+    let kept = sqlx::query(
+        "INSERT INTO memory_versions (id, memory_id, passport_id, content, category, replaced_at) \
+         SELECT $1, id, passport_id, content, category, $2 FROM memories WHERE id = $3 AND passport_id = $4",
+    )
+    .bind(new_id())
+    .bind(now)
+    .bind(memory_id)
+    .bind(passport_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(kept.rows_affected() == 1)
+}
+
+/// Rewrites a memory (keeping the old wording as a version) and clears its flag. False when
+/// the person has no such memory.
+pub async fn correct(db: &Db, passport_id: &str, memory_id: &str, content: &str, category: Category) -> StoreResult<bool> {
+    if !super::is_id(memory_id) {
+        return Ok(false);
+    }
+    let now = now_ms();
+    let mut tx = db.pool.begin().await?;
+    // The UPDATE comes first so SQLite takes its write lock before any read.
+    let slot = crate::domain::extract::slot_of_statement(content);
+    let temp = sqlx::query("UPDATE memories SET updated_at = $1 WHERE id = $2 AND passport_id = $3")
+        .bind(now)
+        .bind(memory_id)
+        .bind(passport_id)
+        .execute(&mut *tx)
+        .await?;
+    if temp.rows_affected() == 0 {
+        return Ok(false);
+    }
+    keep_version(&mut tx, passport_id, memory_id, now).await?;
+    sqlx::query(
+        "UPDATE memories SET content = $1, content_key = $2, category = $3, slot_key = $4, slot_value = $5, flag = NULL \
+         WHERE id = $6",
+    )
+    .bind(content)
+    .bind(content_key(content))
+    .bind(category.as_str())
+    .bind(slot.as_ref().map(|s| s.key.as_str()))
+    .bind(slot.as_ref().map(|s| s.value.as_str()))
+    .bind(memory_id)
+    .execute(&mut *tx)
+    .await?;
+    changed(&mut tx, passport_id, 0).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Flags a memory (it stops being served) or, with `None`, clears the flag.
+pub async fn set_flag(db: &Db, passport_id: &str, memory_id: &str, flag: Option<Flag>) -> StoreResult<bool> {
+    if !super::is_id(memory_id) {
+        return Ok(false);
+    }
+    let mut tx = db.pool.begin().await?;
+    let done = sqlx::query("UPDATE memories SET flag = $1, updated_at = $2 WHERE id = $3 AND passport_id = $4")
+        .bind(flag.map(|f| f.as_str()))
+        .bind(now_ms())
+        .bind(memory_id)
+        .bind(passport_id)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    changed(&mut tx, passport_id, 0).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Deletes a memory for good (with its versions and open questions).
+pub async fn delete(db: &Db, passport_id: &str, memory_id: &str) -> StoreResult<bool> {
+    if !super::is_id(memory_id) {
+        return Ok(false);
+    }
+    let mut tx = db.pool.begin().await?;
+    let done = sqlx::query("DELETE FROM memories WHERE id = $1 AND passport_id = $2")
+        .bind(memory_id)
+        .bind(passport_id)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    for table in ["memory_versions", "memory_conflicts"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE memory_id = $1")).bind(memory_id).execute(&mut *tx).await?;
+    }
+    changed(&mut tx, passport_id, -1).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Earlier wordings of a memory, newest first; `None` when the person has no such memory.
+pub async fn versions(db: &Db, passport_id: &str, memory_id: &str) -> StoreResult<Option<Vec<MemoryVersion>>> {
+    if !super::is_id(memory_id) {
+        return Ok(None);
+    }
+    let exists: Option<String> = sqlx::query_scalar("SELECT id FROM memories WHERE id = $1 AND passport_id = $2")
+        .bind(memory_id)
+        .bind(passport_id)
+        .fetch_optional(&db.pool)
+        .await?;
+    if exists.is_none() {
+        return Ok(None);
+    }
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT content, category, replaced_at FROM memory_versions WHERE memory_id = $1 ORDER BY replaced_at DESC, id",
+    )
+    .bind(memory_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(Some(
+        rows.into_iter()
+            .filter_map(|(content, category, replaced_at)| Some(MemoryVersion { content, category: Category::parse(&category)?, replaced_at }))
+            .collect(),
+    ))
+}
+
+// ---- Conflict questions. ----
+
+use crate::model::{ConflictAnswer, ConflictQuestion};
+
+/// A person's open questions, oldest first.
+pub async fn open_questions(db: &Db, passport_id: &str) -> StoreResult<Vec<ConflictQuestion>> {
+    let rows: Vec<(String, String, String, String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT c.id, c.category, m.content, c.candidate_content, a.name, c.created_at \
+         FROM memory_conflicts c JOIN memories m ON m.id = c.memory_id \
+         LEFT JOIN global_agents a ON a.id = c.source_agent_id \
+         WHERE c.passport_id = $1 AND c.status = 'open' ORDER BY c.created_at, c.id",
+    )
+    .bind(passport_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, category, current, candidate, source, created_at)| {
+            Some(ConflictQuestion { id, category: Category::parse(&category)?, current, candidate, source, created_at })
+        })
+        .collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct Resolved {
+    memory_id: String,
+    candidate_content: String,
+    category: String,
+    importance: i64,
+    source_agent_id: Option<String>,
+}
+
+/// Applies a person's answer to a question: A keeps what was remembered, B replaces it (the
+/// old wording kept as a version), both keeps both, neither flags the remembered one as
+/// incorrect so agents get neither. False when there is no such open question.
+pub async fn answer_question(db: &Db, passport_id: &str, conflict_id: &str, answer: ConflictAnswer) -> StoreResult<bool> {
+    if !super::is_id(conflict_id) {
+        return Ok(false);
+    }
+    let now = now_ms();
+    let mut tx = db.pool.begin().await?;
+    let resolved = sqlx::query_as::<_, Resolved>(
+        "UPDATE memory_conflicts SET status = 'resolved', answer = $1, resolved_at = $2 \
+         WHERE id = $3 AND passport_id = $4 AND status = 'open' \
+         RETURNING memory_id, candidate_content, category, importance, source_agent_id",
+    )
+    .bind(answer.as_str())
+    .bind(now)
+    .bind(conflict_id)
+    .bind(passport_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(r) = resolved else { return Ok(false) };
+    let category = Category::parse(&r.category).unwrap_or(Category::Fact);
+    match answer {
+        ConflictAnswer::A => {}
+        ConflictAnswer::B => {
+            keep_version(&mut tx, passport_id, &r.memory_id, now).await?;
+            let slot = crate::domain::extract::slot_of_statement(&r.candidate_content);
+            sqlx::query(
+                "UPDATE memories SET content = $1, content_key = $2, category = $3, slot_key = $4, slot_value = $5, \
+                 flag = NULL, updated_at = $6 WHERE id = $7",
+            )
+            .bind(&r.candidate_content)
+            .bind(content_key(&r.candidate_content))
+            .bind(category.as_str())
+            .bind(slot.as_ref().map(|s| s.key.as_str()))
+            .bind(slot.as_ref().map(|s| s.value.as_str()))
+            .bind(now)
+            .bind(&r.memory_id)
+            .execute(&mut *tx)
+            .await?;
+            changed(&mut tx, passport_id, 0).await?;
+        }
+        ConflictAnswer::Both => {
+            let item = Extracted {
+                slot: crate::domain::extract::slot_of_statement(&r.candidate_content),
+                content: r.candidate_content.clone(),
+                category,
+                importance: r.importance.clamp(1, 10) as u8,
+            };
+            let source = Source { agent_id: r.source_agent_id.as_deref(), job_id: None };
+            insert(&mut tx, &new_id(), passport_id, &source, &item, &content_key(&item.content), now).await?;
+            changed(&mut tx, passport_id, 1).await?;
+        }
+        ConflictAnswer::Neither => {
+            sqlx::query("UPDATE memories SET flag = 'incorrect', updated_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(&r.memory_id)
+                .execute(&mut *tx)
+                .await?;
+            changed(&mut tx, passport_id, 0).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// The category of one of a person's memories.
+pub async fn category_of(db: &Db, passport_id: &str, memory_id: &str) -> StoreResult<Option<Category>> {
+    if !super::is_id(memory_id) {
+        return Ok(None);
+    }
+    let c: Option<String> = sqlx::query_scalar("SELECT category FROM memories WHERE id = $1 AND passport_id = $2")
+        .bind(memory_id)
+        .bind(passport_id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(c.as_deref().and_then(Category::parse))
 }

@@ -44,3 +44,38 @@ pub async fn find_or_create(db: &Db, email: &str) -> StoreResult<Passport> {
         Err(e) => Err(e),
     }
 }
+
+/// Deletes a Passport and every row about its person, in one transaction: memories and their
+/// versions and questions, jobs (with any conversation still queued), grants with their
+/// history, codes and tokens, sign-in sessions, and the one-time-code state kept under the
+/// address's keyed hash (`email_key`). Returns false when there was no such Passport.
+pub async fn delete_everything(db: &Db, passport_id: &str, otp_buckets: &[String], email_key: &str) -> StoreResult<bool> {
+    let mut tx = db.pool.begin().await?;
+    // The Passport row goes first: from here on nothing new can attach to it.
+    let gone = sqlx::query("DELETE FROM passports WHERE id = $1").bind(passport_id).execute(&mut *tx).await;
+    // Foreign keys cascade on both databases, but every table is named here so the delete
+    // does not depend on them and reads as the list it is.
+    let gone = match gone {
+        Ok(done) => done.rows_affected(),
+        Err(e) => return Err(e.into()),
+    };
+    for sql in [
+        "DELETE FROM memory_versions WHERE passport_id = $1",
+        "DELETE FROM memory_conflicts WHERE passport_id = $1",
+        "DELETE FROM memories WHERE passport_id = $1",
+        "DELETE FROM memory_jobs WHERE passport_id = $1",
+        "DELETE FROM uui_tokens WHERE passport_id = $1",
+        "DELETE FROM exchange_codes WHERE grant_id IN (SELECT id FROM grants WHERE passport_id = $1)",
+        "DELETE FROM grant_events WHERE passport_id = $1",
+        "DELETE FROM grants WHERE passport_id = $1",
+        "DELETE FROM sessions WHERE kind = 'passport' AND subject_id = $1",
+    ] {
+        sqlx::query(sql).bind(passport_id).execute(&mut *tx).await?;
+    }
+    sqlx::query("DELETE FROM otp_codes WHERE email_key = $1").bind(email_key).execute(&mut *tx).await?;
+    for bucket in otp_buckets {
+        sqlx::query("DELETE FROM rate_limits WHERE bucket = $1").bind(bucket).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(gone == 1)
+}

@@ -357,6 +357,15 @@ async fn agents_never_learn_of_each_other(app: TestApp) {
         assert!(!raw.contains(secret), "{secret:?} leaked to another agent: {raw}");
     }
     expect_error(cr.get(&app, &format!("/v1/universal/memories/jobs/{job}")).await, 404, "REQ_404").await;
+    // Use counts are per app: the writer reading three times does not show in the reader's.
+    for _ in 0..3 {
+        cw.retrieve(&app, json!({ "query": "tea" })).await;
+    }
+    let mine = cr.retrieve(&app, json!({ "query": "tea" })).await;
+    assert_eq!(mine["data"][0]["access_count"], 2, "the reader's own second use");
+    let theirs = cw.retrieve(&app, json!({ "query": "tea" })).await;
+    let tea = theirs["data"].as_array().unwrap().iter().find(|m| m["content"] == "I prefer oolong tea.").unwrap().clone();
+    assert_eq!(tea["access_count"], 4);
     // Provenance is kept for the person.
     let source: Option<String> = sqlx::query_scalar("SELECT source_agent_id FROM memories WHERE content = 'I prefer oolong tea.'")
         .fetch_one(&app.db.pool)
@@ -445,7 +454,7 @@ async fn bad_input_is_422_and_loses_nothing(app: TestApp) {
 async fn many_workers_apply_each_job_exactly_once(app: TestApp) {
     let cookie = person(&app, "busy@example.com").await;
     let a = agent(&app, &[], "read_write").await;
-    let c = connect(&app, &cookie, &a, &["preference"], "read_write").await;
+    let c = connect(&app, &cookie, &a, &["preference", "fact"], "read_write").await;
     const JOBS: usize = 120;
     let mut adds = Vec::new();
     for i in 0..JOBS {
@@ -488,6 +497,47 @@ async fn many_workers_apply_each_job_exactly_once(app: TestApp) {
     }
     let passport_id: String = sqlx::query_scalar("SELECT id FROM passports WHERE email = 'busy@example.com'").fetch_one(&app.db.pool).await.unwrap();
     assert_eq!(memories::servable(&app.db, &passport_id).await.unwrap().len(), JOBS);
+
+    // The same statement from many jobs at once, and contradicting ones, on every worker:
+    // one memory and one question, however the jobs are spread.
+    let mut adds = Vec::new();
+    for i in 0..40 {
+        let (app, c) = (&app, &c);
+        let text = if i % 2 == 0 { "My name is Ada.".to_string() } else { format!("My name is Name{i}.") };
+        adds.push(async move {
+            let res = c.post(app, "/v1/universal/memories/add", &json!({ "messages": [{ "role": "user", "content": text }] })).await;
+            assert_eq!(res.status(), 202);
+        });
+    }
+    let extra: Vec<_> = (0..4)
+        .map(|_| {
+            let db = app.db.clone();
+            tokio::spawn(async move {
+                for _ in 0..400 {
+                    match worker::run_once(&db).await {
+                        Ok(0) => tokio::time::sleep(Duration::from_millis(2)).await,
+                        Ok(_) => {}
+                        Err(e) => panic!("worker: {e:?}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    futures_join_all(adds).await;
+    for _ in 0..400 {
+        if jobs::pending(&app.db).await.unwrap() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    for e in extra {
+        e.abort();
+    }
+    let names: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memories WHERE slot_key = 'name'").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(names, 1, "one name is remembered; the rest are questions or repeats");
+    let questions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memory_conflicts").fetch_one(&app.db.pool).await.unwrap();
+    let first_is_ada: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memories WHERE content = 'My name is Ada.'").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(questions, if first_is_ada == 1 { 20 } else { 19 + 1 }, "every other name is asked about once");
 }
 
 async fn futures_join_all<F: std::future::Future<Output = ()>>(futures: Vec<F>) {

@@ -1,6 +1,7 @@
 //! `/v1`: JSON in, JSON out, every answer with `request_id` and every error in the envelope.
 mod agents;
 mod extract;
+mod me;
 mod universal;
 
 use crate::domain::time::rfc3339;
@@ -29,6 +30,16 @@ pub fn router() -> Router<AppState> {
         .route("/universal/memories/retrieve", post(universal::retrieve))
         .route("/universal/memories/add", post(universal::add))
         .route("/universal/memories/jobs/{job_id}", get(universal::job))
+        .route("/uui/me", axum::routing::delete(me::delete_passport))
+        .route("/uui/me/grants", get(me::grants))
+        .route("/uui/me/grants/{id}", axum::routing::patch(me::update_grant).delete(me::revoke_grant))
+        .route("/uui/me/memories", get(me::memories))
+        .route("/uui/me/memories/{id}", axum::routing::patch(me::correct_memory).delete(me::delete_memory))
+        .route("/uui/me/memories/{id}/flag", post(me::flag_memory))
+        .route("/uui/me/memories/{id}/versions", get(me::memory_versions))
+        .route("/uui/me/questions", get(me::questions))
+        .route("/uui/me/questions/{id}", post(me::answer_question))
+        .route("/uui/me/export", get(me::export))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))

@@ -13,46 +13,48 @@ use std::sync::{Arc, Mutex};
 /// People whose memories one node keeps at once; the least recently used go first.
 pub const MAX_CACHED_PASSPORTS: usize = 4_096;
 
-/// One memory with its use counters (updated in place; written to the database in batches).
-#[derive(Debug)]
-pub struct Entry {
-    pub memory: Servable,
-    pub access_count: AtomicI64,
-    /// 0 = never.
-    pub last_accessed: AtomicI64,
-}
-
-impl Entry {
-    pub fn touched_at(&self) -> i64 {
-        self.last_accessed.load(Ordering::Relaxed).max(self.memory.created_at)
-    }
-}
-
+/// A person's servable memories, their ranking index, and each grant's use of them.
 #[derive(Debug)]
 pub struct Corpus {
     pub rev: i64,
-    pub entries: Vec<Entry>,
+    pub memories: Vec<Servable>,
     pub index: Index,
+    /// (memory index, grant id) → (uses, last use). Per grant, because an agent may learn how
+    /// often it used a memory, never how often other apps did.
+    uses: Mutex<HashMap<(u32, String), (i64, i64)>>,
     last_hit: AtomicI64,
 }
 
 impl Corpus {
-    pub fn new(rev: i64, memories: Vec<Servable>) -> Corpus {
+    pub fn new(rev: i64, memories: Vec<Servable>, uses: Vec<(String, String, i64, i64)>) -> Corpus {
         let index = Index::new(memories.iter().map(|m| (m.content.as_str(), m.importance)));
-        let entries = memories
+        let position: HashMap<&str, u32> = memories.iter().enumerate().map(|(i, m)| (m.id.as_str(), i as u32)).collect();
+        let uses = uses
             .into_iter()
-            .map(|m| Entry {
-                access_count: AtomicI64::new(m.access_count),
-                last_accessed: AtomicI64::new(m.last_accessed.unwrap_or(0)),
-                memory: m,
-            })
+            .filter_map(|(memory_id, grant_id, n, last)| Some(((*position.get(memory_id.as_str())?, grant_id), (n, last))))
             .collect();
-        Corpus { rev, entries, index, last_hit: AtomicI64::new(now_ms()) }
+        Corpus { rev, memories, index, uses: Mutex::new(uses), last_hit: AtomicI64::new(now_ms()) }
     }
 
-    /// True when `category` may be served under `granted`.
+    /// True when memory `i` is in one of the `granted` categories.
     pub fn eligible(&self, i: usize, granted: &[Category]) -> bool {
-        granted.contains(&self.entries[i].memory.category)
+        granted.contains(&self.memories[i].category)
+    }
+
+    /// When memory `i` was made or last changed (the recency that ranking uses; use by
+    /// agents does not count, so one agent's reading cannot shift another's results).
+    pub fn touched_at(&self, i: usize) -> i64 {
+        let m = &self.memories[i];
+        m.updated_at.max(m.created_at)
+    }
+
+    /// Counts one use of memory `i` by `grant_id` and returns that grant's (uses, last use).
+    pub fn use_by(&self, i: usize, grant_id: &str, at: i64) -> (i64, i64) {
+        let mut uses = self.uses.lock().expect("uses lock");
+        let e = uses.entry((i as u32, grant_id.to_string())).or_insert((0, at));
+        e.0 += 1;
+        e.1 = e.1.max(at);
+        *e
     }
 }
 
@@ -67,8 +69,13 @@ impl CorpusCache {
         if let Some(c) = self.lookup(passport_id, rev) {
             return Ok(c);
         }
-        // Loaded after `rev` was read, so it holds at least that revision's memories.
-        let corpus = Arc::new(Corpus::new(rev, memories::servable(db, passport_id).await?));
+        // Loaded after `rev` was read, so it holds at least that revision's memories. Indexing
+        // is CPU work: it runs off the async threads.
+        let (servable, uses) = (memories::servable(db, passport_id).await?, memories::uses_for_person(db, passport_id).await?);
+        let corpus = tokio::task::spawn_blocking(move || Corpus::new(rev, servable, uses))
+            .await
+            .map(Arc::new)
+            .map_err(|e| crate::store::StoreError::Corrupt(format!("indexing failed: {e}")))?;
         let mut map = self.map.lock().expect("cache lock");
         if map.len() >= MAX_CACHED_PASSPORTS && !map.contains_key(passport_id) {
             if let Some(oldest) = map.iter().min_by_key(|(_, c)| c.last_hit.load(Ordering::Relaxed)).map(|(k, _)| k.clone()) {

@@ -18,7 +18,6 @@ use corpus::CorpusCache;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
-use std::sync::atomic::Ordering;
 use usage::UsageLog;
 
 /// Explicit limits on what agents send.
@@ -211,26 +210,20 @@ pub async fn retrieve(u: &Universal, db: &Db, caller: &Caller, req: &RetrieveReq
     let Some(grant) = &caller.grant else { return Ok(None) };
     let corpus = u.corpora.get(db, &caller.passport_id, caller.memory_rev).await?;
     let now = now_ms();
-    let ranked = corpus.index.rank(
-        &req.query,
-        |i| corpus.eligible(i, &grant.categories).then(|| corpus.entries[i].touched_at()),
-        now,
-        req.limit,
-    );
+    let ranked = corpus.index.rank(&req.query, |i| corpus.eligible(i, &grant.categories).then(|| corpus.touched_at(i)), now, req.limit);
     let items: Vec<Served> = ranked
         .iter()
         .map(|r| {
-            let e = &corpus.entries[r.index];
-            let count = e.access_count.fetch_add(1, Ordering::Relaxed) + 1;
-            e.last_accessed.fetch_max(now, Ordering::Relaxed);
+            let m = &corpus.memories[r.index];
+            let (count, last) = corpus.use_by(r.index, &grant.id, now);
             Served {
-                id: e.memory.id.clone(),
-                content: e.memory.content.clone(),
-                snippet: e.memory.content.chars().take(SNIPPET_CHARS).collect(),
-                category: e.memory.category,
-                importance: e.memory.importance,
+                id: m.id.clone(),
+                content: m.content.clone(),
+                snippet: m.content.chars().take(SNIPPET_CHARS).collect(),
+                category: m.category,
+                importance: m.importance,
                 relevance: r.relevance,
-                last_accessed: Some(now),
+                last_accessed: Some(last),
                 access_count: count,
             }
         })
@@ -265,6 +258,8 @@ impl AddRequest {
             let chars = content.chars().count();
             if chars == 0 || chars > MAX_MESSAGE_CHARS {
                 errors.push(field(&format!("messages[{i}].content"), format!("content must be 1 to {MAX_MESSAGE_CHARS} characters.")));
+            } else if content.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+                errors.push(field(&format!("messages[{i}].content"), "content may not contain control characters other than line breaks and tabs."));
             }
         }
         let metadata = metadata.unwrap_or(serde_json::Value::Object(Default::default()));

@@ -16,7 +16,8 @@ pub struct UsageLog {
 
 #[derive(Debug, Default)]
 struct Pending {
-    memories: HashMap<String, (i64, i64)>,
+    /// (memory id, grant id) → (uses, last use)
+    memories: HashMap<(String, String), (i64, i64)>,
     grants: HashMap<String, i64>,
 }
 
@@ -24,7 +25,7 @@ impl UsageLog {
     pub fn record(&self, grant_id: &str, memory_ids: impl IntoIterator<Item = String>, at: i64) {
         let mut p = self.pending.lock().expect("usage lock");
         for id in memory_ids {
-            let e = p.memories.entry(id).or_insert((0, at));
+            let e = p.memories.entry((id, grant_id.to_string())).or_insert((0, at));
             e.0 += 1;
             e.1 = e.1.max(at);
         }
@@ -36,9 +37,12 @@ impl UsageLog {
     /// cannot deadlock on PostgreSQL.
     pub async fn flush(&self, db: &Db) {
         let taken = std::mem::take(&mut *self.pending.lock().expect("usage lock"));
-        let mut uses: Vec<Use> =
-            taken.memories.into_iter().map(|(memory_id, (times, at))| Use { memory_id, times, at }).collect();
-        uses.sort_by(|a, b| a.memory_id.cmp(&b.memory_id));
+        let mut uses: Vec<Use> = taken
+            .memories
+            .into_iter()
+            .map(|((memory_id, grant_id), (times, at))| Use { memory_id, grant_id, times, at })
+            .collect();
+        uses.sort_by(|a, b| (&a.memory_id, &a.grant_id).cmp(&(&b.memory_id, &b.grant_id)));
         let mut grants: Vec<(String, i64)> = taken.grants.into_iter().collect();
         grants.sort();
         if let Err(e) = memories::record_use(db, &uses, &grants).await {

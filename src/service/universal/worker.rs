@@ -2,12 +2,10 @@
 //! nodes: a job is claimed atomically, and finishing it is guarded by that claim inside the
 //! same transaction as the memories it writes, so a job is applied exactly once.
 use super::Universal;
-use crate::domain::agent::AccessType;
-use crate::domain::categories::Category;
 use crate::domain::extract::{self, Role};
 use crate::store::jobs::{self, Claimed, Outcome};
 use crate::store::memories::{self, Source};
-use crate::store::{agents, grants, now_ms, Db, StoreResult};
+use crate::store::{grants, now_ms, Db, StoreResult};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,14 +63,13 @@ pub fn spawn(db: Db, universal: Arc<Universal>, workers: usize) {
 }
 
 /// Claims and processes one batch; returns how many jobs it took. The batch is written in
-/// one transaction (one commit instead of one per job); if that fails, each job is tried on
+/// one transaction (one commit instead of one per job), in the order of the people it
+/// concerns so two batches cannot deadlock on PostgreSQL; if that fails, each job is tried on
 /// its own so one bad job cannot hold back the others.
 pub async fn run_once(db: &Db) -> StoreResult<usize> {
-    let claimed = jobs::claim(db, BATCH).await?;
-    let mut planned = Vec::with_capacity(claimed.len());
-    for job in &claimed {
-        planned.push((job, plan(db, job).await?));
-    }
+    let mut claimed = jobs::claim(db, BATCH).await?;
+    claimed.sort_by(|a, b| (&a.passport_id, &a.id).cmp(&(&b.passport_id, &b.id)));
+    let planned: Vec<(&Claimed, Plan)> = claimed.iter().map(|job| (job, plan(job))).collect();
     if let Err(e) = apply_all(db, &planned).await {
         tracing::warn!(error = %e, jobs = planned.len(), "job batch failed; trying each job alone");
         for one in &planned {
@@ -85,59 +82,58 @@ pub async fn run_once(db: &Db) -> StoreResult<usize> {
     Ok(claimed.len())
 }
 
-/// What to do with one job, decided before any write.
+/// What to do with one job, decided before any write (no database work).
 enum Plan {
     Fail(&'static str),
-    Apply { kept: Vec<extract::Extracted>, extracted: usize, outside: usize },
+    Extract(Vec<extract::Extracted>),
 }
 
-async fn plan(db: &Db, job: &Claimed) -> StoreResult<Plan> {
+fn plan(job: &Claimed) -> Plan {
     if job.attempts > MAX_ATTEMPTS {
-        return Ok(Plan::Fail("gave_up_after_retries"));
+        return Plan::Fail("gave_up_after_retries");
     }
-    let Ok(payload) = serde_json::from_str::<Payload>(&job.payload) else { return Ok(Plan::Fail("unreadable_payload")) };
-    let Some(granted) = writable_categories(db, job).await? else { return Ok(Plan::Fail("write_not_permitted")) };
-    let found = extract::extract(payload.messages.iter().filter_map(|m| Some((Role::parse(&m.role)?, m.content.as_str()))));
-    let extracted = found.len();
-    let (kept, outside): (Vec<_>, Vec<_>) = found.into_iter().partition(|e| granted.contains(&e.category));
-    Ok(Plan::Apply { kept, extracted, outside: outside.len() })
+    let Ok(payload) = serde_json::from_str::<Payload>(&job.payload) else { return Plan::Fail("unreadable_payload") };
+    Plan::Extract(extract::extract(payload.messages.iter().filter_map(|m| Some((Role::parse(&m.role)?, m.content.as_str())))))
 }
 
 async fn apply_all(db: &Db, planned: &[(&Claimed, Plan)]) -> StoreResult<()> {
+    let now = now_ms();
     let mut tx = db.pool.begin().await?;
     for (job, plan) in planned {
-        // Finishing first takes SQLite's write lock before any read, and proves the claim is
-        // still ours; a job whose claim was taken over is left to its new owner.
-        match plan {
+        let found = match plan {
             Plan::Fail(error) => {
                 jobs::finish(&mut tx, job, Outcome::Failed { error }).await?;
+                continue;
             }
-            Plan::Apply { kept, extracted, outside } => {
-                if !jobs::finish(&mut tx, job, Outcome::Completed { result: "{}" }).await? {
-                    continue;
-                }
-                let source = Source { agent_id: Some(&job.agent_id), job_id: Some(&job.id) };
-                let applied = memories::apply(&mut tx, &job.passport_id, &source, kept).await?;
-                let result = JobResult {
-                    extracted: *extracted,
-                    duplicates: applied.duplicates,
-                    conflicts: applied.conflicts,
-                    outside_grant: *outside,
-                    over_limit: applied.over_limit,
-                    created_memory_ids: applied.created_ids,
-                };
-                jobs::set_result(&mut tx, &job.id, &serde_json::to_string(&result).expect("serialises")).await?;
-            }
+            Plan::Extract(found) => found,
+        };
+        // Finishing first takes SQLite's write lock before any read, and proves the claim is
+        // still ours; a job whose claim was taken over is left to its new owner.
+        if !jobs::finish(&mut tx, job, Outcome::Completed { result: "{}" }).await? {
+            continue;
         }
+        // The grant as it is now, inside this transaction: a revocation that committed
+        // before is honoured.
+        let Some(granted) = grants::writable_categories(&mut tx, &job.passport_id, &job.agent_id, now).await? else {
+            sqlx::query("UPDATE memory_jobs SET status = 'failed', error = 'write_not_permitted', result = NULL WHERE id = $1")
+                .bind(&job.id)
+                .execute(&mut *tx)
+                .await?;
+            continue;
+        };
+        let (kept, outside): (Vec<_>, Vec<_>) = found.iter().cloned().partition(|e| granted.contains(&e.category));
+        let source = Source { agent_id: Some(&job.agent_id), job_id: Some(&job.id) };
+        let applied = memories::apply(&mut tx, &job.passport_id, &source, &kept).await?;
+        let result = JobResult {
+            extracted: found.len(),
+            duplicates: applied.duplicates,
+            conflicts: applied.conflicts,
+            outside_grant: outside.len(),
+            over_limit: applied.over_limit,
+            created_memory_ids: applied.created_ids,
+        };
+        jobs::set_result(&mut tx, &job.id, &serde_json::to_string(&result).expect("serialises")).await?;
     }
     tx.commit().await?;
     Ok(())
-}
-
-/// The categories the job's agent may write for its person now, or `None` when it may not.
-async fn writable_categories(db: &Db, job: &Claimed) -> StoreResult<Option<Vec<Category>>> {
-    let Some(grant) = grants::find(db, &job.passport_id, &job.agent_id).await? else { return Ok(None) };
-    let agent_live = agents::get(db, &job.agent_id).await?.is_some_and(|a| a.retired_at.is_none() && a.status.may_receive_grants());
-    let ok = agent_live && grant.is_active(now_ms()) && grant.access_type == AccessType::ReadWrite;
-    Ok(ok.then_some(grant.categories))
 }

@@ -1,0 +1,179 @@
+//! `/v1/uui/me/*`: a person's own API over their signed-in session (the manage page's cookie;
+//! the CSRF guard requires our own origin for every change). An agent's `uui_` token is not
+//! a key to this: it opens one grant for one agent, never the person's Passport.
+use super::data;
+use super::extract::{ApiJson, ApiPath};
+use crate::auth::cookies;
+use crate::domain::agent::AccessType;
+use crate::domain::categories::{self, Category};
+use crate::domain::grant::GrantDuration;
+use crate::error::{AppError, AppResult};
+use crate::model::{ConflictAnswer, Flag, MemoryFilter};
+use crate::server::AppState;
+use crate::service::manage;
+use crate::store::passports::{self, Passport};
+use crate::store::sessions;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+/// The signed-in person (Passport session cookie), else 401.
+pub struct Person(pub Passport);
+
+impl FromRequestParts<AppState> for Person {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = cookies::read(&parts.headers, cookies::PASSPORT_COOKIE, state.config.secure_cookies()).ok_or(AppError::Unauthenticated)?;
+        let id = sessions::subject(&state.db, cookies::PASSPORT_SESSION, &token).await?.ok_or(AppError::Unauthenticated)?;
+        let passport = passports::find_by_id(&state.db, &id).await?.ok_or(AppError::Unauthenticated)?;
+        Ok(Person(passport))
+    }
+}
+
+pub async fn grants(State(state): State<AppState>, Person(p): Person) -> AppResult<Response> {
+    Ok(data(StatusCode::OK, manage::grant_cards(&state.db, &p).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GrantChange {
+    categories: Vec<String>,
+    access: String,
+    duration: String,
+}
+
+pub async fn update_grant(
+    State(state): State<AppState>,
+    Person(p): Person,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<GrantChange>,
+) -> AppResult<Response> {
+    let cats = categories::parse_list(&body.categories).map_err(|m| AppError::invalid("categories", m))?;
+    let access = AccessType::parse(&body.access).ok_or_else(|| AppError::invalid("access", "access must be read_only or read_write."))?;
+    let duration = GrantDuration::parse(&body.duration)
+        .ok_or_else(|| AppError::invalid("duration", "duration must be 30_days, 90_days, 1_year or until_revoked."))?;
+    Ok(data(StatusCode::OK, manage::update_grant(&state.db, &p, &id, &cats, access, duration).await?))
+}
+
+pub async fn revoke_grant(State(state): State<AppState>, Person(p): Person, ApiPath(id): ApiPath<String>) -> AppResult<Response> {
+    manage::revoke_grant(&state.db, &p, &id).await?;
+    Ok(data(StatusCode::OK, json!({ "revoked": true })))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MemoryQuery {
+    category: Option<String>,
+    agent_id: Option<String>,
+    q: Option<String>,
+    offset: Option<u32>,
+}
+
+pub async fn memories(State(state): State<AppState>, Person(p): Person, query: Result<Query<MemoryQuery>, axum::extract::rejection::QueryRejection>) -> AppResult<Response> {
+    let Query(q) = query.map_err(|e| AppError::BadRequestBody(e.body_text()))?;
+    let category = match q.category.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) => Some(Category::parse(c).ok_or_else(|| AppError::invalid("category", "Unknown category."))?),
+        None => None,
+    };
+    let filter = MemoryFilter { category, agent_id: q.agent_id.filter(|a| !a.is_empty()), search: q.q.unwrap_or_default(), offset: q.offset.unwrap_or(0) };
+    Ok(data(StatusCode::OK, manage::memory_page(&state.db, &p, &filter).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Correction {
+    content: String,
+    category: Option<String>,
+}
+
+pub async fn correct_memory(
+    State(state): State<AppState>,
+    Person(p): Person,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<Correction>,
+) -> AppResult<Response> {
+    let category = match body.category.as_deref() {
+        Some(c) => Category::parse(c).ok_or_else(|| AppError::invalid("category", "Unknown category."))?,
+        None => current_category(&state, &p, &id).await?,
+    };
+    manage::correct_memory(&state.db, &p, &id, &body.content, category).await?;
+    Ok(data(StatusCode::OK, json!({ "corrected": true })))
+}
+
+async fn current_category(state: &AppState, p: &Passport, id: &str) -> AppResult<Category> {
+    crate::store::memories::category_of(&state.db, &p.id, id).await?.ok_or(AppError::NotFound)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FlagBody {
+    /// incorrect | outdated | never_said, or null to clear.
+    flag: Option<String>,
+}
+
+pub async fn flag_memory(
+    State(state): State<AppState>,
+    Person(p): Person,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<FlagBody>,
+) -> AppResult<Response> {
+    let flag = match body.flag.as_deref() {
+        Some(f) => Some(Flag::parse(f).ok_or_else(|| AppError::invalid("flag", "flag must be incorrect, outdated, never_said or null."))?),
+        None => None,
+    };
+    manage::flag_memory(&state.db, &p, &id, flag).await?;
+    Ok(data(StatusCode::OK, json!({ "flag": flag.map(|f| f.as_str()) })))
+}
+
+pub async fn delete_memory(State(state): State<AppState>, Person(p): Person, ApiPath(id): ApiPath<String>) -> AppResult<Response> {
+    manage::delete_memory(&state.db, &p, &id).await?;
+    Ok(data(StatusCode::OK, json!({ "deleted": true })))
+}
+
+pub async fn memory_versions(State(state): State<AppState>, Person(p): Person, ApiPath(id): ApiPath<String>) -> AppResult<Response> {
+    Ok(data(StatusCode::OK, manage::memory_versions(&state.db, &p, &id).await?))
+}
+
+pub async fn questions(State(state): State<AppState>, Person(p): Person) -> AppResult<Response> {
+    Ok(data(StatusCode::OK, crate::store::memories::open_questions(&state.db, &p.id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AnswerBody {
+    answer: String,
+}
+
+pub async fn answer_question(
+    State(state): State<AppState>,
+    Person(p): Person,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<AnswerBody>,
+) -> AppResult<Response> {
+    let answer = ConflictAnswer::parse(&body.answer).ok_or_else(|| AppError::invalid("answer", "answer must be A, B, both or neither."))?;
+    manage::answer_question(&state.db, &p, &id, answer).await?;
+    Ok(data(StatusCode::OK, json!({ "answer": answer.as_str() })))
+}
+
+/// Everything, as a JSON download.
+pub async fn export(State(state): State<AppState>, Person(p): Person) -> AppResult<Response> {
+    let body = manage::export(&state.db, &p).await?;
+    let mut res = (StatusCode::OK, axum::Json(body)).into_response();
+    res.headers_mut().insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"memory-passport-export.json\""));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeleteBody {
+    confirm: String,
+}
+
+/// Deletes the whole Passport (`{"confirm": "DELETE"}`) and ends the session.
+pub async fn delete_passport(State(state): State<AppState>, Person(p): Person, ApiJson(body): ApiJson<DeleteBody>) -> AppResult<Response> {
+    manage::delete_passport(&state.db, &state.key, &state.universal, &p, &body.confirm).await?;
+    let mut res = data(StatusCode::OK, json!({ "deleted": true }));
+    if let Ok(v) = HeaderValue::from_str(&cookies::expired_cookie(cookies::PASSPORT_COOKIE, state.config.secure_cookies())) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
