@@ -356,3 +356,5 @@ async fn database_bytes_hold_no_secrets() {
 mod universal;
 #[path = "api/sdk.rs"]
 mod sdk;
+#[path = "api/manage.rs"]
+mod manage;

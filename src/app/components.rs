@@ -233,13 +233,17 @@ pub fn ActionDialog(
 ) -> impl IntoView {
     use leptos::wasm_bindgen::JsCast;
     let dialog = NodeRef::<leptos::html::Dialog>::new();
-    let opener = StoredValue::new_local(None::<leptos::web_sys::HtmlElement>);
+    // The control that opened the dialog is marked in the DOM (nothing browser-only is held
+    // in Rust, so the server renders this component like any other).
+    let marker = format!("[data-return-focus=\"{id}\"]");
+    let dialog_id = id.clone();
     Effect::new(move |_| {
         let Some(d) = dialog.get() else { return };
         if open.get() {
             if !d.open() {
-                let active = document().active_element().and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok());
-                opener.set_value(active);
+                if let Some(active) = document().active_element() {
+                    let _ = active.set_attribute("data-return-focus", &dialog_id);
+                }
                 let _ = d.show_modal();
             }
         } else if d.open() {
@@ -248,8 +252,11 @@ pub fn ActionDialog(
     });
     let on_close = move |_| {
         open.set(false);
-        if let Some(el) = opener.get_value() {
-            let _ = el.focus();
+        if let Ok(Some(el)) = document().query_selector(&marker) {
+            let _ = el.remove_attribute("data-return-focus");
+            if let Ok(el) = el.dyn_into::<leptos::web_sys::HtmlElement>() {
+                let _ = el.focus();
+            }
         }
     };
     let title_id = format!("{id}-title");

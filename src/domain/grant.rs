@@ -8,11 +8,14 @@ const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// How long a grant lasts; the person must choose one (nothing is preselected).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
 pub enum GrantDuration {
+    #[serde(rename = "30_days")]
     Days30,
+    #[serde(rename = "90_days")]
     Days90,
+    #[serde(rename = "1_year")]
     Year1,
+    #[serde(rename = "until_revoked")]
     UntilRevoked,
 }
 
@@ -32,6 +35,7 @@ impl GrantDuration {
     pub fn parse(s: &str) -> Option<GrantDuration> {
         GrantDuration::ALL.into_iter().find(|d| d.as_str() == s)
     }
+
 
     pub fn label(self) -> &'static str {
         match self {

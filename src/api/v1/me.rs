@@ -20,6 +20,29 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
+/// `data` with every time (`*_at`, `at`, `last_accessed`, in ms) as RFC 3339, like the rest
+/// of `/v1`.
+fn with_times<T: serde::Serialize>(value: T) -> serde_json::Value {
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, item) in map.iter_mut() {
+                    let is_time = k.ends_with("_at") || k == "at" || k == "last_accessed";
+                    match item.as_i64() {
+                        Some(ms) if is_time => *item = json!(crate::domain::time::rfc3339(ms)),
+                        _ => walk(item),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let mut v = serde_json::to_value(value).unwrap_or_default();
+    walk(&mut v);
+    v
+}
+
 /// The signed-in person (Passport session cookie), else 401.
 pub struct Person(pub Passport);
 
@@ -35,7 +58,7 @@ impl FromRequestParts<AppState> for Person {
 }
 
 pub async fn grants(State(state): State<AppState>, Person(p): Person) -> AppResult<Response> {
-    Ok(data(StatusCode::OK, manage::grant_cards(&state.db, &p).await?))
+    Ok(data(StatusCode::OK, with_times(manage::grant_cards(&state.db, &p).await?)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -55,7 +78,7 @@ pub async fn update_grant(
     let access = AccessType::parse(&body.access).ok_or_else(|| AppError::invalid("access", "access must be read_only or read_write."))?;
     let duration = GrantDuration::parse(&body.duration)
         .ok_or_else(|| AppError::invalid("duration", "duration must be 30_days, 90_days, 1_year or until_revoked."))?;
-    Ok(data(StatusCode::OK, manage::update_grant(&state.db, &p, &id, &cats, access, duration).await?))
+    Ok(data(StatusCode::OK, with_times(manage::update_grant(&state.db, &p, &id, &cats, access, duration).await?)))
 }
 
 pub async fn revoke_grant(State(state): State<AppState>, Person(p): Person, ApiPath(id): ApiPath<String>) -> AppResult<Response> {
@@ -78,7 +101,7 @@ pub async fn memories(State(state): State<AppState>, Person(p): Person, query: R
         None => None,
     };
     let filter = MemoryFilter { category, agent_id: q.agent_id.filter(|a| !a.is_empty()), search: q.q.unwrap_or_default(), offset: q.offset.unwrap_or(0) };
-    Ok(data(StatusCode::OK, manage::memory_page(&state.db, &p, &filter).await?))
+    Ok(data(StatusCode::OK, with_times(manage::memory_page(&state.db, &p, &filter).await?)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -131,11 +154,11 @@ pub async fn delete_memory(State(state): State<AppState>, Person(p): Person, Api
 }
 
 pub async fn memory_versions(State(state): State<AppState>, Person(p): Person, ApiPath(id): ApiPath<String>) -> AppResult<Response> {
-    Ok(data(StatusCode::OK, manage::memory_versions(&state.db, &p, &id).await?))
+    Ok(data(StatusCode::OK, with_times(manage::memory_versions(&state.db, &p, &id).await?)))
 }
 
 pub async fn questions(State(state): State<AppState>, Person(p): Person) -> AppResult<Response> {
-    Ok(data(StatusCode::OK, crate::store::memories::open_questions(&state.db, &p.id).await?))
+    Ok(data(StatusCode::OK, with_times(crate::store::memories::open_questions(&state.db, &p.id).await?)))
 }
 
 #[derive(Debug, Deserialize)]
