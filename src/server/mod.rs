@@ -102,7 +102,8 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
 
 /// The agent API's helpers: job workers and the batched writer of memory use.
 fn spawn_background(state: &AppState) {
-    use crate::service::universal::{usage, worker};
+    use crate::service::universal::{commit, usage, worker};
+    let _ = state.universal.committer.set(commit::Committer::spawn(state.db.clone()));
     worker::spawn(state.db.clone(), state.universal.clone(), state.config.job_workers);
     let (db, universal) = (state.db.clone(), state.universal.clone());
     tokio::spawn(async move {

@@ -60,6 +60,46 @@ pub async fn enqueue(db: &Db, job: &NewJob<'_>) -> StoreResult<(String, String)>
     .await?)
 }
 
+/// Stores several jobs in one transaction (one commit, so one disk flush, for all of them),
+/// with `enqueue`'s idempotency; the answers are in input order.
+pub async fn enqueue_many(db: &Db, batch: &[NewJob<'_>]) -> StoreResult<Vec<(String, String)>> {
+    let mut tx = db.pool.begin().await?;
+    let mut out = Vec::with_capacity(batch.len());
+    let now = now_ms();
+    for job in batch {
+        let id = new_id();
+        let inserted = sqlx::query(
+            "INSERT INTO memory_jobs (id, agent_id, passport_id, idempotency_key, payload, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5, 'queued', $6) \
+             ON CONFLICT (agent_id, passport_id, idempotency_key) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(job.agent_id)
+        .bind(job.passport_id)
+        .bind(job.idempotency_key)
+        .bind(job.payload)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            out.push((id, "queued".to_string()));
+            continue;
+        }
+        out.push(
+            sqlx::query_as::<_, (String, String)>(
+                "SELECT id, status FROM memory_jobs WHERE agent_id = $1 AND passport_id = $2 AND idempotency_key = $3",
+            )
+            .bind(job.agent_id)
+            .bind(job.passport_id)
+            .bind(job.idempotency_key)
+            .fetch_one(&mut *tx)
+            .await?,
+        );
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
 /// A job, only for the agent and person that created it.
 pub async fn get_for(db: &Db, id: &str, agent_id: &str, passport_id: &str) -> StoreResult<Option<Job>> {
     if !is_id(id) {

@@ -1,5 +1,6 @@
 //! The universal memory API's rules: who is calling, what they may read or write, ranked
 //! retrieval under a token budget, and durable add jobs. HTTP lives in `api::v1::universal`.
+pub mod commit;
 pub mod corpus;
 pub mod usage;
 pub mod worker;
@@ -38,6 +39,8 @@ const SNIPPET_CHARS: usize = 200;
 /// Per-process state of the universal API.
 pub struct Universal {
     pub corpora: CorpusCache,
+    /// Set when the server starts (it needs the database and a runtime).
+    pub committer: std::sync::OnceLock<commit::Committer>,
     pub usage: UsageLog,
     pub jobs_ready: tokio::sync::Notify,
     per_agent: DefaultKeyedRateLimiter<String>,
@@ -57,6 +60,7 @@ impl Universal {
         let failures = NonZeroU32::new(AUTH_FAILURES_PER_MINUTE).expect("positive");
         Universal {
             corpora: CorpusCache::default(),
+            committer: std::sync::OnceLock::new(),
             usage: UsageLog::default(),
             jobs_ready: tokio::sync::Notify::new(),
             per_agent: RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)),
@@ -291,16 +295,26 @@ pub async fn add(u: &Universal, db: &Db, caller: &Caller, req: &AddRequest) -> A
         _ => return Err(AppError::WriteNotPermitted),
     }
     let payload = serde_json::to_string(&req.payload).map_err(|e| AppError::Internal(e.to_string()))?;
-    let queued = jobs::enqueue(
-        db,
-        &NewJob {
-            agent_id: &caller.agent_id,
-            passport_id: &caller.passport_id,
-            idempotency_key: req.idempotency_key.as_deref(),
-            payload: &payload,
-        },
-    )
-    .await?;
+    let queued = match u.committer.get() {
+        Some(c) => {
+            let job = commit::OwnedJob {
+                agent_id: caller.agent_id.clone(),
+                passport_id: caller.passport_id.clone(),
+                idempotency_key: req.idempotency_key.clone(),
+                payload,
+            };
+            c.enqueue(job).await?
+        }
+        None => {
+            let job = NewJob {
+                agent_id: &caller.agent_id,
+                passport_id: &caller.passport_id,
+                idempotency_key: req.idempotency_key.as_deref(),
+                payload: &payload,
+            };
+            jobs::enqueue(db, &job).await?
+        }
+    };
     u.jobs_ready.notify_one();
     Ok(queued)
 }
