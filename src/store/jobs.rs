@@ -1,7 +1,7 @@
 //! The durable queue of add jobs. A job is written before the agent hears "queued"; workers
 //! on any node claim jobs with one atomic UPDATE, and finishing is guarded by the claim, so a
 //! job whose claim expired and was taken over is never finished twice.
-use super::{is_id, new_id, now_ms, Db, StoreResult};
+use super::{is_id, new_id, now_ms, Db, StoreError, StoreResult};
 
 /// A claim lasts this long; a worker that dies holding a job releases it when it runs out.
 pub const CLAIM_MS: i64 = 60_000;
@@ -33,31 +33,8 @@ pub struct NewJob<'a> {
 /// Stores a job (durably, before returning) and gives its id and status; with an
 /// idempotency key already used by this agent for this person, the existing job instead.
 pub async fn enqueue(db: &Db, job: &NewJob<'_>) -> StoreResult<(String, String)> {
-    let id = new_id();
-    let inserted = sqlx::query(
-        "INSERT INTO memory_jobs (id, agent_id, passport_id, idempotency_key, payload, status, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 'queued', $6) \
-         ON CONFLICT (agent_id, passport_id, idempotency_key) DO NOTHING",
-    )
-    .bind(&id)
-    .bind(job.agent_id)
-    .bind(job.passport_id)
-    .bind(job.idempotency_key)
-    .bind(job.payload)
-    .bind(now_ms())
-    .execute(&db.pool)
-    .await?;
-    if inserted.rows_affected() == 1 {
-        return Ok((id, "queued".into()));
-    }
-    Ok(sqlx::query_as::<_, (String, String)>(
-        "SELECT id, status FROM memory_jobs WHERE agent_id = $1 AND passport_id = $2 AND idempotency_key = $3",
-    )
-    .bind(job.agent_id)
-    .bind(job.passport_id)
-    .bind(job.idempotency_key)
-    .fetch_one(&db.pool)
-    .await?)
+    let mut answers = enqueue_many(db, std::slice::from_ref(job)).await?;
+    answers.pop().ok_or_else(|| StoreError::Corrupt("no answer for a queued job".into()))
 }
 
 /// Stores several jobs in one transaction (one commit, so one disk flush, for all of them),

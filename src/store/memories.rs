@@ -322,6 +322,12 @@ fn like_pattern(search: &str) -> String {
     if escaped.is_empty() { String::new() } else { format!("%{escaped}%") }
 }
 
+/// A person's memories with the name of the app that wrote each and how many versions it has.
+const PERSON_SELECT: &str = "SELECT m.id, m.category, m.content, m.importance, m.source_agent_id, a.name AS source_name, \
+                             m.flag, m.created_at, m.updated_at, m.last_accessed, m.access_count, \
+                             (SELECT COUNT(*) FROM memory_versions v WHERE v.memory_id = m.id) AS versions \
+                             FROM memories m LEFT JOIN global_agents a ON a.id = m.source_agent_id";
+
 const PERSON_WHERE: &str = "m.passport_id = $1 AND ($2 = '' OR m.category = $2) AND ($3 = '' OR m.source_agent_id = $3) \
                             AND ($4 = '' OR LOWER(m.content) LIKE $4 ESCAPE '\\')";
 
@@ -337,13 +343,7 @@ pub async fn page_for_person(db: &Db, passport_id: &str, filter: &MemoryFilter) 
         .bind(&pattern)
         .fetch_one(&db.pool)
         .await?;
-    let sql = format!(
-        "SELECT m.id, m.category, m.content, m.importance, m.source_agent_id, a.name AS source_name, m.flag, m.created_at, \
-         m.updated_at, m.last_accessed, m.access_count, \
-         (SELECT COUNT(*) FROM memory_versions v WHERE v.memory_id = m.id) AS versions \
-         FROM memories m LEFT JOIN global_agents a ON a.id = m.source_agent_id \
-         WHERE {PERSON_WHERE} ORDER BY m.created_at DESC, m.id DESC LIMIT $5 OFFSET $6"
-    );
+    let sql = format!("{PERSON_SELECT} WHERE {PERSON_WHERE} ORDER BY m.created_at DESC, m.id DESC LIMIT $5 OFFSET $6");
     let rows = sqlx::query_as::<_, RowForPerson>(&sql)
         .bind(passport_id)
         .bind(category)
@@ -358,13 +358,7 @@ pub async fn page_for_person(db: &Db, passport_id: &str, filter: &MemoryFilter) 
 
 /// Every memory of a person (for the export), oldest first.
 pub async fn all_for_person(db: &Db, passport_id: &str) -> StoreResult<Vec<MemoryRow>> {
-    let rows = sqlx::query_as::<_, RowForPerson>(
-        "SELECT m.id, m.category, m.content, m.importance, m.source_agent_id, a.name AS source_name, m.flag, m.created_at, \
-         m.updated_at, m.last_accessed, m.access_count, \
-         (SELECT COUNT(*) FROM memory_versions v WHERE v.memory_id = m.id) AS versions \
-         FROM memories m LEFT JOIN global_agents a ON a.id = m.source_agent_id \
-         WHERE m.passport_id = $1 ORDER BY m.created_at, m.id",
-    )
+    let rows = sqlx::query_as::<_, RowForPerson>(&format!("{PERSON_SELECT} WHERE m.passport_id = $1 ORDER BY m.created_at, m.id"))
     .bind(passport_id)
     .fetch_all(&db.pool)
     .await?;
@@ -476,12 +470,7 @@ pub async fn versions(db: &Db, passport_id: &str, memory_id: &str) -> StoreResul
     if !super::is_id(memory_id) {
         return Ok(None);
     }
-    let exists: Option<String> = sqlx::query_scalar("SELECT id FROM memories WHERE id = $1 AND passport_id = $2")
-        .bind(memory_id)
-        .bind(passport_id)
-        .fetch_optional(&db.pool)
-        .await?;
-    if exists.is_none() {
+    if category_of(db, passport_id, memory_id).await?.is_none() {
         return Ok(None);
     }
     let rows: Vec<(String, String, i64)> = sqlx::query_as(

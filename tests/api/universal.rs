@@ -465,28 +465,7 @@ async fn many_workers_apply_each_job_exactly_once(app: TestApp) {
         });
     }
     // The server's two workers plus four more claiming from the same queue at once.
-    let extra: Vec<_> = (0..4)
-        .map(|_| {
-            let db = app.db.clone();
-            tokio::spawn(async move {
-                for _ in 0..400 {
-                    if worker::run_once(&db).await.unwrap() == 0 {
-                        tokio::time::sleep(Duration::from_millis(5)).await;
-                    }
-                }
-            })
-        })
-        .collect();
-    futures_join_all(adds).await;
-    for _ in 0..400 {
-        if jobs::pending(&app.db).await.unwrap() == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    for e in extra {
-        e.abort();
-    }
+    drain_with_extra_workers(&app, adds).await;
     assert_eq!(jobs::pending(&app.db).await.unwrap(), 0);
     let stats: Vec<(String, i64)> = sqlx::query_as("SELECT status, COUNT(*) FROM memory_jobs GROUP BY status").fetch_all(&app.db.pool).await.unwrap();
     assert_eq!(stats, vec![("completed".to_string(), JOBS as i64)]);
@@ -509,11 +488,27 @@ async fn many_workers_apply_each_job_exactly_once(app: TestApp) {
             assert_eq!(res.status(), 202);
         });
     }
+    drain_with_extra_workers(&app, adds).await;
+    assert_eq!(jobs::pending(&app.db).await.unwrap(), 0, "every job finished");
+    let failed: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT status, error FROM memory_jobs WHERE status <> 'completed'").fetch_all(&app.db.pool).await.unwrap();
+    assert!(failed.is_empty(), "{failed:?}");
+    let names: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memories WHERE slot_key = 'name'").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(names, 1, "one name is remembered; the rest are questions or repeats");
+    let questions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memory_conflicts").fetch_one(&app.db.pool).await.unwrap();
+    let first_is_ada: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memories WHERE content = 'My name is Ada.'").fetch_one(&app.db.pool).await.unwrap();
+    // Ada first: twenty other names; another name first: nineteen others and Ada.
+    assert_eq!(questions, 20, "every other name is asked about once (Ada first: {first_is_ada})");
+}
+
+/// Sends the adds while four more workers claim from the same queue as the server's two, and
+/// waits (up to 30 s) until no job is waiting.
+async fn drain_with_extra_workers<F: std::future::Future<Output = ()>>(app: &TestApp, adds: Vec<F>) {
     let extra: Vec<_> = (0..4)
         .map(|_| {
             let db = app.db.clone();
             tokio::spawn(async move {
-                for _ in 0..400 {
+                for _ in 0..2_000 {
                     match worker::run_once(&db).await {
                         Ok(0) => tokio::time::sleep(Duration::from_millis(2)).await,
                         Ok(_) => {}
@@ -533,16 +528,6 @@ async fn many_workers_apply_each_job_exactly_once(app: TestApp) {
     for e in extra {
         e.abort();
     }
-    assert_eq!(jobs::pending(&app.db).await.unwrap(), 0, "every job finished");
-    let failed: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT status, error FROM memory_jobs WHERE status <> 'completed'").fetch_all(&app.db.pool).await.unwrap();
-    assert!(failed.is_empty(), "{failed:?}");
-    let names: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memories WHERE slot_key = 'name'").fetch_one(&app.db.pool).await.unwrap();
-    assert_eq!(names, 1, "one name is remembered; the rest are questions or repeats");
-    let questions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memory_conflicts").fetch_one(&app.db.pool).await.unwrap();
-    let first_is_ada: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memories WHERE content = 'My name is Ada.'").fetch_one(&app.db.pool).await.unwrap();
-    // Ada first: twenty other names; another name first: nineteen others and Ada.
-    assert_eq!(questions, 20, "every other name is asked about once (Ada first: {first_is_ada})");
 }
 
 async fn futures_join_all<F: std::future::Future<Output = ()>>(futures: Vec<F>) {
