@@ -303,4 +303,38 @@ test("10,000 memories: paged 50 at a time, page weight and time to usable report
   await section.getByRole("button", { name: "Search" }).click();
   await expect(section.getByRole("status")).toHaveText("Showing 1–1 of 1");
   console.log(`10,000 memories: /manage HTML ${htmlBytes} bytes; loaded and hydrated in ${usable} ms; next page in ${paged} ms`);
+
+  // The same page by keyboard alone: change the app's categories, then correct a memory.
+  await page.keyboard.press("Escape");
+  await page.locator("body").focus();
+  await tabTo(page, /^Change$/);
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("checkbox", { name: "Your preferences and settings" })).toBeFocused();
+  await tabTo(page, /^Facts about you$/);
+  await page.keyboard.press("Space");
+  await tabTo(page, /^Save changes$/);
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("region", { name: "Apps with access" }).getByRole("status")).toContainText("Saved");
+  await expect(page.getByRole("region", { name: "Apps with access" }).getByRole("listitem").getByText("Facts about you")).toBeVisible();
+  await tabTo(page, /^Correct$/);
+  await page.keyboard.press("Enter");
+  await expect(section.getByLabel("What should be remembered")).toBeFocused();
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type("I like topic 9999 very much.");
+  await tabTo(page, /^Save$/);
+  await page.keyboard.press("Enter");
+  await expect(section.getByText("I like topic 9999 very much.")).toBeVisible();
 });
+
+/** Presses Tab until the focused control's name matches (as a keyboard user moves on). */
+async function tabTo(page: Page, name: RegExp, most = 300) {
+  for (let i = 0; i < most; i++) {
+    await page.keyboard.press("Tab");
+    const focused = await page.evaluate(() => {
+      const e = document.activeElement as HTMLElement & { labels?: NodeListOf<HTMLLabelElement> };
+      return (e?.getAttribute("aria-label") || e?.labels?.[0]?.innerText || e?.innerText || "").trim();
+    });
+    if (name.test(focused)) return;
+  }
+  throw new Error(`Tab never reached ${name}`);
+}

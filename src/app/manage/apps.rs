@@ -217,13 +217,27 @@ fn GrantEditor(card: GrantCard, editing: RwSignal<Option<String>>, update: Serve
     let may_write = card.access == AccessType::ReadWrite;
     let id = card.id.clone();
     let prefix = format!("edit-{}", card.id);
+    // The editor opens with focus on its first field, so keyboard users land in it.
+    let first = NodeRef::<leptos::html::Fieldset>::new();
+    Effect::new(move |_| {
+        request_animation_frame(move || {
+            if let Some(f) = first.get_untracked() {
+                if let Ok(Some(input)) = f.query_selector("input") {
+                    use leptos::wasm_bindgen::JsCast;
+                    if let Ok(input) = input.dyn_into::<leptos::web_sys::HtmlElement>() {
+                        let _ = input.focus();
+                    }
+                }
+            }
+        });
+    });
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         update.dispatch(UpdateGrant { grant_id: id.clone(), categories: chosen.get_untracked(), access: access.get_untracked(), duration: duration.get_untracked() });
     };
     view! {
         <form class="form edit-panel" on:submit=save>
-            <fieldset>
+            <fieldset node_ref=first>
                 <legend>"Categories it may use"</legend>
                 {Category::ALL.into_iter().map(|c| {
                     let input_id = format!("{prefix}-{}", c.as_str());

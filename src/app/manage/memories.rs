@@ -139,6 +139,17 @@ fn MemoryItem(memory: MemoryRow, reload: Callback<()>, on_delete: Callback<Memor
     let draft_category = RwSignal::new(memory.category);
     let flag_choice = RwSignal::new(Flag::Incorrect.as_str().to_string());
     let show_versions = RwSignal::new(false);
+    // Opening the editor moves focus into it, so keyboard users land where they type.
+    let text_box = NodeRef::<leptos::html::Textarea>::new();
+    Effect::new(move |_| {
+        if editing.get() {
+            request_animation_frame(move || {
+                if let Some(t) = text_box.get_untracked() {
+                    let _ = t.focus();
+                }
+            });
+        }
+    });
     Effect::new(move |_| {
         if let Some(Ok(())) = correct.value().get() {
             editing.set(false);
@@ -217,7 +228,7 @@ fn MemoryItem(memory: MemoryRow, reload: Callback<()>, on_delete: Callback<Memor
                     }
                 }>
                     <label for=format!("{prefix}-text")>"What should be remembered"</label>
-                    <textarea id=format!("{prefix}-text") rows="3" maxlength="1000" bind:value=draft></textarea>
+                    <textarea id=format!("{prefix}-text") node_ref=text_box rows="3" maxlength="1000" bind:value=draft></textarea>
                     <label for=format!("{prefix}-cat")>"Category"</label>
                     <select id=format!("{prefix}-cat") on:change=move |ev| {
                         if let Some(c) = Category::parse(&event_target_value(&ev)) { draft_category.set(c); }
