@@ -65,6 +65,7 @@ async fn start() -> Server {
         // The benchmark measures the server, not its rate limit.
         agent_rate_limit: 10_000_000,
         job_workers: 2,
+        job_claim_secs: 60,
     };
     let (router, state) = server::build(config).await.expect("server builds");
     tokio::spawn(async move {

@@ -75,6 +75,10 @@ pub struct ServeArgs {
     /// other nodes do it).
     #[arg(long, env = "JOB_WORKERS", default_value_t = 2)]
     pub job_workers: usize,
+    /// How long a worker holds a job before another node may take it over (it must be longer
+    /// than processing one batch takes).
+    #[arg(long, env = "JOB_CLAIM_SECONDS", default_value_t = 60)]
+    pub job_claim_secs: u64,
     /// Folder with the built site (pkg/ with wasm, js, css); cargo-leptos writes target/site.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -95,6 +99,7 @@ pub struct Config {
     pub site_root: String,
     pub agent_rate_limit: u32,
     pub job_workers: usize,
+    pub job_claim_secs: u64,
 }
 
 impl Config {
@@ -117,6 +122,7 @@ impl Config {
             site_root: serve.site_root,
             agent_rate_limit: serve.agent_rate_limit.max(1),
             job_workers: serve.job_workers,
+            job_claim_secs: serve.job_claim_secs.max(1),
         }
     }
 

@@ -104,7 +104,7 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
 fn spawn_background(state: &AppState) {
     use crate::service::universal::{commit, usage, worker};
     let _ = state.universal.committer.set(commit::Committer::spawn(state.db.clone()));
-    worker::spawn(state.db.clone(), state.universal.clone(), state.config.job_workers);
+    worker::spawn(state.db.clone(), state.universal.clone(), state.config.job_workers, state.config.job_claim_secs as i64 * 1000);
     let (db, universal) = (state.db.clone(), state.universal.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(usage::FLUSH_EVERY);

@@ -3,7 +3,8 @@
 //! job whose claim expired and was taken over is never finished twice.
 use super::{is_id, new_id, now_ms, Db, StoreError, StoreResult};
 
-/// A claim lasts this long; a worker that dies holding a job releases it when it runs out.
+/// A claim lasts this long by default (`JOB_CLAIM_SECONDS`); a worker that dies holding a job
+/// releases it when it runs out.
 pub const CLAIM_MS: i64 = 60_000;
 
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
@@ -101,7 +102,7 @@ pub struct Claimed {
 /// workers on many nodes: the status test is repeated in the outer UPDATE, so if two claims
 /// ever meet on a row only the first changes it (PostgreSQL re-checks the condition on the
 /// committed row; SQLite has one writer).
-pub async fn claim(db: &Db, n: i64) -> StoreResult<Vec<Claimed>> {
+pub async fn claim(db: &Db, n: i64, claim_ms: i64) -> StoreResult<Vec<Claimed>> {
     let now = now_ms();
     let claimant = new_id();
     let takeable = "(status = 'queued' OR (status = 'processing' AND claimed_until < $3))";
@@ -114,7 +115,7 @@ pub async fn claim(db: &Db, n: i64) -> StoreResult<Vec<Claimed>> {
          WHERE id IN (SELECT id FROM memory_jobs WHERE {takeable} ORDER BY created_at LIMIT $4{skip_locked}) AND {takeable} \
          RETURNING id, agent_id, passport_id, payload, attempts, claimed_by"
     );
-    Ok(sqlx::query_as::<_, Claimed>(&sql).bind(&claimant).bind(now + CLAIM_MS).bind(now).bind(n).fetch_all(&db.pool).await?)
+    Ok(sqlx::query_as::<_, Claimed>(&sql).bind(&claimant).bind(now + claim_ms).bind(now).bind(n).fetch_all(&db.pool).await?)
 }
 
 /// How a job ended.

@@ -509,7 +509,7 @@ async fn drain_with_extra_workers<F: std::future::Future<Output = ()>>(app: &Tes
             let db = app.db.clone();
             tokio::spawn(async move {
                 for _ in 0..2_000 {
-                    match worker::run_once(&db).await {
+                    match worker::run_once(&db, memory_passport::store::jobs::CLAIM_MS).await {
                         Ok(0) => tokio::time::sleep(Duration::from_millis(2)).await,
                         Ok(_) => {}
                         Err(e) => panic!("worker: {e:?}"),

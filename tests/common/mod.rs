@@ -41,7 +41,7 @@ pub fn postgres_admin_url() -> Option<String> {
     }
 }
 
-async fn fresh_postgres_database(admin_url: &str) -> String {
+pub async fn fresh_postgres_database(admin_url: &str) -> String {
     use sqlx::{Connection, Executor};
     sqlx::any::install_default_drivers();
     let name = format!("mp_t_{}", uuid_simple());
@@ -82,6 +82,7 @@ pub async fn spawn_app_with(backend: Backend, customize: impl FnOnce(&mut Config
         site_root: "target/site".into(),
         agent_rate_limit: 1000,
         job_workers: 2,
+        job_claim_secs: 60,
     };
     customize(&mut config);
     let (router, state) = server::build(config).await.expect("server builds");

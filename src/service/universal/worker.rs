@@ -42,12 +42,12 @@ pub struct JobResult {
     pub over_limit: usize,
 }
 
-pub fn spawn(db: Db, universal: Arc<Universal>, workers: usize) {
+pub fn spawn(db: Db, universal: Arc<Universal>, workers: usize, claim_ms: i64) {
     for _ in 0..workers {
         let (db, universal) = (db.clone(), universal.clone());
         tokio::spawn(async move {
             loop {
-                match run_once(&db).await {
+                match run_once(&db, claim_ms).await {
                     Ok(0) => {
                         let _ = tokio::time::timeout(IDLE_POLL, universal.jobs_ready.notified()).await;
                     }
@@ -66,8 +66,8 @@ pub fn spawn(db: Db, universal: Arc<Universal>, workers: usize) {
 /// one transaction (one commit instead of one per job), in the order of the people it
 /// concerns so two batches cannot deadlock on PostgreSQL; if that fails, each job is tried on
 /// its own so one bad job cannot hold back the others.
-pub async fn run_once(db: &Db) -> StoreResult<usize> {
-    let mut claimed = jobs::claim(db, BATCH).await?;
+pub async fn run_once(db: &Db, claim_ms: i64) -> StoreResult<usize> {
+    let mut claimed = jobs::claim(db, BATCH, claim_ms).await?;
     claimed.sort_by(|a, b| (&a.passport_id, &a.id).cmp(&(&b.passport_id, &b.id)));
     let planned: Vec<(&Claimed, Plan)> = claimed.iter().map(|job| (job, plan(job))).collect();
     if let Err(e) = apply_all(db, &planned).await {
