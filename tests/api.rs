@@ -358,3 +358,5 @@ mod universal;
 mod sdk;
 #[path = "api/manage.rs"]
 mod manage;
+#[path = "api/nodes.rs"]
+mod nodes;

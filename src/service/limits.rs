@@ -26,6 +26,9 @@ pub const OTP_FAILURES_PER_EMAIL: Limit = Limit { max_hits: 5, window_ms: 15 * M
 /// Code checks per client address.
 pub const OTP_VERIFY_PER_CLIENT: Limit = Limit { max_hits: 30, window_ms: 15 * MINUTE };
 
+/// Failed agent authentications (bad key or token) per client address.
+pub const AGENT_AUTH_FAILURES_PER_CLIENT: Limit = Limit { max_hits: 60, window_ms: MINUTE };
+
 /// Counts one hit on `bucket`; `RateLimited` (with the wait) when over `limit`.
 pub async fn enforce(db: &Db, bucket: &str, limit: Limit) -> AppResult<()> {
     match rate_limit::hit(db, bucket, limit).await? {

@@ -24,6 +24,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The test's folder: the SQLite file (on SQLite) and the mail outbox.
     pub dir: tempfile::TempDir,
+    pub database_url: String,
 }
 
 /// PostgreSQL is part of every test run (`MP_TEST_POSTGRES_URL`, set by the test command);
@@ -61,10 +62,16 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// `spawn_app` with a change to the configuration (e.g. an SMTP server).
 pub async fn spawn_app_with(backend: Backend, customize: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_node(backend, None, customize).await
+}
+
+/// A server on `database_url` (another node of an existing app), or on a fresh database.
+pub async fn spawn_node(backend: Backend, database_url: Option<String>, customize: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = match backend {
-        Backend::Sqlite => format!("sqlite://{}/passport.db", dir.path().display()),
-        Backend::Postgres => fresh_postgres_database(&postgres_admin_url().expect("PostgreSQL not configured")).await,
+    let database_url = match (database_url, backend) {
+        (Some(url), _) => url,
+        (None, Backend::Sqlite) => format!("sqlite://{}/passport.db", dir.path().display()),
+        (None, Backend::Postgres) => fresh_postgres_database(&postgres_admin_url().expect("PostgreSQL not configured")).await,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().unwrap();
@@ -85,12 +92,13 @@ pub async fn spawn_app_with(backend: Backend, customize: impl FnOnce(&mut Config
         job_claim_secs: 60,
     };
     customize(&mut config);
+    let config_url = config.database_url.clone();
     let (router, state) = server::build(config).await.expect("server builds");
     tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { base: format!("http://{addr}"), db: state.db, backend, client, dir }
+    TestApp { base: format!("http://{addr}"), db: state.db, backend, client, dir, database_url: config_url }
 }
 
 pub struct Tenant {

@@ -31,8 +31,6 @@ pub const MAX_MESSAGES: usize = 100;
 pub const MAX_MESSAGE_CHARS: usize = 16_000;
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
 pub const MAX_METADATA_BYTES: usize = 8 * 1024;
-/// Failed agent authentications allowed per client address per minute.
-pub const AUTH_FAILURES_PER_MINUTE: u32 = 60;
 /// A snippet is the start of a memory, at most this many characters.
 const SNIPPET_CHARS: usize = 200;
 
@@ -43,8 +41,8 @@ pub struct Universal {
     pub committer: std::sync::OnceLock<commit::Committer>,
     pub usage: UsageLog,
     pub jobs_ready: tokio::sync::Notify,
+    /// Throughput per agent, per process (a busy agent must not pay a write per request).
     per_agent: DefaultKeyedRateLimiter<String>,
-    auth_failures: DefaultKeyedRateLimiter<String>,
 }
 
 impl std::fmt::Debug for Universal {
@@ -57,21 +55,18 @@ impl Universal {
     pub fn new(agent_rate_per_second: u32) -> Universal {
         let rate = NonZeroU32::new(agent_rate_per_second.max(1)).expect("at least one");
         let burst = rate.saturating_mul(NonZeroU32::new(2).expect("two"));
-        let failures = NonZeroU32::new(AUTH_FAILURES_PER_MINUTE).expect("positive");
         Universal {
             corpora: CorpusCache::default(),
             committer: std::sync::OnceLock::new(),
             usage: UsageLog::default(),
             jobs_ready: tokio::sync::Notify::new(),
             per_agent: RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)),
-            auth_failures: RateLimiter::keyed(Quota::per_minute(failures)),
         }
     }
 
     /// Drops rate-limit state of keys that have been quiet (called by the sweeper).
     pub fn tidy(&self) {
         self.per_agent.retain_recent();
-        self.auth_failures.retain_recent();
     }
 }
 
@@ -102,7 +97,8 @@ pub struct ActiveGrant {
 
 /// Checks the agent's secret and the person's pairwise token. Any missing, malformed,
 /// unknown or mismatched credential is the same `AgentAuth`; too many of those from one
-/// client address become a rate limit.
+/// client address become a rate limit, counted in the database so every node shares it
+/// (only failures cost a write).
 pub async fn authenticate(u: &Universal, db: &Db, client: &str, agent_key: Option<&str>, token: Option<&str>) -> AppResult<Caller> {
     match caller(db, agent_key, token).await? {
         Some(c) => {
@@ -110,7 +106,7 @@ pub async fn authenticate(u: &Universal, db: &Db, client: &str, agent_key: Optio
             Ok(c)
         }
         None => {
-            limited(&u.auth_failures, client)?;
+            crate::service::limits::enforce(db, &format!("agent-auth-fail:{client}"), crate::service::limits::AGENT_AUTH_FAILURES_PER_CLIENT).await?;
             Err(AppError::AgentAuth)
         }
     }
