@@ -66,6 +66,7 @@ async fn start() -> Server {
         agent_rate_limit: 10_000_000,
         job_workers: 2,
         job_claim_secs: 60,
+        metrics_token: None,
     };
     let (router, state) = server::build(config).await.expect("server builds");
     tokio::spawn(async move {

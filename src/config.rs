@@ -79,6 +79,9 @@ pub struct ServeArgs {
     /// than processing one batch takes).
     #[arg(long, env = "JOB_CLAIM_SECONDS", default_value_t = 60)]
     pub job_claim_secs: u64,
+    /// When set, `/metrics` needs `Authorization: Bearer <this>`.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<Redacted>,
     /// Folder with the built site (pkg/ with wasm, js, css); cargo-leptos writes target/site.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -100,6 +103,7 @@ pub struct Config {
     pub agent_rate_limit: u32,
     pub job_workers: usize,
     pub job_claim_secs: u64,
+    pub metrics_token: Option<Redacted>,
 }
 
 impl Config {
@@ -123,6 +127,7 @@ impl Config {
             agent_rate_limit: serve.agent_rate_limit.max(1),
             job_workers: serve.job_workers,
             job_claim_secs: serve.job_claim_secs.max(1),
+            metrics_token: serve.metrics_token.filter(|t| !t.0.trim().is_empty()),
         }
     }
 

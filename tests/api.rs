@@ -360,3 +360,5 @@ mod sdk;
 mod manage;
 #[path = "api/nodes.rs"]
 mod nodes;
+#[path = "api/metrics.rs"]
+mod metrics;

@@ -2,6 +2,7 @@
 pub mod client_ip;
 pub mod context;
 pub mod csrf;
+pub mod metrics;
 pub mod request_id;
 mod state;
 
@@ -61,11 +62,15 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+    metrics::handle();
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::render))
         .nest("/v1", crate::api::v1::router())
         .merge(pages)
+        // After routing, so requests are counted under their route's pattern.
+        .route_layer(middleware::from_fn(metrics::track))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(CompressionLayer::new())
         .layer(request_id::trace_layer())

@@ -90,6 +90,7 @@ pub async fn spawn_node(backend: Backend, database_url: Option<String>, customiz
         agent_rate_limit: 1000,
         job_workers: 2,
         job_claim_secs: 60,
+        metrics_token: None,
     };
     customize(&mut config);
     let config_url = config.database_url.clone();

@@ -99,10 +99,13 @@ fn plan(job: &Claimed) -> Plan {
 async fn apply_all(db: &Db, planned: &[(&Claimed, Plan)]) -> StoreResult<()> {
     let now = now_ms();
     let mut tx = db.pool.begin().await?;
+    // Counted once the batch is committed.
+    let (mut completed, mut created, mut failed): (u64, u64, Vec<&'static str>) = (0, 0, Vec::new());
     for (job, plan) in planned {
         let found = match plan {
             Plan::Fail(error) => {
                 jobs::finish(&mut tx, job, Outcome::Failed { error }).await?;
+                failed.push(*error);
                 continue;
             }
             Plan::Extract(found) => found,
@@ -119,6 +122,7 @@ async fn apply_all(db: &Db, planned: &[(&Claimed, Plan)]) -> StoreResult<()> {
                 .bind(&job.id)
                 .execute(&mut *tx)
                 .await?;
+            failed.push("write_not_permitted");
             continue;
         };
         let (kept, outside): (Vec<_>, Vec<_>) = found.iter().cloned().partition(|e| granted.contains(&e.category));
@@ -133,7 +137,14 @@ async fn apply_all(db: &Db, planned: &[(&Claimed, Plan)]) -> StoreResult<()> {
             created_memory_ids: applied.created_ids,
         };
         jobs::set_result(&mut tx, &job.id, &serde_json::to_string(&result).expect("serialises")).await?;
+        completed += 1;
+        created += result.created_memory_ids.len() as u64;
     }
     tx.commit().await?;
+    metrics::counter!("memory_jobs_completed_total").increment(completed);
+    metrics::counter!("memories_created_total").increment(created);
+    for reason in failed {
+        metrics::counter!("memory_jobs_failed_total", "reason" => reason).increment(1);
+    }
     Ok(())
 }
