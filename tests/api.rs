@@ -362,3 +362,5 @@ mod manage;
 mod nodes;
 #[path = "api/metrics.rs"]
 mod metrics;
+#[path = "api/logs.rs"]
+mod logs;
