@@ -77,6 +77,11 @@ impl AgentStatus {
     pub fn may_receive_grants(self) -> bool {
         matches!(self, AgentStatus::Pending | AgentStatus::Verified)
     }
+
+    /// An agent whose grants may be used: not retired, and in a status that may receive them.
+    pub fn is_live(self, retired_at: Option<i64>) -> bool {
+        retired_at.is_none() && self.may_receive_grants()
+    }
 }
 
 /// What a tenant submits, from the dashboard form or the REST API, before validation.

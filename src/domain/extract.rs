@@ -487,31 +487,7 @@ mod tests {
 
     #[test]
     fn precision_and_recall_on_hand_written_messages() {
-        let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
-        let mut misses = Vec::new();
-        for (text, expected) in CASES {
-            let got = extract([(Role::User, *text)]);
-            let got_cat = got.first().map(|e| e.category);
-            match (expected, got_cat) {
-                (Some(e), Some(g)) if *e == g => tp += 1,
-                (Some(_), Some(_)) => {
-                    fp += 1;
-                    fn_ += 1;
-                    misses.push(format!("{text:?}: expected {expected:?}, got {got_cat:?}"));
-                }
-                (Some(_), None) => {
-                    fn_ += 1;
-                    misses.push(format!("{text:?}: expected {expected:?}, got nothing"));
-                }
-                (None, Some(_)) => {
-                    fp += 1;
-                    misses.push(format!("{text:?}: expected nothing, got {got_cat:?}"));
-                }
-                (None, None) => {}
-            }
-        }
-        let precision = tp as f64 / (tp + fp).max(1) as f64;
-        let recall = tp as f64 / (tp + fn_).max(1) as f64;
+        let (precision, recall, misses) = score(CASES);
         println!("extractor on {} messages: precision {precision:.3}, recall {recall:.3}", CASES.len());
         for m in &misses {
             println!("  miss: {m}");

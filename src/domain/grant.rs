@@ -57,6 +57,11 @@ impl GrantDuration {
     }
 }
 
+/// A grant is in force when it is not revoked and not past its end (`None`: until revoked).
+pub fn in_force(revoked_at: Option<i64>, expires_at: Option<i64>, now_ms: i64) -> bool {
+    revoked_at.is_none() && expires_at.is_none_or(|end| end > now_ms)
+}
+
 /// The categories ticked when the consent page opens: the link's `categories` if it names
 /// any, else the agent's defaults, else all six.
 pub fn preselected(link: &[Category], agent_defaults: &[Category]) -> Vec<Category> {

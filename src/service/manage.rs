@@ -44,15 +44,21 @@ async fn cards(db: &Db, passport_id: &str) -> AppResult<Vec<GrantCard>> {
     Ok(out)
 }
 
-pub async fn overview(db: &Db, passport: &Passport) -> AppResult<ManageOverview> {
+/// The apps section: every grant as a card, and the newest history entries.
+pub async fn apps(db: &Db, passport: &Passport) -> AppResult<(Vec<GrantCard>, Vec<HistoryEntry>)> {
     let history = grants::history_for_passport(db, &passport.id, HISTORY_LIMIT)
         .await?
         .into_iter()
         .map(|e| HistoryEntry { kind: e.kind, agent_name: e.agent_name, categories: e.categories, access: e.access_type, at: e.created_at })
         .collect();
+    Ok((cards(db, &passport.id).await?, history))
+}
+
+pub async fn overview(db: &Db, passport: &Passport) -> AppResult<ManageOverview> {
+    let (grants, history) = apps(db, passport).await?;
     Ok(ManageOverview {
         email: passport.email.clone(),
-        grants: cards(db, &passport.id).await?,
+        grants,
         history,
         questions: memories::open_questions(db, &passport.id).await?,
         memory_count: memories::count_for_person(db, &passport.id).await?,
@@ -152,17 +158,14 @@ pub async fn export(db: &Db, passport: &Passport) -> AppResult<serde_json::Value
         .map(|e| json!({ "event": e.kind, "app": e.agent_name, "categories": categories::to_names(&e.categories), "access": e.access_type.as_str(), "at": rfc3339(e.created_at) }))
         .collect();
     let mut mems = Vec::new();
+    let mut all_versions = memories::versions_for_person(db, &passport.id).await?;
     for m in memories::all_for_person(db, &passport.id).await? {
-        let versions: Vec<serde_json::Value> = if m.versions > 0 {
-            memories::versions(db, &passport.id, &m.id)
-                .await?
-                .unwrap_or_default()
-                .into_iter()
-                .map(|v| json!({ "content": v.content, "category": v.category.as_str(), "replaced_at": rfc3339(v.replaced_at) }))
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let versions: Vec<serde_json::Value> = all_versions
+            .remove(&m.id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| json!({ "content": v.content, "category": v.category.as_str(), "replaced_at": rfc3339(v.replaced_at) }))
+            .collect();
         mems.push(json!({
             "id": m.id, "category": m.category.as_str(), "content": m.content, "importance": m.importance,
             "source_app": m.source, "flag": m.flag.map(|f| f.as_str()), "created_at": rfc3339(m.created_at),
@@ -175,13 +178,7 @@ pub async fn export(db: &Db, passport: &Passport) -> AppResult<serde_json::Value
         .into_iter()
         .map(|q| json!({ "id": q.id, "category": q.category.as_str(), "remembered": q.current, "new_statement": q.candidate, "source_app": q.source, "asked_at": rfc3339(q.created_at) }))
         .collect();
-    let pending_jobs: Vec<(String, String, String, i64)> = sqlx::query_as(
-        "SELECT id, status, payload, created_at FROM memory_jobs WHERE passport_id = $1 AND status IN ('queued', 'processing') ORDER BY created_at",
-    )
-    .bind(&passport.id)
-    .fetch_all(&db.pool)
-    .await
-    .map_err(crate::store::StoreError::from)?;
+    let pending_jobs = crate::store::jobs::waiting_for_person(db, &passport.id).await?;
     let pending: Vec<serde_json::Value> = pending_jobs
         .into_iter()
         .map(|(id, status, payload, at)| {

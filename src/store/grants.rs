@@ -28,7 +28,7 @@ pub struct Grant {
 impl Grant {
     /// Not revoked and not past its end.
     pub fn is_active(&self, now: i64) -> bool {
-        self.revoked_at.is_none() && self.expires_at.is_none_or(|end| end > now)
+        crate::domain::grant::in_force(self.revoked_at, self.expires_at, now)
     }
 }
 
@@ -428,10 +428,8 @@ pub async fn writable_categories(
     .fetch_optional(&mut **tx)
     .await?;
     let Some((cats, access, expires_at, revoked_at, status, retired_at)) = row else { return Ok(None) };
-    let live = revoked_at.is_none()
-        && expires_at.is_none_or(|end| end > now)
-        && retired_at.is_none()
-        && crate::domain::agent::AgentStatus::parse(&status).is_some_and(|s| s.may_receive_grants())
+    let live = crate::domain::grant::in_force(revoked_at, expires_at, now)
+        && crate::domain::agent::AgentStatus::parse(&status).is_some_and(|s| s.is_live(retired_at))
         && access == AccessType::ReadWrite.as_str();
     if !live {
         return Ok(None);

@@ -154,6 +154,17 @@ pub async fn set_result(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: &str, res
     Ok(())
 }
 
+/// A person's jobs not yet processed: (id, status, payload, created at), oldest first.
+pub async fn waiting_for_person(db: &Db, passport_id: &str) -> StoreResult<Vec<(String, String, String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, status, payload, created_at FROM memory_jobs WHERE passport_id = $1 AND status IN ('queued', 'processing') \
+         ORDER BY created_at",
+    )
+    .bind(passport_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
 /// Jobs waiting or in progress (for metrics and tests).
 pub async fn pending(db: &Db) -> StoreResult<i64> {
     Ok(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM memory_jobs WHERE status IN ('queued', 'processing')")

@@ -385,6 +385,34 @@ async fn keep_version(tx: &mut sqlx::Transaction<'_, sqlx::Any>, passport_id: &s
     Ok(kept.rows_affected() == 1)
 }
 
+/// Gives a memory new words (the old ones kept as a version), a category and the slot its
+/// new words fill, and clears its flag; inside the caller's transaction.
+async fn rewrite(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    passport_id: &str,
+    memory_id: &str,
+    content: &str,
+    category: Category,
+    now: i64,
+) -> StoreResult<()> {
+    keep_version(tx, passport_id, memory_id, now).await?;
+    let slot = crate::domain::extract::slot_of_statement(content);
+    sqlx::query(
+        "UPDATE memories SET content = $1, content_key = $2, category = $3, slot_key = $4, slot_value = $5, \
+         flag = NULL, updated_at = $6 WHERE id = $7",
+    )
+    .bind(content)
+    .bind(content_key(content))
+    .bind(category.as_str())
+    .bind(slot.as_ref().map(|s| s.key.as_str()))
+    .bind(slot.as_ref().map(|s| s.value.as_str()))
+    .bind(now)
+    .bind(memory_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Rewrites a memory (keeping the old wording as a version) and clears its flag. False when
 /// the person has no such memory.
 pub async fn correct(db: &Db, passport_id: &str, memory_id: &str, content: &str, category: Category) -> StoreResult<bool> {
@@ -394,7 +422,6 @@ pub async fn correct(db: &Db, passport_id: &str, memory_id: &str, content: &str,
     let now = now_ms();
     let mut tx = db.pool.begin().await?;
     // The UPDATE comes first so SQLite takes its write lock before any read.
-    let slot = crate::domain::extract::slot_of_statement(content);
     let temp = sqlx::query("UPDATE memories SET updated_at = $1 WHERE id = $2 AND passport_id = $3")
         .bind(now)
         .bind(memory_id)
@@ -404,19 +431,7 @@ pub async fn correct(db: &Db, passport_id: &str, memory_id: &str, content: &str,
     if temp.rows_affected() == 0 {
         return Ok(false);
     }
-    keep_version(&mut tx, passport_id, memory_id, now).await?;
-    sqlx::query(
-        "UPDATE memories SET content = $1, content_key = $2, category = $3, slot_key = $4, slot_value = $5, flag = NULL \
-         WHERE id = $6",
-    )
-    .bind(content)
-    .bind(content_key(content))
-    .bind(category.as_str())
-    .bind(slot.as_ref().map(|s| s.key.as_str()))
-    .bind(slot.as_ref().map(|s| s.value.as_str()))
-    .bind(memory_id)
-    .execute(&mut *tx)
-    .await?;
+    rewrite(&mut tx, passport_id, memory_id, content, category, now).await?;
     changed(&mut tx, passport_id, 0).await?;
     tx.commit().await?;
     Ok(true)
@@ -486,6 +501,24 @@ pub async fn versions(db: &Db, passport_id: &str, memory_id: &str) -> StoreResul
     ))
 }
 
+/// Every earlier wording of a person's memories, by memory id, newest first (one query).
+pub async fn versions_for_person(db: &Db, passport_id: &str) -> StoreResult<std::collections::HashMap<String, Vec<MemoryVersion>>> {
+    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT memory_id, content, category, replaced_at FROM memory_versions WHERE passport_id = $1 \
+         ORDER BY replaced_at DESC, id",
+    )
+    .bind(passport_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out: std::collections::HashMap<String, Vec<MemoryVersion>> = std::collections::HashMap::new();
+    for (memory_id, content, category, replaced_at) in rows {
+        if let Some(category) = Category::parse(&category) {
+            out.entry(memory_id).or_default().push(MemoryVersion { content, category, replaced_at });
+        }
+    }
+    Ok(out)
+}
+
 // ---- Conflict questions. ----
 
 use crate::model::{ConflictAnswer, ConflictQuestion};
@@ -543,21 +576,7 @@ pub async fn answer_question(db: &Db, passport_id: &str, conflict_id: &str, answ
     match answer {
         ConflictAnswer::A => {}
         ConflictAnswer::B => {
-            keep_version(&mut tx, passport_id, &r.memory_id, now).await?;
-            let slot = crate::domain::extract::slot_of_statement(&r.candidate_content);
-            sqlx::query(
-                "UPDATE memories SET content = $1, content_key = $2, category = $3, slot_key = $4, slot_value = $5, \
-                 flag = NULL, updated_at = $6 WHERE id = $7",
-            )
-            .bind(&r.candidate_content)
-            .bind(content_key(&r.candidate_content))
-            .bind(category.as_str())
-            .bind(slot.as_ref().map(|s| s.key.as_str()))
-            .bind(slot.as_ref().map(|s| s.value.as_str()))
-            .bind(now)
-            .bind(&r.memory_id)
-            .execute(&mut *tx)
-            .await?;
+            rewrite(&mut tx, passport_id, &r.memory_id, &r.candidate_content, category, now).await?;
             changed(&mut tx, passport_id, 0).await?;
         }
         ConflictAnswer::Both => {

@@ -31,8 +31,7 @@ pub async fn load_apps() -> Result<(Vec<GrantCard>, Vec<HistoryEntry>), ServerFn
     use crate::server::context;
     context::run(async move {
         let state = context::state()?;
-        let o = crate::service::manage::overview(&state.db, &signed_in().await?).await?;
-        Ok((o.grants, o.history))
+        crate::service::manage::apps(&state.db, &signed_in().await?).await
     })
     .await
 }

@@ -127,11 +127,9 @@ async fn caller(db: &Db, agent_key: Option<&str>, token: Option<&str>) -> AppRes
 
 /// The grant behind a token when every condition for using it holds.
 fn active_grant(row: &CallerRow, now: i64) -> Option<ActiveGrant> {
-    let agent_live = row.agent_retired_at.is_none() && AgentStatus::parse(&row.agent_status).is_some_and(|s| s.may_receive_grants());
     let live = row.token_revoked_at.is_none()
-        && row.grant_revoked_at.is_none()
-        && row.expires_at.is_none_or(|end| end > now)
-        && agent_live;
+        && crate::domain::grant::in_force(row.grant_revoked_at, row.expires_at, now)
+        && AgentStatus::parse(&row.agent_status).is_some_and(|s| s.is_live(row.agent_retired_at));
     if !live {
         return None;
     }
