@@ -85,33 +85,29 @@ ensure_node_modules() {
   fi
 }
 
-# A Python virtualenv (.venv) with what the Python examples and tests need.
-ensure_python_venv() {
-  local req="$ROOT/examples/callbacks/python/requirements.txt"
-  if [ ! -x "$ROOT/.venv/bin/python" ]; then
-    log "creating .venv"
-    python3 -m venv "$ROOT/.venv"
-  fi
-  if [ ! -f "$ROOT/.venv/.installed" ] || [ "$req" -nt "$ROOT/.venv/.installed" ]; then
-    log "installing Python packages into .venv"
-    "$ROOT/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
-    touch "$ROOT/.venv/.installed"
-  fi
-}
-
-# A venv with the published memoryo-sdk, for the wire-compatibility test (tests/api/sdk.rs).
-ensure_sdk_venv() {
-  local dir="$ROOT/tests/sdk/.venv" req="$ROOT/tests/sdk/requirements.txt"
+# A virtualenv at $1 with the packages of requirements file $2, reinstalled when it changes.
+ensure_venv() {
+  local dir="$1" req="$2"
   if [ ! -x "$dir/bin/python" ]; then
-    log "creating tests/sdk/.venv"
+    log "creating ${dir#"$ROOT"/}"
     python3 -m venv "$dir"
   fi
   if [ ! -f "$dir/.installed" ] || [ "$req" -nt "$dir/.installed" ]; then
-    log "installing memoryo-sdk from PyPI into tests/sdk/.venv"
+    log "installing ${req#"$ROOT"/} into ${dir#"$ROOT"/}"
     "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$req"
     touch "$dir/.installed"
   fi
-  export MP_SDK_PYTHON="$dir/bin/python" MP_REQUIRE_SDK=1
+}
+
+# A Python virtualenv (.venv) with what the Python examples and tests need.
+ensure_python_venv() {
+  ensure_venv "$ROOT/.venv" "$ROOT/examples/callbacks/python/requirements.txt"
+}
+
+# A venv with the published memoryo-sdk from PyPI, for the wire-compatibility test (tests/api/sdk.rs).
+ensure_sdk_venv() {
+  ensure_venv "$ROOT/tests/sdk/.venv" "$ROOT/tests/sdk/requirements.txt"
+  export MP_SDK_PYTHON="$ROOT/tests/sdk/.venv/bin/python" MP_REQUIRE_SDK=1
 }
 
 # node_modules for the Node callback example.

@@ -38,17 +38,7 @@ impl Me<'_> {
 }
 
 async fn retrieve(app: &TestApp, c: &Connected) -> Value {
-    let res = app
-        .client
-        .post(app.url("/v1/universal/memories/retrieve"))
-        .header("Authorization", format!("ApiKey {}", c.secret))
-        .header("X-MemoryOS-UUI", &c.token)
-        .json(&json!({ "query": "", "limit": 50 }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    res.json().await.unwrap()
+    c.retrieve(app, json!({ "query": "", "limit": 50 })).await
 }
 
 fn texts(body: &Value) -> Vec<String> {
@@ -58,32 +48,8 @@ fn texts(body: &Value) -> Vec<String> {
 }
 
 async fn add_and_wait(app: &TestApp, c: &Connected, text: &str) {
-    let res = app
-        .client
-        .post(app.url("/v1/universal/memories/add"))
-        .header("Authorization", format!("ApiKey {}", c.secret))
-        .header("X-MemoryOS-UUI", &c.token)
-        .json(&json!({ "messages": [{ "role": "user", "content": text }] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 202);
-    let job = res.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
-    for _ in 0..200 {
-        let res = app
-            .client
-            .get(app.url(&format!("/v1/universal/memories/jobs/{job}")))
-            .header("Authorization", format!("ApiKey {}", c.secret))
-            .header("X-MemoryOS-UUI", &c.token)
-            .send()
-            .await
-            .unwrap();
-        if res.json::<Value>().await.unwrap()["data"]["status"] == "completed" {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("job did not finish");
+    let job = c.add(app, text).await;
+    assert_eq!(c.finished(app, &job).await["status"], "completed");
 }
 
 /// A person with one read-write app that has added `text`.

@@ -4,32 +4,20 @@
 //! cache); a revocation on one node ends the agent's access on the other at once.
 use crate::common::{expect_error, postgres_admin_url, spawn_app, spawn_node, Backend, TestApp};
 use crate::consent_exchange::{agent, call, person};
+use crate::universal::Connected;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-async fn agent_call(app: &TestApp, path: &str, secret: &str, token: &str, body: Value) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .header("Authorization", format!("ApiKey {secret}"))
-        .header("X-MemoryOS-UUI", token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn served(app: &TestApp, secret: &str, token: &str) -> Vec<String> {
-    let res = agent_call(app, "/v1/universal/memories/retrieve", secret, token, json!({ "query": "" })).await;
-    assert_eq!(res.status(), 200);
-    let body: Value = res.json().await.unwrap();
+async fn served(app: &TestApp, c: &Connected) -> Vec<String> {
+    let body = c.retrieve(app, json!({ "query": "" })).await;
     let mut t: Vec<String> = body["data"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap().to_string()).collect();
     t.sort();
     t
 }
 
-async fn until_served(app: &TestApp, secret: &str, token: &str, n: usize) -> Vec<String> {
+async fn until_served(app: &TestApp, c: &Connected, n: usize) -> Vec<String> {
     for _ in 0..200 {
-        let t = served(app, secret, token).await;
+        let t = served(app, c).await;
         if t.len() >= n {
             return t;
         }
@@ -53,18 +41,19 @@ async fn two_nodes_share_sessions_consent_memories_and_revocation() {
     let res = call(&two, "consent/approve", Some(&cookie), &answer).await;
     assert_eq!(res.status(), 200, "a session made on one node works on the other");
     let approved: Value = res.json().await.unwrap();
-    let token = approved["token"].as_str().unwrap().to_string();
     let grant_id = approved["grant_id"].as_str().unwrap().to_string();
+    let c = Connected { agent_id, secret, token: approved["token"].as_str().unwrap().to_string(), grant_id: grant_id.clone() };
+    let add = |text: &str| json!({ "messages": [{ "role": "user", "content": text }] });
 
     // Added through node one, served by node two; then the other way round, with both
     // nodes' caches warm.
-    let res = agent_call(&one, "/v1/universal/memories/add", &secret, &token, json!({ "messages": [{ "role": "user", "content": "I prefer tea." }] })).await;
+    let res = c.post(&one, "/v1/universal/memories/add", &add("I prefer tea.")).await;
     assert_eq!(res.status(), 202);
-    assert_eq!(until_served(&two, &secret, &token, 1).await, vec!["I prefer tea."]);
-    assert_eq!(served(&one, &secret, &token).await, vec!["I prefer tea."]);
-    let res = agent_call(&two, "/v1/universal/memories/add", &secret, &token, json!({ "messages": [{ "role": "user", "content": "I live in Lisbon." }] })).await;
+    assert_eq!(until_served(&two, &c, 1).await, vec!["I prefer tea."]);
+    assert_eq!(served(&one, &c).await, vec!["I prefer tea."]);
+    let res = c.post(&two, "/v1/universal/memories/add", &add("I live in Lisbon.")).await;
     assert_eq!(res.status(), 202);
-    assert_eq!(until_served(&one, &secret, &token, 2).await, vec!["I live in Lisbon.", "I prefer tea."]);
+    assert_eq!(until_served(&one, &c, 2).await, vec!["I live in Lisbon.", "I prefer tea."]);
 
     // Flagged through node two: node one stops serving it on its next request.
     let page = two.client.get(two.url("/v1/uui/me/memories?q=tea")).header("Cookie", &cookie).send().await.unwrap();
@@ -72,13 +61,12 @@ async fn two_nodes_share_sessions_consent_memories_and_revocation() {
     let res = two.client.post(two.url(&format!("/v1/uui/me/memories/{id}/flag"))).header("Cookie", &cookie).header("Origin", &two.base)
         .json(&json!({ "flag": "outdated" })).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(served(&one, &secret, &token).await, vec!["I live in Lisbon."]);
+    assert_eq!(served(&one, &c).await, vec!["I live in Lisbon."]);
 
     // Revoked through node two: node one answers the empty no-grant retrieve at once.
     let res = two.client.delete(two.url(&format!("/v1/uui/me/grants/{grant_id}"))).header("Cookie", &cookie).header("Origin", &two.base).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    let res = agent_call(&one, "/v1/universal/memories/retrieve", &secret, &token, json!({ "query": "" })).await;
-    assert_eq!(res.json::<Value>().await.unwrap()["permission_error"], "no_grant_for_user");
-    let res = agent_call(&one, "/v1/universal/memories/add", &secret, &token, json!({ "messages": [{ "role": "user", "content": "I like jazz." }] })).await;
+    assert_eq!(c.retrieve(&one, json!({ "query": "" })).await["permission_error"], "no_grant_for_user");
+    let res = c.post(&one, "/v1/universal/memories/add", &add("I like jazz.")).await;
     expect_error(res, 403, "UAT_002").await;
 }

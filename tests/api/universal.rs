@@ -51,7 +51,7 @@ pub(crate) async fn connect(app: &TestApp, cookie: &str, agent: &(String, String
 }
 
 impl Connected {
-    async fn post(&self, app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
+    pub(crate) async fn post(&self, app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
         app.client
             .post(app.url(path))
             .header("Authorization", format!("ApiKey {}", self.secret))
@@ -62,7 +62,7 @@ impl Connected {
             .unwrap()
     }
 
-    async fn get(&self, app: &TestApp, path: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, app: &TestApp, path: &str) -> reqwest::Response {
         app.client
             .get(app.url(path))
             .header("Authorization", format!("ApiKey {}", self.secret))
@@ -72,7 +72,7 @@ impl Connected {
             .unwrap()
     }
 
-    async fn add(&self, app: &TestApp, text: &str) -> String {
+    pub(crate) async fn add(&self, app: &TestApp, text: &str) -> String {
         let res = self.post(app, "/v1/universal/memories/add", &json!({ "messages": [{ "role": "user", "content": text }] })).await;
         assert_eq!(res.status(), 202, "add");
         let body: Value = res.json().await.unwrap();
@@ -82,7 +82,7 @@ impl Connected {
     }
 
     /// Polls the job until it is finished; returns its `data`.
-    async fn finished(&self, app: &TestApp, job_id: &str) -> Value {
+    pub(crate) async fn finished(&self, app: &TestApp, job_id: &str) -> Value {
         for _ in 0..200 {
             let res = self.get(app, &format!("/v1/universal/memories/jobs/{job_id}")).await;
             assert_eq!(res.status(), 200);
@@ -95,7 +95,7 @@ impl Connected {
         panic!("job {job_id} did not finish");
     }
 
-    async fn retrieve(&self, app: &TestApp, body: Value) -> Value {
+    pub(crate) async fn retrieve(&self, app: &TestApp, body: Value) -> Value {
         let res = self.post(app, "/v1/universal/memories/retrieve", &body).await;
         assert_eq!(res.status(), 200, "retrieve");
         res.json().await.unwrap()
