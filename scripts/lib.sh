@@ -110,6 +110,12 @@ ensure_sdk_venv() {
   export MP_SDK_PYTHON="$ROOT/tests/sdk/.venv/bin/python" MP_REQUIRE_SDK=1
 }
 
+# A venv with schemathesis from PyPI, for the generated-request run (tests/api/openapi.rs).
+ensure_fuzz_venv() {
+  ensure_venv "$ROOT/tests/fuzz/.venv" "$ROOT/tests/fuzz/requirements.txt"
+  export MP_SCHEMATHESIS="$ROOT/tests/fuzz/.venv/bin/schemathesis" MP_REQUIRE_SCHEMATHESIS=1
+}
+
 # node_modules for the Node callback example.
 ensure_example_node_modules() {
   local dir="$ROOT/examples/callbacks/node"

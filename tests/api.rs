@@ -364,3 +364,5 @@ mod nodes;
 mod metrics;
 #[path = "api/logs.rs"]
 mod logs;
+#[path = "api/openapi.rs"]
+mod openapi;

@@ -8,6 +8,7 @@ pub fn HomePage() -> impl IntoView {
         <header class="site-header">
             <a class="brand" href="/">"Memory Passport"</a>
             <nav aria-label="Account">
+                <a href="/docs/api">"API"</a>
                 <a href="/signin">"Sign in"</a>
                 <a class="button primary small" href="/signup">"Create account"</a>
             </nav>

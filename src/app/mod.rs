@@ -1,4 +1,5 @@
 //! The pages, in shared Leptos components (rendered on the server, hydrated in the browser).
+pub mod api_docs;
 mod components;
 mod consent;
 mod consent_page;
@@ -62,6 +63,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/consent") view=consent_page::ConsentPage ssr=SsrMode::Async/>
                 <Route path=path!("/complete") view=consent_page::CompletePage/>
                 <Route path=path!("/manage") view=manage::ManagePage ssr=SsrMode::Async/>
+                <Route path=path!("/docs/api") view=api_docs::ApiDocsPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

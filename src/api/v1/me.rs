@@ -17,8 +17,10 @@ use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use super::wire::{self, Answered, Corrected, Deleted, Envelope, ErrorBody, Flagged, Revoked};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
 
 /// `data` with every time (`*_at`, `at`, `last_accessed`, in ms) as RFC 3339, like the rest
 /// of `/v1`.
@@ -57,17 +59,41 @@ impl FromRequestParts<AppState> for Person {
     }
 }
 
+/// The apps with access to the Passport, and access that has ended.
+#[utoipa::path(get, path = "/uui/me/grants", tag = "me", security(("passport_session" = [])),
+    responses(
+        (status = 200, description = "Every app with access, and access that has ended", body = Envelope<Vec<wire::GrantCard>>),
+        (status = 401, description = "No signed-in Passport session (AUTH_401)", body = ErrorBody),
+    ))]
 pub async fn grants(State(state): State<AppState>, Person(p): Person) -> AppResult<Response> {
     Ok(data(StatusCode::OK, with_times(manage::grant_cards(&state.db, &p).await?)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct GrantChange {
+    /// At least one.
+    #[schema(value_type = Vec<wire::CategoryName>)]
     categories: Vec<String>,
+    /// Access can be lowered here; raising it needs a new consent.
+    #[schema(value_type = wire::AccessName)]
     access: String,
+    /// Counted again from now.
+    #[schema(value_type = wire::DurationName)]
     duration: String,
 }
 
+/// Changes an app's categories, lowers its access, or starts its duration again.
+#[utoipa::path(patch, path = "/uui/me/grants/{id}", tag = "me", security(("passport_session" = [])),
+    params(("id" = String, Path, description = "Its id")),
+    request_body = GrantChange,
+    responses(
+        (status = 200, description = "The grant as changed; the app sees it on its next call", body = Envelope<wire::GrantCard>),
+        (status = 401, description = "No signed-in Passport session (AUTH_401)", body = ErrorBody),
+        (status = 403, description = "A change from another origin (CSRF_403)", body = ErrorBody),
+        (status = 404, description = "Not one of this person's (REQ_404)", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB (REQ_413)", body = ErrorBody),
+        (status = 422, description = "Invalid field, raising access, or no category (REQ_422)", body = ErrorBody),
+    ))]
 pub async fn update_grant(
     State(state): State<AppState>,
     Person(p): Person,
@@ -81,19 +107,42 @@ pub async fn update_grant(
     Ok(data(StatusCode::OK, with_times(manage::update_grant(&state.db, &p, &id, &cats, access, duration).await?)))
 }
 
+/// Revokes an app's access; its token stops working on the next call.
+#[utoipa::path(delete, path = "/uui/me/grants/{id}", tag = "me", security(("passport_session" = [])),
+    params(("id" = String, Path, description = "Its id")),
+    responses(
+        (status = 200, description = "Revoked: the app's token stops working at once", body = Envelope<Revoked>),
+        (status = 401, description = "No signed-in Passport session (AUTH_401)", body = ErrorBody),
+        (status = 403, description = "A change from another origin (CSRF_403)", body = ErrorBody),
+        (status = 404, description = "Not one of this person's (REQ_404)", body = ErrorBody),
+    ))]
 pub async fn revoke_grant(State(state): State<AppState>, Person(p): Person, ApiPath(id): ApiPath<String>) -> AppResult<Response> {
     manage::revoke_grant(&state.db, &p, &id).await?;
-    Ok(data(StatusCode::OK, json!({ "revoked": true })))
+    Ok(data(StatusCode::OK, Revoked { revoked: true }))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MemoryQuery {
+    /// Only this category.
+    #[param(value_type = Option<wire::CategoryName>)]
     category: Option<String>,
+    /// Only memories this app wrote.
     agent_id: Option<String>,
+    /// Words the memory contains (case-insensitive; % and _ are literal).
     q: Option<String>,
+    /// Skip this many (pages are 50).
     offset: Option<u32>,
 }
 
+/// The memories, 50 a page, filtered by category, app or words.
+#[utoipa::path(get, path = "/uui/me/memories", tag = "me", security(("passport_session" = [])),
+    params(MemoryQuery),
+    responses(
+        (status = 200, description = "One page (50) of memories, newest first", body = Envelope<wire::MemoryPage>),
+        (status = 401, description = "No signed-in Passport session (AUTH_401)", body = ErrorBody),
+        (status = 422, description = "Unknown category or malformed query (REQ_422)", body = ErrorBody),
+    ))]
 pub async fn memories(State(state): State<AppState>, Person(p): Person, query: Result<Query<MemoryQuery>, axum::extract::rejection::QueryRejection>) -> AppResult<Response> {
     let Query(q) = query.map_err(|e| AppError::BadRequestBody(e.body_text()))?;
     let category = match q.category.as_deref().filter(|c| !c.is_empty()) {
@@ -104,12 +153,26 @@ pub async fn memories(State(state): State<AppState>, Person(p): Person, query: R
     Ok(data(StatusCode::OK, with_times(manage::memory_page(&state.db, &p, &filter).await?)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct Correction {
     content: String,
+    /// Kept as it is when left out.
+    #[schema(value_type = Option<wire::CategoryName>)]
     category: Option<String>,
 }
 
+/// Corrects a memory; the old wording is kept as a version.
+#[utoipa::path(patch, path = "/uui/me/memories/{id}", tag = "me", security(("passport_session" = [])),
+    params(("id" = String, Path, description = "Its id")),
+    request_body = Correction,
+    responses(
+        (status = 200, description = "Corrected; the old wording is kept as a version and any flag cleared", body = Envelope<Corrected>),
+        (status = 401, description = "No signed-in Passport session (AUTH_401)", body = ErrorBody),
+        (status = 403, description = "A change from another origin (CSRF_403)", body = ErrorBody),
+        (status = 404, description = "Not one of this person's (REQ_404)", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB (REQ_413)", body = ErrorBody),
+        (status = 422, description = "Invalid field or body (REQ_422)", body = ErrorBody),
+    ))]
 pub async fn correct_memory(
     State(state): State<AppState>,
     Person(p): Person,
@@ -121,19 +184,32 @@ pub async fn correct_memory(
         None => current_category(&state, &p, &id).await?,
     };
     manage::correct_memory(&state.db, &p, &id, &body.content, category).await?;
-    Ok(data(StatusCode::OK, json!({ "corrected": true })))
+    Ok(data(StatusCode::OK, Corrected { corrected: true }))
 }
 
 async fn current_category(state: &AppState, p: &Passport, id: &str) -> AppResult<Category> {
     crate::store::memories::category_of(&state.db, &p.id, id).await?.ok_or(AppError::NotFound)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct FlagBody {
     /// incorrect | outdated | never_said, or null to clear.
+    #[schema(value_type = Option<wire::FlagName>)]
     flag: Option<String>,
 }
 
+/// Flags a memory as incorrect, outdated or never said (not served while flagged), or clears the flag.
+#[utoipa::path(post, path = "/uui/me/memories/{id}/flag", tag = "me", security(("passport_session" = [])),
+    params(("id" = String, Path, description = "Its id")),
+    request_body = FlagBody,
+    responses(
+        (status = 200, description = "Flagged memories are not served to apps; `null` clears the flag", body = Envelope<Flagged>),
+        (status = 401, description = "No signed-in Passport session (AUTH_401)", body = ErrorBody),
+        (status = 403, description = "A change from another origin (CSRF_403)", body = ErrorBody),
+        (status = 404, description = "Not one of this person's (REQ_404)", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB (REQ_413)", body = ErrorBody),
+        (status = 422, description = "Invalid field or body (REQ_422)", body = ErrorBody),
+    ))]
 pub async fn flag_memory(
     State(state): State<AppState>,
     Person(p): Person,
@@ -145,27 +221,72 @@ pub async fn flag_memory(
         None => None,
     };
     manage::flag_memory(&state.db, &p, &id, flag).await?;
-    Ok(data(StatusCode::OK, json!({ "flag": flag.map(|f| f.as_str()) })))
+    Ok(data(StatusCode::OK, Flagged { flag: flag.map(|f| f.as_str()) }))
 }
 
+/// Deletes a memory and its versions.
+#[utoipa::path(delete, path = "/uui/me/memories/{id}", tag = "me", security(("passport_session" = [])),
+    params(("id" = String, Path, description = "Its id")),
+    responses(
+        (status = 200, description = "Deleted with its versions", body = Envelope<Deleted>),
+        (status = 401, description = "No signed-in Passport session (AUTH_401)", body = ErrorBody),
+        (status = 403, description = "A change from another origin (CSRF_403)", body = ErrorBody),
+        (status = 404, description = "Not one of this person's (REQ_404)", body = ErrorBody),
+    ))]
 pub async fn delete_memory(State(state): State<AppState>, Person(p): Person, ApiPath(id): ApiPath<String>) -> AppResult<Response> {
     manage::delete_memory(&state.db, &p, &id).await?;
-    Ok(data(StatusCode::OK, json!({ "deleted": true })))
+    Ok(data(StatusCode::OK, Deleted { deleted: true }))
 }
 
+/// A memory's earlier wordings.
+#[utoipa::path(get, path = "/uui/me/memories/{id}/versions", tag = "me", security(("passport_session" = [])),
+    params(("id" = String, Path, description = "Its id")),
+    responses(
+        (status = 200, description = "Earlier wordings, newest first", body = Envelope<Vec<wire::MemoryVersion>>),
+        (status = 401, description = "No signed-in Passport session (AUTH_401)", body = ErrorBody),
+        (status = 404, description = "Not one of this person's (REQ_404)", body = ErrorBody),
+    ))]
 pub async fn memory_versions(State(state): State<AppState>, Person(p): Person, ApiPath(id): ApiPath<String>) -> AppResult<Response> {
     Ok(data(StatusCode::OK, with_times(manage::memory_versions(&state.db, &p, &id).await?)))
 }
 
+/// Statements that contradict a memory, waiting for an answer.
+#[utoipa::path(get, path = "/uui/me/questions", tag = "me", security(("passport_session" = [])),
+    responses(
+        (status = 200, description = "Statements that contradict a memory, waiting for the person", body = Envelope<Vec<wire::ConflictQuestion>>),
+        (status = 401, description = "No signed-in Passport session (AUTH_401)", body = ErrorBody),
+    ))]
 pub async fn questions(State(state): State<AppState>, Person(p): Person) -> AppResult<Response> {
     Ok(data(StatusCode::OK, with_times(crate::store::memories::open_questions(&state.db, &p.id).await?)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct AnswerBody {
+    #[schema(value_type = AnswerName)]
     answer: String,
 }
 
+#[allow(non_camel_case_types, dead_code)]
+#[derive(serde::Serialize, ToSchema)]
+pub enum AnswerName {
+    A,
+    B,
+    both,
+    neither,
+}
+
+/// Answers a question: A keeps the memory, B replaces it, both keeps both, neither drops both.
+#[utoipa::path(post, path = "/uui/me/questions/{id}", tag = "me", security(("passport_session" = [])),
+    params(("id" = String, Path, description = "Its id")),
+    request_body = AnswerBody,
+    responses(
+        (status = 200, description = "A keeps the memory, B replaces it (the old wording becomes a version), both keeps both, neither flags it", body = Envelope<Answered>),
+        (status = 401, description = "No signed-in Passport session (AUTH_401)", body = ErrorBody),
+        (status = 403, description = "A change from another origin (CSRF_403)", body = ErrorBody),
+        (status = 404, description = "Not one of this person's (REQ_404)", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB (REQ_413)", body = ErrorBody),
+        (status = 422, description = "Invalid field or body (REQ_422)", body = ErrorBody),
+    ))]
 pub async fn answer_question(
     State(state): State<AppState>,
     Person(p): Person,
@@ -174,10 +295,15 @@ pub async fn answer_question(
 ) -> AppResult<Response> {
     let answer = ConflictAnswer::parse(&body.answer).ok_or_else(|| AppError::invalid("answer", "answer must be A, B, both or neither."))?;
     manage::answer_question(&state.db, &p, &id, answer).await?;
-    Ok(data(StatusCode::OK, json!({ "answer": answer.as_str() })))
+    Ok(data(StatusCode::OK, Answered { answer: answer.as_str() }))
 }
 
 /// Everything, as a JSON download.
+#[utoipa::path(get, path = "/uui/me/export", tag = "me", security(("passport_session" = [])),
+    responses(
+        (status = 200, description = "Everything kept about the person, as a JSON download", body = Object, content_type = "application/json"),
+        (status = 401, description = "No signed-in Passport session (AUTH_401)", body = ErrorBody),
+    ))]
 pub async fn export(State(state): State<AppState>, Person(p): Person) -> AppResult<Response> {
     let body = manage::export(&state.db, &p).await?;
     let mut res = (StatusCode::OK, axum::Json(body)).into_response();
@@ -186,15 +312,26 @@ pub async fn export(State(state): State<AppState>, Person(p): Person) -> AppResu
     Ok(res)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct DeleteBody {
+    /// Exactly `DELETE`.
+    #[schema(example = "DELETE")]
     confirm: String,
 }
 
 /// Deletes the whole Passport (`{"confirm": "DELETE"}`) and ends the session.
+#[utoipa::path(delete, path = "/uui/me", tag = "me", security(("passport_session" = [])),
+    request_body = DeleteBody,
+    responses(
+        (status = 200, description = "Everything is deleted and the session ends; every app token stops working", body = Envelope<Deleted>),
+        (status = 401, description = "No signed-in Passport session (AUTH_401)", body = ErrorBody),
+        (status = 403, description = "A change from another origin (CSRF_403)", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB (REQ_413)", body = ErrorBody),
+        (status = 422, description = "`confirm` is not DELETE (REQ_422)", body = ErrorBody),
+    ))]
 pub async fn delete_passport(State(state): State<AppState>, Person(p): Person, ApiJson(body): ApiJson<DeleteBody>) -> AppResult<Response> {
     manage::delete_passport(&state.db, &state.key, &state.universal, &p, &body.confirm).await?;
-    let mut res = data(StatusCode::OK, json!({ "deleted": true }));
+    let mut res = data(StatusCode::OK, Deleted { deleted: true });
     if let Ok(v) = HeaderValue::from_str(&cookies::expired_cookie(cookies::PASSPORT_COOKIE, state.config.secure_cookies())) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
