@@ -132,7 +132,8 @@ fn OperationCard(op: Operation) -> impl IntoView {
     let id = anchor(&op);
     let method_class = format!("method method-{}", op.method.to_lowercase());
     let credentials = (!op.credentials.is_empty()).then(|| {
-        view! { <p class="small">"Needs: "{op.credentials.iter().map(|c| view! { <code>{c.clone()}</code>" " }).collect_view()}</p> }
+        let needs = op.credentials.iter().enumerate().map(|(i, c)| view! { {(i > 0).then_some(" and ")}<code>{c.clone()}</code> }).collect_view();
+        view! { <p class="small">"Needs: "{needs}</p> }
     });
     let fields = |title: &'static str, fields: Vec<Field>| {
         (!fields.is_empty()).then(|| {

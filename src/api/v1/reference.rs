@@ -105,7 +105,10 @@ fn kind(doc: &Value, schema: &Value) -> String {
         let target = resolve(doc, schema);
         return match target["enum"].as_array() {
             Some(values) => one_of(values),
-            None => name.replace('_', " of "),
+            None => match name.strip_prefix("Envelope_") {
+                Some(inner) => format!("data: {}", inner.replace("Vec_", "list of ")),
+                None => name.to_string(),
+            },
         };
     }
     if let Some(values) = schema["enum"].as_array() {
@@ -157,6 +160,8 @@ mod tests {
         assert_eq!(add.credentials, ["Authorization header", "X-MemoryOS-UUI header"]);
         let messages = add.body.iter().find(|f| f.name == "messages").unwrap();
         assert!(messages.required && messages.kind == "list of MessageBody", "{messages:?}");
+        let job = ops.iter().find(|o| o.path == "/v1/universal/memories/jobs/{job_id}").unwrap();
+        assert_eq!(job.responses[0].schema, "data: JobStatus");
         assert!(add.responses.iter().any(|r| r.status == "403" && r.schema == "ErrorBody"));
 
         let retrieve = ops.iter().find(|o| o.path == "/v1/universal/memories/retrieve").unwrap();

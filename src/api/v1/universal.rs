@@ -76,8 +76,8 @@ pub enum Role {
     system,
 }
 
-/// `POST /v1/universal/memories/retrieve`: ranked memories from the granted categories and a
-/// ready-to-use `system_prompt_addition`. Without an active grant, one answer for every cause.
+/// Ranked memories from the granted categories and a ready-to-use `system_prompt_addition`.
+/// Without a grant in force, one answer for every cause.
 #[utoipa::path(post, path = "/universal/memories/retrieve", tag = "universal",
     security(("agent_key" = [], "person_token" = [])),
     request_body = RetrieveBody,
@@ -147,8 +147,7 @@ pub struct MessageBody {
     content: String,
 }
 
-/// `POST /v1/universal/memories/add`: the conversation is stored as a job before the answer;
-/// a worker extracts memories from it.
+/// Stores the conversation as a job before answering; a worker extracts memories from it.
 #[utoipa::path(post, path = "/universal/memories/add", tag = "universal",
     security(("agent_key" = [], "person_token" = [])),
     request_body = AddBody,
@@ -175,7 +174,7 @@ pub async fn add(State(state): State<AppState>, Agent(caller): Agent, ApiJson(bo
     Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
 }
 
-/// `GET /v1/universal/memories/jobs/{job_id}`: only for the agent and person that created it.
+/// A job's progress, only for the agent and person that created it.
 #[utoipa::path(get, path = "/universal/memories/jobs/{job_id}", tag = "universal",
     security(("agent_key" = [], "person_token" = [])),
     params(("job_id" = String, Path, description = "From the add answer")),
@@ -225,8 +224,8 @@ pub struct TokenRequest {
     code_verifier: Option<String>,
 }
 
-/// `POST /v1/universal/token`: exchange the code from the consent redirect for a pairwise
-/// `uui_…` token (server side, with the agent's own secret).
+/// Exchanges the code from the consent redirect for the person's pairwise `uui_…` token
+/// (server side, with the agent's own secret).
 #[utoipa::path(post, path = "/universal/token", tag = "universal", security(("agent_key" = [])),
     request_body = TokenRequest,
     responses(
