@@ -201,16 +201,17 @@ impl ServeArgs {
     }
 }
 
-/// Logs as text to stderr; RUST_LOG picks the level.
+/// Logs to stderr: text for people, or one JSON object per line with `LOG_FORMAT=json` (for
+/// log collectors when several nodes run); RUST_LOG picks the level.
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr);
+    if std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        logs.json().flatten_event(true).with_current_span(true).init();
+    } else {
+        logs.with_ansi(std::io::stderr().is_terminal()).init();
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The real binary's log, at debug level, after a full run of the product: tenant sign-up and
 //! sign-in, an API key, an agent and its rotated secret, a person's one-time code and session,
 //! consent with an exchange code and PKCE, the agent's token, adds and retrieves, and the
-//! person's own API. Not one secret or password made along the way appears in the log.
+//! person's own API. Not one secret or password made along the way appears in the log, which
+//! is written as JSON lines (`LOG_FORMAT=json`).
 use crate::common::{Backend, TestApp};
 use crate::consent_exchange::{call, exchange, person, query, REDIRECT};
 use memory_passport::auth::pkce;
@@ -25,6 +26,7 @@ async fn a_full_run_logs_no_secret() {
         .env("SECRET_KEY", server_key)
         .env("MAIL_OUTBOX_DIR", dir.path().join("outbox"))
         .env("RUST_LOG", "debug")
+        .env("LOG_FORMAT", "json")
         .stdout(log.try_clone().unwrap())
         .stderr(log)
         .spawn()
@@ -104,6 +106,11 @@ async fn a_full_run_logs_no_secret() {
     let text = std::fs::read_to_string(app.dir.path().join("server.log")).unwrap();
     assert!(text.contains("/v1/universal/memories/add"), "the log is there and has requests in it");
     assert!(text.lines().count() > 20, "debug logging was on");
+    // Structured: every line is one JSON object with a time and a level.
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let event: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+        assert!(event["timestamp"].is_string() && event["level"].is_string(), "{line}");
+    }
     // Control: values in paths are logged, so a secret in one would be found by this search.
     assert!(text.contains(&agent_id), "the agent id from the rotate path is in the log");
     for s in &secrets {
