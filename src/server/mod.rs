@@ -4,6 +4,7 @@ pub mod context;
 pub mod csrf;
 pub mod metrics;
 pub mod request_id;
+mod server_fn_errors;
 mod state;
 
 pub use state::AppState;
@@ -61,6 +62,7 @@ pub fn router(state: AppState) -> Router {
     let pages = Router::new()
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(server_fn_errors::client_errors))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     metrics::handle();
     Router::new()

@@ -124,6 +124,11 @@ pub struct Exchanged {
 /// Redeems an exchange code for `agent`: single use, unexpired, same agent, same redirect URI,
 /// and the PKCE verifier when the link carried a challenge. Every failure looks the same.
 pub async fn exchange(db: &Db, agent: &Agent, code: &str, redirect_uri: &str, verifier: Option<&str>) -> AppResult<Exchanged> {
+    // No code, redirect URI or verifier we issue or accept has a control character (and
+    // PostgreSQL refuses NUL in a parameter): such a request cannot name a real code.
+    if [code, redirect_uri, verifier.unwrap_or_default()].iter().any(|v| v.chars().any(char::is_control)) {
+        return Err(AppError::InvalidGrant);
+    }
     // Only the agent and redirect URI the code was made for can use (and so burn) it.
     let redeemed = grants::redeem_exchange_code(db, code, &agent.id, redirect_uri).await?.ok_or(AppError::InvalidGrant)?;
     let pkce_ok = match (&redeemed.code_challenge, verifier) {

@@ -97,6 +97,10 @@ pub async fn memory_page(db: &Db, passport: &Passport, filter: &MemoryFilter) ->
     if filter.search.chars().count() > MAX_SEARCH_CHARS {
         return Err(AppError::invalid("search", format!("Search for at most {MAX_SEARCH_CHARS} characters.")));
     }
+    // No memory holds a control character; PostgreSQL refuses NUL in any text parameter.
+    if filter.search.chars().any(char::is_control) {
+        return Err(AppError::invalid("search", "Search for words without control characters."));
+    }
     let mut filter = filter.clone();
     filter.agent_id = filter.agent_id.filter(|a| crate::store::is_id(a));
     Ok(memories::page_for_person(db, &passport.id, &filter).await?)
