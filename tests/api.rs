@@ -366,3 +366,5 @@ mod metrics;
 mod logs;
 #[path = "api/openapi.rs"]
 mod openapi;
+#[path = "api/security.rs"]
+mod security;
