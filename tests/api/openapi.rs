@@ -146,9 +146,20 @@ async fn run_schemathesis(bin: &str, app: &TestApp, run: Run<'_>, tally: &mut Ta
 }
 
 #[tokio::test]
-async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_schema() {
-    let Some(bin) = schemathesis() else { return };
-    let app: TestApp = spawn_app(Backend::Sqlite).await;
+async fn schemathesis_on_sqlite() {
+    if let Some(bin) = schemathesis() {
+        finds_no_server_error_and_no_answer_outside_the_schema(&bin, spawn_app(Backend::Sqlite).await).await;
+    }
+}
+
+#[tokio::test]
+async fn schemathesis_on_postgres() {
+    if let (Some(bin), Some(_)) = (schemathesis(), crate::common::postgres_admin_url()) {
+        finds_no_server_error_and_no_answer_outside_the_schema(&bin, spawn_app(Backend::Postgres).await).await;
+    }
+}
+
+async fn finds_no_server_error_and_no_answer_outside_the_schema(bin: &str, app: TestApp) {
 
     // Real callers of each kind, and some memories and a question so the person's API has data.
     let cookie = person(&app, "fuzz@example.com").await;
@@ -213,9 +224,9 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_schema() {
         },
     ];
     for run in runs {
-        run_schemathesis(&bin, &app, run, &mut tally).await;
+        run_schemathesis(bin, &app, run, &mut tally).await;
     }
-    println!("schemathesis in all: {} requests; by status {:?}", tally.requests, tally.by_status);
+    println!("schemathesis in all ({:?}): {} requests; by status {:?}", app.backend, tally.requests, tally.by_status);
     assert!(tally.server_errors.is_empty(), "5xx answers: {:?}", tally.server_errors);
     assert!(tally.requests >= 2_000, "only {} requests were generated", tally.requests);
     // Authenticated requests reached the handlers: successes on every kind of caller.
