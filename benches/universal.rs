@@ -9,6 +9,12 @@
 //! The server runs in this process on the embedded SQLite default; the client is a minimal
 //! HTTP/1.1 writer/reader so that, on a small machine, the client's own cost stays low
 //! (both share the same cores, as wrk on the same host would).
+//!
+//! The `nodes` part (PostgreSQL at `MP_TEST_POSTGRES_URL`, skipped without it) measures
+//! retrieve and add throughput with p50/p99 latency under load at one node and at two nodes
+//! on one fresh database, the load spread round-robin over the nodes, and the two-node/one-node
+//! ratio. Both nodes run in this process, so on a small machine they share its cores with the
+//! client and PostgreSQL: the ratio is what this machine gives, not what two machines would.
 use memory_passport::config::{Config, Redacted};
 use memory_passport::domain::agent::{AccessType, AgentProfile};
 use memory_passport::domain::categories::Category;
@@ -48,11 +54,16 @@ struct Server {
 }
 
 async fn start() -> Server {
+    start_on(None).await
+}
+
+/// A server on `database_url` (another node on a shared database), or on a fresh SQLite file.
+async fn start_on(database_url: Option<&str>) -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().unwrap();
     let config = Config {
-        database_url: format!("sqlite://{}/bench.db", dir.path().display()),
+        database_url: database_url.map_or_else(|| format!("sqlite://{}/bench.db", dir.path().display()), str::to_string),
         site_addr: addr,
         public_url: format!("http://{addr}"),
         smtp_url: None,
@@ -407,4 +418,175 @@ async fn run() {
     if only.is_empty() || only == "add" {
         bench_add().await;
     }
+    if only.is_empty() || only == "nodes" {
+        bench_nodes().await;
+    }
+}
+
+// ---- One node and two nodes on one PostgreSQL ----
+
+/// Memories of the person whose memories are retrieved in the nodes part.
+const NODES_MEMORIES: usize = 1_000;
+/// How long each throughput figure of the nodes part is measured.
+const NODES_FOR: Duration = Duration::from_secs(3);
+
+/// A fresh database next to the admin URL's (as tests/common does); its URL and name.
+async fn fresh_postgres_database(admin_url: &str) -> (String, String) {
+    use sqlx::{Connection, Executor};
+    sqlx::any::install_default_drivers();
+    let name = format!("mp_bench_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::AnyConnection::connect(admin_url).await.expect("connect to PostgreSQL");
+    conn.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create bench database");
+    let (base, _) = admin_url.rsplit_once('/').expect("admin url has a database path");
+    (format!("{base}/{name}"), name)
+}
+
+async fn drop_postgres_database(admin_url: &str, name: &str) {
+    use sqlx::{Connection, Executor};
+    if let Ok(mut conn) = sqlx::AnyConnection::connect(admin_url).await {
+        let _ = conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
+    }
+}
+
+/// Throughput and latency of one load.
+struct Load {
+    rate: f64,
+    p50: f64,
+    p99: f64,
+}
+
+/// `THROUGHPUT_CONNECTIONS` connections, connection c on node `c % addrs.len()`, each sending
+/// `make(node, n)` (n counts every request of the load) for `NODES_FOR`; requests per second
+/// and the p50/p99 of every request's latency.
+async fn spread_load(addrs: &[SocketAddr], expect: u16, make: std::sync::Arc<dyn Fn(usize, usize) -> Vec<u8> + Send + Sync>) -> Load {
+    let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..THROUGHPUT_CONNECTIONS)
+        .map(|c| {
+            let (make, counter, node, addr) = (make.clone(), counter.clone(), c % addrs.len(), addrs[c % addrs.len()]);
+            tokio::spawn(async move {
+                let mut conn = Conn::open(addr).await;
+                let mut times = Vec::new();
+                while started.elapsed() < NODES_FOR {
+                    let req = make(node, counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+                    let t = Instant::now();
+                    let (status, _) = conn.call(&req).await;
+                    times.push(t.elapsed());
+                    assert_eq!(status, expect);
+                }
+                times
+            })
+        })
+        .collect();
+    let mut times = Vec::new();
+    for t in tasks {
+        times.extend(t.await.unwrap());
+    }
+    let rate = times.len() as f64 / started.elapsed().as_secs_f64();
+    times.sort();
+    Load { rate, p50: ms(percentile(&times, 0.5)), p99: ms(percentile(&times, 0.99)) }
+}
+
+/// Medians over the runs of one configuration.
+struct NodesFigures {
+    retrieve: Load,
+    add: Load,
+}
+
+/// The runs at one configuration: retrieves of one person's memories, then adds for a new
+/// person each run, after each of which the queue is left to drain.
+async fn nodes_runs(nodes: &[Server], db: &Db, secret: &str, token: &str) -> NodesFigures {
+    let addrs: Vec<SocketAddr> = nodes.iter().map(|n| n.addr).collect();
+    let label = if addrs.len() == 1 { "1 node".to_string() } else { format!("{} nodes", addrs.len()) };
+    let retrieves: std::sync::Arc<Vec<Vec<Vec<u8>>>> = std::sync::Arc::new(addrs.iter().map(|a| retrieve_requests(*a, secret, token)).collect());
+    // Each node loads and indexes the person's memories on its first retrieve.
+    for (node, addr) in addrs.iter().enumerate() {
+        let mut conn = Conn::open(*addr).await;
+        for r in retrieves[node].iter() {
+            let (status, _) = conn.call(r).await;
+            assert_eq!(status, 200);
+        }
+    }
+    let (mut r_rate, mut r_p50, mut r_p99, mut a_rate, mut a_p50, mut a_p99) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+    for run in 0..runs() {
+        let requests = retrieves.clone();
+        let r = spread_load(&addrs, 200, std::sync::Arc::new(move |node: usize, n: usize| requests[node][n % requests[node].len()].clone())).await;
+
+        let (add_secret, add_token, _) = connect(db, &format!("n{}-{run}-{}@bench.example", addrs.len(), uuid::Uuid::new_v4().simple())).await;
+        let (add_addrs, tag) = (addrs.clone(), format!("{}n{run}", addrs.len()));
+        let a = spread_load(
+            &addrs,
+            202,
+            std::sync::Arc::new(move |node: usize, n: usize| {
+                let mut rng = Rng(0x2545_f491_4f6c_dd1d ^ n as u64);
+                let text = format!("I prefer {} with {} for task {n} of {tag}.", rng.pick(TOPICS), rng.pick(TOPICS));
+                let body = serde_json::json!({ "messages": [{ "role": "user", "content": text }] }).to_string();
+                request(add_addrs[node], "/v1/universal/memories/add", &add_secret, &add_token, &body)
+            }),
+        )
+        .await;
+        let drain = Instant::now();
+        while memory_passport::store::jobs::pending(db).await.unwrap() > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        println!(
+            "  {label}, run {}: {:.0} retrieves/s (p50 {:.2} ms, p99 {:.2} ms); {:.0} adds/s (p50 {:.2} ms, p99 {:.2} ms), queue drained {:.2} s after the load",
+            run + 1,
+            r.rate,
+            r.p50,
+            r.p99,
+            a.rate,
+            a.p50,
+            a.p99,
+            drain.elapsed().as_secs_f64()
+        );
+        r_rate.push(r.rate);
+        r_p50.push(r.p50);
+        r_p99.push(r.p99);
+        a_rate.push(a.rate);
+        a_p50.push(a.p50);
+        a_p99.push(a.p99);
+    }
+    NodesFigures {
+        retrieve: Load { rate: median(r_rate), p50: median(r_p50), p99: median(r_p99) },
+        add: Load { rate: median(a_rate), p50: median(a_p50), p99: median(a_p99) },
+    }
+}
+
+async fn bench_nodes() {
+    let admin = match std::env::var("MP_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            println!("nodes: skipped (set MP_TEST_POSTGRES_URL, e.g. postgres://mp:mp@127.0.0.1:5432/mp_admin, to measure one and two nodes on PostgreSQL)");
+            return;
+        }
+    };
+    let (database_url, name) = fresh_postgres_database(&admin).await;
+    let first = start_on(Some(&database_url)).await;
+    let (secret, token, passport_id) = connect(&first.db, "nodes@bench.example").await;
+    memories::insert_many(&first.db, &passport_id, &memories_for(NODES_MEMORIES)).await.expect("seed");
+    println!(
+        "nodes: PostgreSQL, {NODES_MEMORIES} memories, {THROUGHPUT_CONNECTIONS} connections spread round-robin over the nodes, {} s per figure, 2 job workers per node",
+        NODES_FOR.as_secs()
+    );
+    let db = first.db.clone();
+    let mut nodes = vec![first];
+    let one = nodes_runs(&nodes, &db, &secret, &token).await;
+    // The second node joins the same database (its workers share the queue).
+    nodes.push(start_on(Some(&database_url)).await);
+    let two = nodes_runs(&nodes, &db, &secret, &token).await;
+    for (label, f) in [("1 node", &one), ("2 nodes", &two)] {
+        println!(
+            "nodes, {label}: median {:.0} retrieves/s (p50 {:.2} ms, p99 {:.2} ms under load), median {:.0} adds/s (p50 {:.2} ms, p99 {:.2} ms under load)",
+            f.retrieve.rate, f.retrieve.p50, f.retrieve.p99, f.add.rate, f.add.p50, f.add.p99
+        );
+    }
+    println!(
+        "nodes, 2 nodes / 1 node: retrieve {:.2}x, add {:.2}x ({} cores shared by the client, both nodes and PostgreSQL)",
+        two.retrieve.rate / one.retrieve.rate,
+        two.add.rate / one.add.rate,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    drop(nodes);
+    drop_postgres_database(&admin, &name).await;
 }
