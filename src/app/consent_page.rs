@@ -9,7 +9,7 @@ use crate::domain::grant::{self, GrantDuration};
 use crate::domain::time::human;
 use crate::model::{ConsentAnswer, PublicAgent};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_location, use_query_map};
 use std::time::Duration;
 
 /// Where the hosted completion page finds this app's token (shown once, then removed).
@@ -30,9 +30,12 @@ struct Link {
 
 #[component]
 pub fn ConsentPage() -> impl IntoView {
-    let query = use_query_map();
-    let link = query.with_untracked(|q| {
-        let get = |k: &str| q.get(k).unwrap_or_default();
+    // The raw query, decoded exactly once: the router's query map decodes values a second
+    // time, which would turn a registered `…?next=%2Fhome` into an unregistered `…?next=/home`.
+    let search = use_location().search.get_untracked();
+    let link = {
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(search.as_bytes()).into_owned().collect();
+        let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
         Link {
             agent_id: get("agent_id"),
             state: get("state"),
@@ -43,7 +46,7 @@ pub fn ConsentPage() -> impl IntoView {
             code_challenge_method: get("code_challenge_method"),
             link_token: get("link_token"),
         }
-    });
+    };
     let refresh = RwSignal::new(0u32);
     let (agent_id, redirect_uri) = (link.agent_id.clone(), link.redirect_uri.clone());
     let view_data = Resource::new(move || refresh.get(), move |_| consent_view(agent_id.clone(), redirect_uri.clone()));
