@@ -57,11 +57,7 @@ pub(crate) async fn agent(app: &TestApp, redirect_uris: &[&str], access: &str) -
 }
 
 pub(crate) async fn call(app: &TestApp, endpoint: &str, cookie: Option<&str>, answer: &Value) -> reqwest::Response {
-    let mut req = app.client.post(app.url(&format!("/api/{endpoint}"))).header("Origin", &app.base).json(&json!({ "answer": answer }));
-    if let Some(c) = cookie {
-        req = req.header("Cookie", c);
-    }
-    req.send().await.unwrap()
+    app.server_fn_json(endpoint, cookie, &json!({ "answer": answer })).await
 }
 
 pub(crate) async fn exchange(app: &TestApp, secret: &str, code: &str, redirect_uri: &str, verifier: Option<&str>) -> reqwest::Response {

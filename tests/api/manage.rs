@@ -16,13 +16,13 @@ on_both_backends!(
     export_and_hard_delete,
 );
 
-struct Me<'a> {
-    app: &'a TestApp,
-    cookie: String,
+pub(crate) struct Me<'a> {
+    pub app: &'a TestApp,
+    pub cookie: String,
 }
 
 impl Me<'_> {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> reqwest::Response {
+    pub(crate) async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> reqwest::Response {
         let mut req = self.app.client.request(method, self.app.url(path)).header("Cookie", &self.cookie).header("Origin", &self.app.base);
         if let Some(b) = body {
             req = req.json(&b);

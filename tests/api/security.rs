@@ -9,6 +9,7 @@
 //! are fixed; their tests are at the end.
 use crate::common::{decode_quoted_printable, expect_error, guide_body, spawn_app_with, Backend, TestApp};
 use crate::consent_exchange::{agent, call, exchange, person, query, REDIRECT};
+use crate::manage::Me;
 use crate::on_both_backends;
 use crate::universal::{connect, Connected};
 use memory_passport::auth::secrets;
@@ -126,39 +127,17 @@ async fn sessions_for(app: &TestApp, value: &str) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE token_hash = $1").bind(secrets::hash(value)).fetch_one(&app.db.pool).await.unwrap()
 }
 
-/// The path of a server function registered without an explicit endpoint name.
-fn server_fn_path(name: &str) -> String {
+/// The endpoint (after `/api/`) of a server function registered without an explicit name.
+fn server_fn_endpoint(name: &str) -> String {
     leptos::server_fn::axum::server_fn_paths()
-        .map(|(p, _)| p.to_string())
+        .filter_map(|(p, _)| p.strip_prefix("/api/").map(str::to_string))
         .find(|p| p.rsplit('/').next().is_some_and(|last| last.starts_with(name)))
         .unwrap_or_else(|| panic!("no server function {name}"))
 }
 
-/// Posts a form to a server function at `path` from our own origin.
-async fn post_form(app: &TestApp, path: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> reqwest::Response {
-    let mut req = app.client.post(app.url(path)).header("Origin", &app.base).form(form);
-    if let Some(c) = cookie {
-        req = req.header("Cookie", c);
-    }
-    req.send().await.unwrap()
-}
-
-/// Posts JSON to a server function at `path` from our own origin.
-async fn post_json_fn(app: &TestApp, path: &str, cookie: Option<&str>, body: &Value) -> reqwest::Response {
-    let mut req = app.client.post(app.url(path)).header("Origin", &app.base).json(body);
-    if let Some(c) = cookie {
-        req = req.header("Cookie", c);
-    }
-    req.send().await.unwrap()
-}
-
 /// A call to the person's own API with their session cookie, from our own origin.
 async fn me(app: &TestApp, cookie: &str, method: Method, path: &str, body: Option<Value>) -> reqwest::Response {
-    let mut req = app.client.request(method, app.url(path)).header("Cookie", cookie).header("Origin", &app.base);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    req.send().await.unwrap()
+    Me { app, cookie: cookie.to_string() }.call(method, path, body).await
 }
 
 /// Forgets every rate-limit counter, so that the next probe reaches validation instead of
@@ -244,7 +223,7 @@ async fn planted_tenant_cookie_is_never_adopted_and_sign_out_ends_the_session(ap
         let app = &app;
         async move { app.server_fn("tenant/session", Some(&cookie), &[]).await.json::<Value>().await.unwrap()["email"].clone() }
     };
-    let list_agents = server_fn_path("list_agents");
+    let list_agents = server_fn_endpoint("list_agents");
 
     let res = sign_in(Some(planted.clone()), victim.email.clone(), victim.password.clone()).await;
     assert_eq!(res.status(), 200);
@@ -253,7 +232,7 @@ async fn planted_tenant_cookie_is_never_adopted_and_sign_out_ends_the_session(ap
     assert!(secrets::looks_like(value_of(&fresh), ""));
     assert_eq!(sessions_for(&app, chosen).await, 0);
     assert_eq!(session_email(planted.clone()).await, Value::Null, "the planted value signs nobody in");
-    assert_eq!(post_form(&app, &list_agents, Some(&planted), &[]).await.status(), 401);
+    assert_eq!(app.server_fn(&list_agents, Some(&planted), &[]).await.status(), 401);
     assert_eq!(session_email(fresh.clone()).await, json!(victim.email));
 
     // The attacker's own valid session planted before the victim signs in.
@@ -280,8 +259,8 @@ async fn planted_tenant_cookie_is_never_adopted_and_sign_out_ends_the_session(ap
     assert!(out.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
     assert_eq!(sessions_for(&app, value_of(&fresh)).await, 0);
     assert_eq!(session_email(fresh.clone()).await, Value::Null);
-    assert_eq!(post_form(&app, &list_agents, Some(&fresh), &[]).await.status(), 401, "a replayed cookie is refused");
-    assert_eq!(post_form(&app, &list_agents, Some(&second), &[]).await.status(), 200, "other sessions live on");
+    assert_eq!(app.server_fn(&list_agents, Some(&fresh), &[]).await.status(), 401, "a replayed cookie is refused");
+    assert_eq!(app.server_fn(&list_agents, Some(&second), &[]).await.status(), 200, "other sessions live on");
 }
 
 /// Attack: using one kind of session as another (a person's Passport session in the tenant
@@ -296,9 +275,9 @@ async fn session_tokens_do_not_cross_account_kinds(app: TestApp) {
 
     let as_tenant = format!("mp_tenant={p}");
     assert_eq!(app.server_fn("tenant/session", Some(&as_tenant), &[]).await.text().await.unwrap(), "null");
-    assert_eq!(post_form(&app, &server_fn_path("list_agents"), Some(&as_tenant), &[]).await.status(), 401);
+    assert_eq!(app.server_fn(&server_fn_endpoint("list_agents"), Some(&as_tenant), &[]).await.status(), 401);
     let as_operator = format!("mp_operator={tn}");
-    assert_eq!(post_form(&app, &server_fn_path("review_queue"), Some(&as_operator), &[]).await.status(), 401);
+    assert_eq!(app.server_fn(&server_fn_endpoint("review_queue"), Some(&as_operator), &[]).await.status(), 401);
     let as_person = format!("mp_passport={tn}");
     assert_eq!(app.server_fn("passport/session", Some(&as_person), &[]).await.text().await.unwrap(), "null");
     expect_error(me(&app, &as_person, Method::GET, "/v1/uui/me/grants", None).await, 401, "AUTH_401").await;
@@ -688,8 +667,8 @@ async fn rotated_secret_and_dead_tokens_and_codes_are_refused(app: TestApp) {
     // Rotation: the old secret is one 401 everywhere; the new one works with the same token.
     let res = app.client.post(app.url(&format!("/v1/agents/global/{agent_id}/rotate-secret"))).header("Authorization", format!("ApiKey {}", t.api_key)).send().await.unwrap();
     let new_secret = res.json::<Value>().await.unwrap()["data"]["raw_agent_api_key"].as_str().unwrap().to_string();
-    let old = Connected { secret: old_secret.clone(), ..clone_of(&c) };
-    let new = Connected { secret: new_secret.clone(), ..clone_of(&c) };
+    let old = Connected { secret: old_secret.clone(), ..c.clone() };
+    let new = Connected { secret: new_secret.clone(), ..c.clone() };
     expect_error(old.post(&app, "/v1/universal/memories/retrieve", &json!({ "query": "tea" })).await, 401, "UAT_001").await;
     expect_error(old.post(&app, "/v1/universal/memories/add", &add_body("I prefer coffee.")).await, 401, "UAT_001").await;
     expect_error(old.get(&app, &format!("/v1/universal/memories/jobs/{job}")).await, 401, "UAT_001").await;
@@ -719,7 +698,7 @@ async fn rotated_secret_and_dead_tokens_and_codes_are_refused(app: TestApp) {
     let res = me(&app, &cookie, Method::DELETE, "/v1/uui/me", Some(json!({ "confirm": "DELETE" }))).await;
     assert_eq!(res.status(), 200);
     for token in [again.token.clone(), exchanged] {
-        let gone = Connected { token, ..clone_of(&new) };
+        let gone = Connected { token, ..new.clone() };
         expect_error(gone.post(&app, "/v1/universal/memories/retrieve", &json!({ "query": "" })).await, 401, "UAT_001").await;
     }
     expect_error(exchange(&app, &new_secret, &unexchanged, REDIRECT, None).await, 400, "TOK_400").await;
@@ -739,10 +718,6 @@ async fn rotated_secret_and_dead_tokens_and_codes_are_refused(app: TestApp) {
     assert!(used.is_some(), "the retired agent's waiting code was ended");
     let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM exchange_codes WHERE used_at IS NULL").fetch_one(&app.db.pool).await.unwrap();
     assert_eq!(open, 0);
-}
-
-fn clone_of(c: &Connected) -> Connected {
-    Connected { agent_id: c.agent_id.clone(), secret: c.secret.clone(), token: c.token.clone(), grant_id: c.grant_id.clone() }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1040,13 +1015,13 @@ async fn sql_shaped_text_in_agent_fields(app: TestApp) {
     forget_limits(&app).await;
     let res = app.server_fn("tenant/sign_in", None, &[("email", t.email.as_str()), ("password", t.password.as_str())]).await;
     let cookie = set_cookie(&res, "mp_tenant").unwrap();
-    let (create, update) = (server_fn_path("create_agent"), server_fn_path("update_agent"));
+    let (create, update) = (server_fn_endpoint("create_agent"), server_fn_endpoint("update_agent"));
     let draft = |name: &str, description: &str| {
         json!({ "name": name, "description": description, "website_url": "", "logo_url": "", "default_categories": [], "redirect_uris": [], "access_type": "" })
     };
     for (label, p) in payloads() {
         let ok = text_ok("name", &p);
-        let res = post_json_fn(&app, &create, Some(&cookie), &json!({ "draft": draft(&p, &p) })).await;
+        let res = app.server_fn_json(&create, Some(&cookie), &json!({ "draft": draft(&p, &p) })).await;
         expect_status("create_agent name+description", label, res.status().as_u16(), if ok { 200 } else { 422 });
         if ok {
             created += 1;
@@ -1054,9 +1029,9 @@ async fn sql_shaped_text_in_agent_fields(app: TestApp) {
             assert_eq!((made["agent"]["name"].clone(), made["agent"]["description"].clone()), (json!(p), json!(p)));
         }
         let ok = text_ok("description", &p);
-        let res = post_json_fn(&app, &update, Some(&cookie), &json!({ "id": base_id, "draft": draft("Base", &p) })).await;
+        let res = app.server_fn_json(&update, Some(&cookie), &json!({ "id": base_id, "draft": draft("Base", &p) })).await;
         expect_status("update_agent description", label, res.status().as_u16(), if ok { 200 } else { 422 });
-        let res = post_json_fn(&app, &update, Some(&cookie), &json!({ "id": p, "draft": draft("Base", "d") })).await;
+        let res = app.server_fn_json(&update, Some(&cookie), &json!({ "id": p, "draft": draft("Base", "d") })).await;
         expect_status("update_agent id", label, res.status().as_u16(), 404);
     }
 
@@ -1381,7 +1356,7 @@ async fn a_database_copy_gives_no_working_credential(app: TestApp) {
         (agent_secret.clone(), token_hash.clone()),
         (agent_secret.clone(), format!("uui_{token_hash}")),
     ] {
-        let forged = Connected { secret: key, token, ..clone_of(&c) };
+        let forged = Connected { secret: key, token, ..c.clone() };
         expect_error(forged.post(&app, "/v1/universal/memories/retrieve", &json!({ "query": "tea" })).await, 401, "UAT_001").await;
     }
     let code_hash = one("SELECT code_hash FROM exchange_codes").await;

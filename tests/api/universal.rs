@@ -23,6 +23,7 @@ on_both_backends!(
 );
 
 /// An agent connected to a person through the consent page's approve call (hosted flow).
+#[derive(Clone)]
 pub(crate) struct Connected {
     pub agent_id: String,
     pub secret: String,

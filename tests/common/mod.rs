@@ -163,6 +163,15 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// Posts a server function's JSON body from our own origin.
+    pub async fn server_fn_json(&self, endpoint: &str, cookie: Option<&str>, body: &Value) -> reqwest::Response {
+        let mut req = self.client.post(self.url(&format!("/api/{endpoint}"))).header("Origin", &self.base).json(body);
+        if let Some(c) = cookie {
+            req = req.header("Cookie", c);
+        }
+        req.send().await.unwrap()
+    }
+
     /// Creates an agent through the API and returns the `data` object.
     pub async fn create_agent(&self, key: &str, name: &str) -> Value {
         let res = self.post_json("/v1/agents/global", Some(key), &guide_body(name)).await;
