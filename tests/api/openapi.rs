@@ -87,15 +87,24 @@ struct Tally {
     requests: usize,
     server_errors: Vec<String>,
     by_status: BTreeMap<u16, usize>,
-    by_operation: BTreeMap<String, usize>,
 }
 
-struct Run<'a> {
-    name: &'a str,
+/// One schemathesis run: the operations it selects and the credentials it sends.
+struct Run {
+    name: &'static str,
     args: Vec<String>,
 }
 
-async fn run_schemathesis(bin: &str, app: &TestApp, run: Run<'_>, tally: &mut Tally) {
+impl Run {
+    fn new(name: &'static str, select: &[&str], max_examples: u32, headers: &[String]) -> Run {
+        let mut args: Vec<String> = select.iter().map(|a| a.to_string()).collect();
+        args.extend(["--max-examples".to_string(), max_examples.to_string()]);
+        args.extend(headers.iter().flat_map(|h| ["-H".to_string(), h.clone()]));
+        Run { name, args }
+    }
+}
+
+async fn run_schemathesis(bin: &str, app: &TestApp, run: Run, tally: &mut Tally) {
     let dir = app.dir.path().join(format!("schemathesis-{}", run.name));
     std::fs::create_dir_all(&dir).unwrap();
     let har = dir.join("run.har");
@@ -130,19 +139,20 @@ async fn run_schemathesis(bin: &str, app: &TestApp, run: Run<'_>, tally: &mut Ta
     let summary = stdout.lines().skip_while(|l| !l.starts_with("API Operations")).collect::<Vec<_>>().join("\n");
     println!("schemathesis '{}':\n{summary}", run.name);
     let har: Value = serde_json::from_slice(&std::fs::read(&har).unwrap()).unwrap();
-    for entry in har["log"]["entries"].as_array().unwrap() {
+    let entries = har["log"]["entries"].as_array().unwrap();
+    assert!(!entries.is_empty(), "schemathesis run '{}' sent nothing", run.name);
+    println!("schemathesis '{}': {} requests", run.name, entries.len());
+    for entry in entries {
         let status = entry["response"]["status"].as_u64().unwrap() as u16;
         let method = entry["request"]["method"].as_str().unwrap();
         let url = entry["request"]["url"].as_str().unwrap();
         let path = url.trim_start_matches(&app.base).split('?').next().unwrap().to_string();
         tally.requests += 1;
         *tally.by_status.entry(status).or_default() += 1;
-        *tally.by_operation.entry(format!("{}:{method}", run.name)).or_default() += 1;
         if status >= 500 {
             tally.server_errors.push(format!("{status} {method} {path}"));
         }
     }
-    println!("schemathesis '{}': {} requests", run.name, tally.by_operation.iter().filter(|(k, _)| k.starts_with(run.name)).map(|(_, n)| n).sum::<usize>());
 }
 
 #[tokio::test]
@@ -160,7 +170,6 @@ async fn schemathesis_on_postgres() {
 }
 
 async fn finds_no_server_error_and_no_answer_outside_the_schema(bin: &str, app: TestApp) {
-
     // Real callers of each kind, and some memories and a question so the person's API has data.
     let cookie = person(&app, "fuzz@example.com").await;
     let writer = agent(&app, &[], "read_write").await;
@@ -171,57 +180,19 @@ async fn finds_no_server_error_and_no_answer_outside_the_schema(bin: &str, app: 
     }
     let tenant = app.tenant("fuzz").await;
     let second_tenant = app.tenant("fuzz-2").await;
-    let origin = app.base.clone();
-    let header = |h: String| ["-H".to_string(), h];
+    let agent_headers = [format!("Authorization: ApiKey {}", conn.secret), format!("X-MemoryOS-UUI: {}", conn.token)];
+    let person_headers = [format!("Cookie: {cookie}"), format!("Origin: {}", app.base)];
 
     let mut tally = Tally::default();
     let runs = [
-        Run {
-            name: "universal",
-            args: [
-                vec!["--include-tag".into(), "universal".into(), "--max-examples".into(), "150".into()],
-                header(format!("Authorization: ApiKey {}", conn.secret)).to_vec(),
-                header(format!("X-MemoryOS-UUI: {}", conn.token)).to_vec(),
-            ]
-            .concat(),
-        },
-        Run {
-            name: "me",
-            args: [
-                vec!["--include-tag".into(), "me".into(), "--exclude-path".into(), "/v1/uui/me".into(), "--max-examples".into(), "60".into()],
-                header(format!("Cookie: {cookie}")).to_vec(),
-                header(format!("Origin: {origin}")).to_vec(),
-            ]
-            .concat(),
-        },
+        Run::new("universal", &["--include-tag", "universal"], 150, &agent_headers),
+        Run::new("me", &["--include-tag", "me", "--exclude-path", "/v1/uui/me"], 60, &person_headers),
         // Two tenants, so that each stays under the 300 calls a minute a tenant may make and the
         // generated requests reach the handlers rather than the rate limit.
-        Run {
-            name: "agents-collection",
-            args: [
-                vec!["--include-path-regex".into(), "^/v1/agents/global$".into(), "--max-examples".into(), "40".into()],
-                header(format!("Authorization: ApiKey {}", tenant.api_key)).to_vec(),
-            ]
-            .concat(),
-        },
-        Run {
-            name: "agents-one",
-            args: [
-                vec!["--include-path-regex".into(), "^/v1/agents/global/".into(), "--max-examples".into(), "40".into()],
-                header(format!("Authorization: ApiKey {}", second_tenant.api_key)).to_vec(),
-            ]
-            .concat(),
-        },
+        Run::new("agents-collection", &["--include-path-regex", "^/v1/agents/global$"], 40, &[format!("Authorization: ApiKey {}", tenant.api_key)]),
+        Run::new("agents-one", &["--include-path-regex", "^/v1/agents/global/"], 40, &[format!("Authorization: ApiKey {}", second_tenant.api_key)]),
         // Last: this deletes the whole Passport.
-        Run {
-            name: "delete",
-            args: [
-                vec!["--include-path-regex".into(), "^/v1/uui/me$".into(), "--max-examples".into(), "30".into()],
-                header(format!("Cookie: {cookie}")).to_vec(),
-                header(format!("Origin: {origin}")).to_vec(),
-            ]
-            .concat(),
-        },
+        Run::new("delete", &["--include-path-regex", "^/v1/uui/me$"], 30, &person_headers),
     ];
     for run in runs {
         run_schemathesis(bin, &app, run, &mut tally).await;
@@ -229,10 +200,7 @@ async fn finds_no_server_error_and_no_answer_outside_the_schema(bin: &str, app: 
     println!("schemathesis in all ({:?}): {} requests; by status {:?}", app.backend, tally.requests, tally.by_status);
     assert!(tally.server_errors.is_empty(), "5xx answers: {:?}", tally.server_errors);
     assert!(tally.requests >= 2_000, "only {} requests were generated", tally.requests);
-    // Authenticated requests reached the handlers: successes on every kind of caller.
-    for (run, _) in tally.by_operation.iter().filter(|(_, n)| **n == 0) {
-        panic!("{run} sent nothing");
-    }
+    // Authenticated requests reached the handlers.
     assert!(tally.by_status.get(&200).copied().unwrap_or(0) > 100, "{:?}", tally.by_status);
     assert!(tally.by_status.get(&202).copied().unwrap_or(0) > 0, "adds were accepted: {:?}", tally.by_status);
 }
