@@ -54,8 +54,7 @@ pub struct ResponseDoc {
 
 #[server(endpoint = "docs/api", input = leptos::server_fn::codec::GetUrl)]
 pub async fn load_api_reference() -> Result<ApiReference, ServerFnError> {
-    let doc = serde_json::to_value(crate::api::v1::openapi()).map_err(|e| ServerFnError::new(e.to_string()))?;
-    Ok(crate::api::v1::reference::from_document(&doc))
+    Ok(crate::api::v1::reference::reference().clone())
 }
 
 #[component]

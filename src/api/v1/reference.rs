@@ -2,8 +2,15 @@
 //! tag, with their credentials, parameters, body fields and answers in words.
 use crate::app::api_docs::{ApiReference, Field, Operation, OperationGroup, ResponseDoc};
 use serde_json::Value;
+use std::sync::OnceLock;
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// The reference of this server's own document, made once.
+pub fn reference() -> &'static ApiReference {
+    static REFERENCE: OnceLock<ApiReference> = OnceLock::new();
+    REFERENCE.get_or_init(|| from_document(&serde_json::to_value(super::openapi()).unwrap_or_default()))
+}
 
 pub fn from_document(doc: &Value) -> ApiReference {
     let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
