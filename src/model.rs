@@ -18,6 +18,38 @@ pub struct AgentView {
     pub retired: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// What changed since an operator verified it (why it is back in review).
+    pub changes_since_review: Vec<crate::domain::agent::ProfileChange>,
+}
+
+/// Where a signed-out person is in the email sign-in, as the server knows it (so the page
+/// shows the right step before, or without, its script): the address a code was sent to, and
+/// a sentence left by the last plain form post.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SignInState {
+    pub code_sent_to: Option<String>,
+    pub notice: Option<Notice>,
+}
+
+/// A sentence for the person after a plain form post.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Notice {
+    pub text: String,
+    pub is_error: bool,
+}
+
+impl Notice {
+    /// As kept in a cookie: `!` before an error, `.` before anything else.
+    pub fn encode(&self) -> String {
+        format!("{}{}", if self.is_error { '!' } else { '.' }, self.text)
+    }
+
+    pub fn decode(raw: String) -> Notice {
+        match raw.strip_prefix('!') {
+            Some(text) => Notice { text: text.to_string(), is_error: true },
+            None => Notice { text: raw.strip_prefix('.').unwrap_or(&raw).to_string(), is_error: false },
+        }
+    }
 }
 
 /// The profile a person sees before signing in on the consent page.
@@ -126,6 +158,7 @@ mod conversions {
                 retired: a.retired_at.is_some(),
                 created_at: a.created_at,
                 updated_at: a.updated_at,
+                changes_since_review: a.changes_since_review.clone(),
             }
         }
     }
@@ -319,6 +352,8 @@ pub struct ManageOverview {
     pub email: String,
     pub grants: Vec<GrantCard>,
     pub history: Vec<HistoryEntry>,
+    /// The first page of open questions, and how many are open in all.
     pub questions: Vec<ConflictQuestion>,
+    pub questions_total: i64,
     pub memory_count: i64,
 }

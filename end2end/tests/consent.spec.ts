@@ -83,6 +83,22 @@ test("(a, e) hosted completion: card with pending warning, code sign-in, choices
   await expect(page.getByRole("heading", { name: "Access granted" })).toBeVisible();
   const token = await page.getByLabel("Token").inputValue();
   expect(token).toMatch(/^uui_[A-Za-z0-9_-]{43}$/);
+  // Legible: the whole token is in view (nothing scrolled or clipped) at desktop and phone
+  // widths, with room below the baseline for underscores, and it can be selected.
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    const box = await page.getByLabel("Token").evaluate((el) => {
+      const s = getComputedStyle(el);
+      return { scrollH: el.scrollHeight, clientH: el.clientHeight, scrollW: el.scrollWidth, clientW: el.clientWidth,
+        fontSize: parseFloat(s.fontSize), lineHeight: parseFloat(s.lineHeight), select: s.userSelect };
+    });
+    expect(box.scrollH, `whole token visible at ${width}px`).toBeLessThanOrEqual(box.clientH);
+    expect(box.scrollW).toBeLessThanOrEqual(box.clientW);
+    expect(box.fontSize).toBeGreaterThanOrEqual(16);
+    expect(box.lineHeight / box.fontSize).toBeGreaterThanOrEqual(1.4);
+    expect(box.select).not.toBe("none");
+  }
+  await page.setViewportSize({ width: 1280, height: 720 });
   await shoot(page, "23-complete-with-token");
   await page.reload();
   await page.waitForSelector("body[data-hydrated]");

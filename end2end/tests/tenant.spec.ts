@@ -198,6 +198,32 @@ test("an operator verifies the agent and the tenant sees it", async ({ page }) =
   await shoot(page, "13-consent-card-verified");
 });
 
+test("an edit after verification sends the agent back to review, and the operator sees what changed", async ({ page }) => {
+  await signIn(page, email, password);
+  const item = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name: agentName }) });
+  await expect(item.locator(".badge")).toHaveText("Verified");
+  await item.getByRole("button", { name: "Edit" }).click();
+  await item.getByLabel(/^Description/).fill("Now it also books your travel.");
+  await item.getByRole("button", { name: "Save changes" }).click();
+  await expect(item.locator(".badge")).toHaveText("Pending review");
+  await expect(item.locator(".review-reason")).toHaveText(/Back in review: you changed its description after it was verified/);
+  await shoot(page, "15-dashboard-back-in-review");
+  await open(page, consentUrl);
+  await expect(page.getByRole("note")).toContainText("not been reviewed");
+
+  await open(page, "/operator");
+  await page.getByLabel("Email").fill(OPERATOR.email);
+  await page.getByLabel("Password").fill(OPERATOR.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  const row = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name: agentName }) });
+  const changes = row.getByRole("region", { name: `What changed in ${agentName} since it was verified` });
+  await expect(changes.getByRole("row", { name: /Description/ })).toContainText("Now it also books your travel.");
+  await shoot(page, "16-operator-changes-since-review");
+  await row.getByRole("button", { name: `Verify ${agentName}` }).click();
+  await expect(row.locator(".badge")).toHaveText("Verified");
+  await expect(changes).toHaveCount(0);
+});
+
 test("retiring an agent disables its consent links", async ({ page }) => {
   await signIn(page, email, password);
   const item = page.getByRole("listitem").filter({ has: page.getByRole("heading", { name: agentName }) });

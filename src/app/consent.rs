@@ -1,7 +1,7 @@
 //! The consent flow's server functions and data; the page itself is in `consent_page`.
 use crate::domain::agent::AccessType;
 use crate::domain::categories::Category;
-use crate::model::{Approved, ConsentAnswer, PublicAgent};
+use crate::model::{Approved, ConsentAnswer, PublicAgent, SignInState};
 use leptos::server_fn::codec::Json;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -41,6 +41,8 @@ pub struct ConsentData {
     pub agent: PublicAgent,
     pub person: Option<String>,
     pub existing: Option<ExistingGrant>,
+    /// Where a signed-out person is in the sign-in, and the last plain form post's notice.
+    pub sign_in: SignInState,
 }
 
 /// Looks up the agent of a consent link (checking the redirect URI exactly) and the person.
@@ -74,7 +76,8 @@ pub async fn consent_view(agent_id: String, redirect_uri: String) -> Result<Resu
             }),
             None => None,
         };
-        Ok(Ok(ConsentData { agent: PublicAgent::from(&agent), person: passport.map(|p| p.email), existing }))
+        let sign_in = context::sign_in_state();
+        Ok(Ok(ConsentData { agent: PublicAgent::from(&agent), person: passport.map(|p| p.email), existing, sign_in }))
     })
     .await
 }
@@ -88,7 +91,11 @@ pub async fn approve_consent(answer: ConsentAnswer) -> Result<Approved, ServerFn
     context::run(async move {
         let state = context::state()?;
         let passport = context::passport().await?.ok_or(AppError::Unauthenticated)?;
-        crate::service::consent::approve(&state.db, &state.mailer, &state.config.public_url, &passport, &answer).await
+        let approved = crate::service::consent::approve(&state.db, &state.mailer, &state.config.public_url, &passport, &answer).await?;
+        if let Some(token) = &approved.token {
+            context::set_cookie(context::completion_cookie(&state, token));
+        }
+        Ok(approved)
     })
     .await
 }

@@ -2,51 +2,21 @@
 //! person's choice of categories, duration and access; approve or deny.
 use super::components::{error_text, failure, go_to, ActionError, Alert, PageTitle, StatusBadge};
 use super::consent::{consent_view, ApproveConsent, ConsentData, DenyConsent, ExistingGrant};
-use super::passport_auth::{SendCode, SignOutPerson, VerifyCode};
+use super::passport_auth::{SignInWithCode, SignOutPerson};
 use crate::domain::agent::{AccessType, AgentStatus};
 use crate::domain::categories::{self, Category};
+use crate::domain::consent_url::LinkQuery;
 use crate::domain::grant::{self, GrantDuration};
 use crate::domain::time::human;
-use crate::model::{ConsentAnswer, PublicAgent};
+use crate::model::{ConsentAnswer, Notice, PublicAgent};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_query_map};
-use std::time::Duration;
 
-/// Where the hosted completion page finds this app's token (shown once, then removed).
-pub const COMPLETION_TOKEN_KEY: &str = "mp_completion_token";
-
-/// The consent link's parameters, as sent.
-#[derive(Clone, Debug, Default, PartialEq)]
-struct Link {
-    agent_id: String,
-    state: String,
-    categories: Vec<Category>,
-    redirect_uri: String,
-    access: String,
-    code_challenge: String,
-    code_challenge_method: String,
-    link_token: String,
-}
 
 #[component]
 pub fn ConsentPage() -> impl IntoView {
-    // The raw query, decoded exactly once: the router's query map decodes values a second
-    // time, which would turn a registered `…?next=%2Fhome` into an unregistered `…?next=/home`.
-    let search = use_location().search.get_untracked();
-    let link = {
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(search.as_bytes()).into_owned().collect();
-        let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
-        Link {
-            agent_id: get("agent_id"),
-            state: get("state"),
-            categories: categories::parse_csv_lenient(&get("categories")),
-            redirect_uri: get("redirect_uri"),
-            access: get("access"),
-            code_challenge: get("code_challenge"),
-            code_challenge_method: get("code_challenge_method"),
-            link_token: get("link_token"),
-        }
-    };
+    // The raw query, decoded exactly once (see `LinkQuery::parse`).
+    let link = LinkQuery::parse(&use_location().search.get_untracked());
     let refresh = RwSignal::new(0u32);
     let (agent_id, redirect_uri) = (link.agent_id.clone(), link.redirect_uri.clone());
     let view_data = Resource::new(move || refresh.get(), move |_| consent_view(agent_id.clone(), redirect_uri.clone()));
@@ -77,11 +47,11 @@ pub fn ConsentPage() -> impl IntoView {
 }
 
 #[component]
-fn ConsentFlow(data: ConsentData, link: Link, refresh: RwSignal<u32>) -> impl IntoView {
+fn ConsentFlow(data: ConsentData, link: LinkQuery, refresh: RwSignal<u32>) -> impl IntoView {
     let preselected = grant::preselected(&link.categories, &data.agent.default_categories);
     let requested_access = grant::requested_access(AccessType::parse(&link.access), data.agent.access_type);
     let step = match data.person.clone() {
-        None => view! { <SignInWithCode on_signed_in=Callback::new(move |_| refresh.update(|n| *n += 1))/> }.into_any(),
+        None => view! { <SignInWithCode initial=data.sign_in.clone() on_signed_in=Callback::new(move |_| refresh.update(|n| *n += 1))/> }.into_any(),
         Some(email) => view! {
             <ConsentForm
                 agent=data.agent.clone()
@@ -89,6 +59,7 @@ fn ConsentFlow(data: ConsentData, link: Link, refresh: RwSignal<u32>) -> impl In
                 preselected=preselected.clone()
                 requested_access=requested_access
                 existing=data.existing.clone()
+                notice=data.sign_in.notice.clone()
                 email=email
                 refresh=refresh
             />
@@ -141,85 +112,14 @@ fn AgentCard(agent: PublicAgent, preselected: Vec<Category>, access: AccessType)
     }
 }
 
-/// Email, then the six-digit code; a new code can be asked for after a visible wait.
-#[component]
-pub(crate) fn SignInWithCode(on_signed_in: Callback<()>) -> impl IntoView {
-    let send = ServerAction::<SendCode>::new();
-    let verify = ServerAction::<VerifyCode>::new();
-    let email = RwSignal::new(String::new());
-    let code = RwSignal::new(String::new());
-    let sent_to = RwSignal::new(None::<String>);
-    let wait = RwSignal::new(0u64);
-    let code_input = NodeRef::<leptos::html::Input>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(secs)) = send.value().get() {
-            sent_to.set(Some(email.get_untracked()));
-            wait.set(secs);
-            code.set(String::new());
-            request_animation_frame(move || {
-                if let Some(input) = code_input.get_untracked() {
-                    let _ = input.focus();
-                }
-            });
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = verify.value().get() {
-            on_signed_in.run(());
-        }
-    });
-    // One ticking clock for the resend countdown (effects run only in the browser).
-    Effect::new(move |_| {
-        let _ = set_interval_with_handle(move || wait.update(|w| *w = w.saturating_sub(1)), Duration::from_secs(1));
-    });
-    let send_code = move || {
-        send.dispatch(SendCode { email: email.get_untracked() });
-    };
-    view! {
-        <section class="card" aria-labelledby="signin-h">
-            <h2 id="signin-h">"Sign in to your Memory Passport"</h2>
-            <Show
-                when=move || sent_to.get().is_some()
-                fallback=move || view! {
-                    <p>"We'll email you a one-time code. If this is your first time, we'll create your Passport."</p>
-                    <form class="form" on:submit=move |ev| { ev.prevent_default(); send_code(); }>
-                        <label for="person-email">"Email address"</label>
-                        <input id="person-email" type="email" autocomplete="email" required maxlength="254" bind:value=email/>
-                        <button type="submit" class="button primary" disabled=move || send.pending().get()>"Send code"</button>
-                    </form>
-                }
-            >
-                <p role="status">{move || format!("If {} can receive mail, a 6-digit code is on its way. It works once, for 10 minutes.", sent_to.get().unwrap_or_default())}</p>
-                <form class="form" on:submit=move |ev| {
-                    ev.prevent_default();
-                    verify.dispatch(VerifyCode { email: sent_to.get_untracked().unwrap_or_default(), code: code.get_untracked() });
-                }>
-                    <label for="person-code">"Code from the email"</label>
-                    <input id="person-code" node_ref=code_input type="text" inputmode="numeric" autocomplete="one-time-code"
-                        required maxlength="7" pattern="[0-9 ]{6,7}" bind:value=code/>
-                    <button type="submit" class="button primary" disabled=move || verify.pending().get()>"Continue"</button>
-                </form>
-                <ActionError error=Signal::derive(move || failure(verify.value().get()))/>
-                <p class="form-actions">
-                    <button type="button" class="button secondary small" disabled=move || { wait.get() > 0 || send.pending().get() }
-                        on:click=move |_| send_code()>
-                        {move || match wait.get() { 0 => "Send a new code".to_string(), s => format!("Send a new code (in {s} s)") }}
-                    </button>
-                    <button type="button" class="link-button" on:click=move |_| sent_to.set(None)>"Use a different email"</button>
-                </p>
-            </Show>
-            <ActionError error=Signal::derive(move || failure(send.value().get()))/>
-        </section>
-    }
-}
-
 #[component]
 fn ConsentForm(
     agent: PublicAgent,
-    link: Link,
+    link: LinkQuery,
     preselected: Vec<Category>,
     requested_access: AccessType,
     existing: Option<ExistingGrant>,
+    notice: Option<Notice>,
     email: String,
     refresh: RwSignal<u32>,
 ) -> impl IntoView {
@@ -232,11 +132,8 @@ fn ConsentForm(
     let problem = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         if let Some(Ok(approved)) = approve.value().get() {
-            if let Some(token) = approved.token {
-                if let Ok(Some(storage)) = window().session_storage() {
-                    let _ = storage.set_item(COMPLETION_TOKEN_KEY, &token);
-                }
-            }
+            // The hosted completion page gets the token from a one-page cookie set with this
+            // answer (so it works the same after a plain form post).
             go_to(&approved.location);
         }
     });
@@ -278,7 +175,9 @@ fn ConsentForm(
         a.access = access.get_untracked().as_str().into();
         approve.dispatch(ApproveConsent { answer: a });
     };
-    let on_deny = move |_| {
+    let on_deny = move |ev: leptos::ev::MouseEvent| {
+        // Once hydrated the deny button calls the server function; before, it posts the form.
+        ev.prevent_default();
         deny.dispatch(DenyConsent { answer: answer.get_value() });
     };
     let name = agent.name.clone();
@@ -286,10 +185,14 @@ fn ConsentForm(
     let busy = move || approve.pending().get() || deny.pending().get();
     view! {
         <section class="card" aria-labelledby="choose-h">
-            <p class="muted">
+            <div class="muted signed-in">
                 "Signed in as " <strong>{email}</strong> " · "
-                <button type="button" class="link-button" on:click=move |_| { sign_out.dispatch(SignOutPerson {}); }>"Not you? Sign out"</button>
-            </p>
+                <form class="inline-form" method="post" on:submit=move |ev| { ev.prevent_default(); sign_out.dispatch(SignOutPerson {}); }>
+                    <input type="hidden" name="intent" value="sign_out"/>
+                    <button type="submit" class="link-button">"Not you? Sign out"</button>
+                </form>
+            </div>
+            {notice.map(|n| view! { <Alert message=n.text success=!n.is_error/> })}
             <h2 id="choose-h">{format!("Choose what {name} may use")}</h2>
             {existing.map(|g| view! {
                 <p class="alert alert-warning" role="note">
@@ -299,7 +202,7 @@ fn ConsentForm(
                     "Approving replaces that with what you choose here."
                 </p>
             })}
-            <form class="form" on:submit=on_approve novalidate>
+            <form class="form" method="post" on:submit=on_approve novalidate>
                 <fieldset>
                     <legend>"Memory categories"</legend>
                     {Category::ALL.into_iter().map(|c| {
@@ -308,7 +211,8 @@ fn ConsentForm(
                         let tag = if preselected.contains(&c) { "Requested" } else { "Optional" };
                         view! {
                             <div class="category-choice">
-                                <input id=id.clone() type="checkbox" aria-describedby=desc.clone()
+                                <input id=id.clone() type="checkbox" name="categories" value=c.as_str() aria-describedby=desc.clone()
+                                    checked=preselected.contains(&c)
                                     prop:checked=move || chosen.with(|cs| cs.contains(&c))
                                     on:change=move |ev| {
                                         let on = event_target_checked(&ev);
@@ -358,6 +262,7 @@ fn ConsentForm(
                                 view! {
                                     <div class="checkbox-row">
                                         <input id=id.clone() type="radio" name="access" value=a.as_str()
+                                            checked=a == requested_access
                                             prop:checked=move || access.get() == a
                                             on:change=move |_| access.set(a)/>
                                         <label for=id>{a.label()} <span class="muted">{hint}</span></label>
@@ -366,14 +271,17 @@ fn ConsentForm(
                             }).collect_view()}
                         </fieldset>
                     }.into_any(),
-                    AccessType::ReadOnly => view! { <p><strong>"Access: "</strong>"read only"</p> }.into_any(),
+                    AccessType::ReadOnly => view! {
+                        <p><strong>"Access: "</strong>"read only"</p>
+                        <input type="hidden" name="access" value="read_only"/>
+                    }.into_any(),
                 }}
                 {move || problem.get().map(|m| view! { <Alert message=m/> })}
                 <ActionError error=Signal::derive(move || failure(approve.value().get()))/>
                 <ActionError error=Signal::derive(move || failure(deny.value().get()))/>
                 <div class="form-actions">
-                    <button type="submit" class="button primary" disabled=busy>"Allow access"</button>
-                    <button type="button" class="button secondary" disabled=busy on:click=on_deny>"Deny"</button>
+                    <button type="submit" name="intent" value="approve" class="button primary" disabled=busy>"Allow access"</button>
+                    <button type="submit" name="intent" value="deny" class="button secondary" disabled=busy on:click=on_deny>"Deny"</button>
                 </div>
                 <p class="hint">"You can change or revoke this at any time on your Memory Passport."</p>
             </form>
@@ -381,21 +289,19 @@ fn ConsentForm(
     }
 }
 
+/// The hosted completion page's token, once: the server hands it over in a cookie for that
+/// page alone and clears it with this answer, so a reload shows it no more.
+#[server(endpoint = "consent/completion_token")]
+pub async fn completion_token() -> Result<Option<String>, ServerFnError> {
+    crate::server::context::run(async move { Ok(crate::server::context::take_completion_token()) }).await
+}
+
 /// `/complete`: the hosted page after approving or denying without an app callback.
 #[component]
 pub fn CompletePage() -> impl IntoView {
     let query = use_query_map();
     let granted = query.with_untracked(|q| q.get("status").as_deref() == Some("granted"));
-    let token = RwSignal::new(None::<String>);
-    // Read once in the browser and forget: the token is shown on this one page view only.
-    Effect::new(move |_| {
-        if let Ok(Some(storage)) = window().session_storage() {
-            if let Ok(Some(t)) = storage.get_item(COMPLETION_TOKEN_KEY) {
-                let _ = storage.remove_item(COMPLETION_TOKEN_KEY);
-                token.set(Some(t));
-            }
-        }
-    });
+    let token = Resource::new(|| (), |_| completion_token());
     let copied = RwSignal::new(false);
     view! {
         <PageTitle text=if granted { "Access granted" } else { "Access denied" }/>
@@ -408,19 +314,28 @@ pub fn CompletePage() -> impl IntoView {
                     <section class="card" aria-labelledby="done-h">
                         <h1 id="done-h">"Access granted"</h1>
                         <p>"The app can now use the parts of your memory you chose. You can return to it."</p>
-                        <Show when=move || token.get().is_some()>
-                            <h2>"Connection token for this app"</h2>
-                            <p>"For demos, local agents and manual testing: give this token to the app. It is shown only this once."</p>
-                            <label for="completion-token">"Token"</label>
-                            <div class="secret-row">
-                                <input id="completion-token" class="secret" type="text" readonly prop:value=move || token.get().unwrap_or_default()/>
-                                <button type="button" class="button secondary" on:click=move |_| {
-                                    super::components::copy_to_clipboard(&token.get_untracked().unwrap_or_default());
-                                    copied.set(true);
-                                }>"Copy"</button>
-                            </div>
-                            <p class="hint" role="status">{move || if copied.get() { "Copied to the clipboard." } else { "" }}</p>
-                        </Show>
+                        <Transition fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                let Ok(Some(t)) = token.await else { return ().into_any() };
+                                let for_copy = t.clone();
+                                view! {
+                                    <h2>"Connection token for this app"</h2>
+                                    <p>"For demos, local agents and manual testing: give this token to the app. It is shown only this once."</p>
+                                    <label for="completion-token">"Token"</label>
+                                    <div class="secret-row">
+                                        // A wrapping, selectable block in a face that shows `_` clearly, so
+                                        // the token can be read and typed by eye as well as copied.
+                                        <textarea id="completion-token" class="secret token-value" readonly rows="2" spellcheck="false"
+                                            autocomplete="off">{t}</textarea>
+                                        <button type="button" class="button secondary" on:click=move |_| {
+                                            super::components::copy_to_clipboard(&for_copy);
+                                            copied.set(true);
+                                        }>"Copy"</button>
+                                    </div>
+                                    <p class="hint" role="status">{move || if copied.get() { "Copied to the clipboard." } else { "" }}</p>
+                                }.into_any()
+                            })}
+                        </Transition>
                         <p><a class="button secondary" href="/manage">"Manage your Memory Passport"</a></p>
                     </section>
                 }.into_any()

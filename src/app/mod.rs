@@ -7,6 +7,8 @@ mod dashboard;
 mod home;
 mod manage;
 mod operator;
+#[cfg(feature = "ssr")]
+pub mod forms;
 pub mod passport_auth;
 mod tenant_auth;
 
@@ -17,6 +19,8 @@ use leptos_router::{path, SsrMode};
 
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::headers::page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -61,7 +65,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/dashboard/api-keys") view=dashboard::ApiKeysPage ssr=SsrMode::Async/>
                 <Route path=path!("/operator") view=operator::OperatorPage ssr=SsrMode::Async/>
                 <Route path=path!("/consent") view=consent_page::ConsentPage ssr=SsrMode::Async/>
-                <Route path=path!("/complete") view=consent_page::CompletePage/>
+                <Route path=path!("/complete") view=consent_page::CompletePage ssr=SsrMode::Async/>
+                <Route path=path!("/passport/link") view=passport_auth::LinkPage ssr=SsrMode::Async/>
                 <Route path=path!("/manage") view=manage::ManagePage ssr=SsrMode::Async/>
                 <Route path=path!("/docs/api") view=api_docs::ApiDocsPage ssr=SsrMode::Async/>
             </Routes>

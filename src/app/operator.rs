@@ -181,6 +181,25 @@ fn ReviewRow(item: ReviewItem, decide: ServerAction<SetAgentStatus>) -> impl Int
                 <dt>"Default categories"</dt><dd><CategoryList categories=a.default_categories.clone()/></dd>
                 <dt>"Registered"</dt><dd>{human(a.created_at)}</dd>
             </dl>
+            {(!a.changes_since_review.is_empty()).then(|| view! {
+                <section class="changes" aria-label=format!("What changed in {} since it was verified", a.name)>
+                    <h3>"Changed since it was verified"</h3>
+                    <div class="table-wrap">
+                        <table>
+                            <thead><tr><th scope="col">"Field"</th><th scope="col">"When verified"</th><th scope="col">"Now"</th></tr></thead>
+                            <tbody>
+                                {a.changes_since_review.iter().map(|c| view! {
+                                    <tr>
+                                        <th scope="row">{c.field.clone()}</th>
+                                        <td>{if c.before.is_empty() { "(empty)".to_string() } else { c.before.clone() }}</td>
+                                        <td>{if c.after.is_empty() { "(empty)".to_string() } else { c.after.clone() }}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                </section>
+            })}
             <div class="actions">{buttons}</div>
         </li>
     }

@@ -123,6 +123,87 @@ impl From<&AgentProfile> for AgentDraft {
     }
 }
 
+/// One field of a verified agent's profile that changed after the operator's review: what
+/// the operator checked, and what people would now see instead.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileChange {
+    /// The field as people read it ("Name", "Redirect URIs").
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// The fields a person relies on when the consent page says Verified: who the app is, where
+/// it sends them back to, and what it may do. An edit of any of them needs a new review.
+pub fn material_changes(before: &AgentProfile, after: &AgentProfile) -> Vec<ProfileChange> {
+    let access = |p: &AgentProfile| p.access_type.label().to_string();
+    let uris = |p: &AgentProfile| p.redirect_uris.join("\n");
+    let fields: [(&str, fn(&AgentProfile) -> String); 6] = [
+        ("Name", |p| p.name.clone()),
+        ("Description", |p| p.description.clone()),
+        ("Website", |p| p.website_url.clone()),
+        ("Logo", |p| p.logo_url.clone()),
+        ("Redirect URIs", uris),
+        ("Requested access", access),
+    ];
+    fields
+        .into_iter()
+        .filter_map(|(field, get)| {
+            let (b, a) = (get(before), get(after));
+            (b != a).then(|| ProfileChange { field: field.to_string(), before: b, after: a })
+        })
+        .collect()
+}
+
+/// The changes since the last review after one more edit: each field keeps the value the
+/// operator reviewed as its `before`, and a field edited back to it drops out.
+pub fn merge_changes(since_review: &[ProfileChange], edit: Vec<ProfileChange>) -> Vec<ProfileChange> {
+    let mut merged: Vec<ProfileChange> = since_review.to_vec();
+    for change in edit {
+        match merged.iter().position(|c| c.field == change.field) {
+            Some(i) => merged[i].after = change.after,
+            None => merged.push(change),
+        }
+    }
+    merged.retain(|c| c.before != c.after);
+    merged
+}
+
+/// What an edit does to the review: a verified agent with material changes goes back to
+/// pending review (and its changes are kept for the operator); an agent already back in review
+/// keeps collecting them, and is verified again when edited back to the reviewed profile; other agents keep their status and collect nothing (there is no
+/// reviewed profile to compare with, or the decision stands whatever the profile says).
+pub fn review_after_edit(status: AgentStatus, since_review: &[ProfileChange], before: &AgentProfile, after: &AgentProfile) -> (AgentStatus, Vec<ProfileChange>) {
+    let edit = material_changes(before, after);
+    match status {
+        AgentStatus::Verified if !edit.is_empty() => (AgentStatus::Pending, edit),
+        // Only an operator's "verified" leaves changes to compare with, and any decision clears
+        // them: edited back to exactly what was reviewed, the badge returns.
+        AgentStatus::Pending if !since_review.is_empty() => {
+            let merged = merge_changes(since_review, edit);
+            let status = if merged.is_empty() { AgentStatus::Verified } else { AgentStatus::Pending };
+            (status, merged)
+        }
+        other => (other, since_review.to_vec()),
+    }
+}
+
+/// Why a tenant's agent is in review again, in one sentence for the dashboard.
+pub fn review_reason(changes: &[ProfileChange]) -> Option<String> {
+    if changes.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = changes.iter().map(|c| c.field.to_lowercase()).collect();
+    let list = match names.as_slice() {
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        [] => unreachable!(),
+    };
+    Some(format!(
+        "Back in review: you changed its {list} after it was verified. People see it as not yet reviewed until an operator checks it again."
+    ))
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
     pub field: String,
@@ -363,6 +444,61 @@ mod tests {
         d.redirect_uris = vec!["https://a.example/cb".into()];
         let p = d.validate().unwrap();
         assert_eq!(AgentDraft::from(&p).validate().unwrap(), p);
+    }
+
+    #[test]
+    fn a_material_edit_of_a_verified_agent_returns_it_to_review() {
+        let reviewed = draft().validate().unwrap();
+        let mut renamed = reviewed.clone();
+        renamed.name = "Support Copilot Pro".into();
+        renamed.logo_url = "https://yourapp.com/new.png".into();
+        let (status, changes) = review_after_edit(AgentStatus::Verified, &[], &reviewed, &renamed);
+        assert_eq!(status, AgentStatus::Pending);
+        assert_eq!(changes.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(), ["Name", "Logo"]);
+        assert_eq!(changes[0].before, reviewed.name);
+        assert_eq!(review_reason(&changes).unwrap(),
+            "Back in review: you changed its name and logo after it was verified. People see it as not yet reviewed until an operator checks it again.");
+
+        // Each material field alone is enough.
+        let edits: [fn(&mut AgentProfile); 6] = [
+            |p| p.name.push('!'),
+            |p| p.description.push('!'),
+            |p| p.website_url = "https://other.example".into(),
+            |p| p.logo_url = "https://other.example/l.png".into(),
+            |p| p.redirect_uris.push("https://other.example/cb".into()),
+            |p| p.access_type = if p.access_type == AccessType::ReadOnly { AccessType::ReadWrite } else { AccessType::ReadOnly },
+        ];
+        for edit in edits {
+            let mut p = reviewed.clone();
+            edit(&mut p);
+            assert_eq!(review_after_edit(AgentStatus::Verified, &[], &reviewed, &p).0, AgentStatus::Pending, "{p:?}");
+        }
+        // Default categories only preselect checkboxes: the badge stays.
+        let mut p = reviewed.clone();
+        p.default_categories.pop();
+        assert_eq!(review_after_edit(AgentStatus::Verified, &[], &reviewed, &p), (AgentStatus::Verified, vec![]));
+    }
+
+    #[test]
+    fn changes_since_review_accumulate_and_edits_back_drop_out() {
+        let reviewed = draft().validate().unwrap();
+        let mut a = reviewed.clone();
+        a.name = "A".into();
+        let (_, first) = review_after_edit(AgentStatus::Verified, &[], &reviewed, &a);
+        let mut b = a.clone();
+        b.name = "B".into();
+        b.website_url = "https://b.example".into();
+        let (status, second) = review_after_edit(AgentStatus::Pending, &first, &a, &b);
+        assert_eq!(status, AgentStatus::Pending);
+        assert_eq!(second[0], ProfileChange { field: "Name".into(), before: reviewed.name.clone(), after: "B".into() });
+        assert_eq!(second.len(), 2);
+        let (status, back) = review_after_edit(AgentStatus::Pending, &second, &b, &reviewed);
+        assert!(back.is_empty(), "everything edited back: {back:?}");
+        assert_eq!(status, AgentStatus::Verified, "exactly the reviewed profile again");
+        // Suspended and rejected agents stay so whatever is edited; never-reviewed ones too.
+        for status in [AgentStatus::Suspended, AgentStatus::Rejected, AgentStatus::Pending] {
+            assert_eq!(review_after_edit(status, &[], &reviewed, &b), (status, vec![]));
+        }
     }
 
     #[test]

@@ -32,6 +32,40 @@ pub fn build(base: &str, link: &ConsentLink) -> String {
     format!("{}/consent?{}", base.trim_end_matches('/'), q.finish())
 }
 
+/// A consent link's parameters as the consent page reads them (every one the page knows; the
+/// tenant-built [`ConsentLink`] is the subset an app sends).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LinkQuery {
+    pub agent_id: String,
+    pub state: String,
+    pub categories: Vec<Category>,
+    pub redirect_uri: String,
+    pub access: String,
+    pub code_challenge: String,
+    pub code_challenge_method: String,
+    pub link_token: String,
+}
+
+impl LinkQuery {
+    /// Parses a raw query string (without `?`), decoding each value exactly once: a registered
+    /// `…?next=%2Fhome` stays exactly that. Unknown categories are left out.
+    pub fn parse(raw_query: &str) -> LinkQuery {
+        let raw_query = raw_query.strip_prefix('?').unwrap_or(raw_query);
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(raw_query.as_bytes()).into_owned().collect();
+        let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
+        LinkQuery {
+            agent_id: get("agent_id"),
+            state: get("state"),
+            categories: super::categories::parse_csv_lenient(&get("categories")),
+            redirect_uri: get("redirect_uri"),
+            access: get("access"),
+            code_challenge: get("code_challenge"),
+            code_challenge_method: get("code_challenge_method"),
+            link_token: get("link_token"),
+        }
+    }
+}
+
 /// `uri` with `pairs` added to its query (existing parameters kept), for the redirect back to
 /// the app; `uri` must be an absolute URL (a registered redirect URI).
 pub fn with_query(uri: &str, pairs: &[(&str, &str)]) -> Option<String> {
@@ -70,6 +104,26 @@ mod tests {
         );
         assert_eq!(with_query("http://localhost:9999/cb", &[("status", "denied"), ("state", "")]).unwrap(), "http://localhost:9999/cb?status=denied");
         assert_eq!(with_query("/relative", &[]), None);
+    }
+
+    #[test]
+    fn a_built_link_parses_back_to_what_was_built() {
+        let link = ConsentLink {
+            agent_id: "aa535a7e".into(),
+            state: "s t&x=%2F+é".into(),
+            categories: vec![Category::Preference, Category::Goal],
+            redirect_uri: "https://yourapp.com/cb?next=%2Fhome&a=1".into(),
+            access: Some(AccessType::ReadOnly),
+        };
+        let url = build("http://127.0.0.1:3000", &link);
+        let parsed = LinkQuery::parse(url.split_once('?').unwrap().1);
+        assert_eq!(parsed.agent_id, link.agent_id);
+        assert_eq!(parsed.state, link.state);
+        assert_eq!(parsed.categories, link.categories);
+        assert_eq!(parsed.redirect_uri, link.redirect_uri, "decoded once: %2F stays %2F");
+        assert_eq!(parsed.access, "read_only");
+        assert_eq!(LinkQuery::parse("?agent_id=x&code_challenge=c&code_challenge_method=S256&link_token=t%26u"),
+            LinkQuery { agent_id: "x".into(), code_challenge: "c".into(), code_challenge_method: "S256".into(), link_token: "t&u".into(), ..Default::default() });
     }
 
     #[test]

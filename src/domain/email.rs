@@ -29,6 +29,20 @@ pub fn normalize(raw: &str) -> Result<String, &'static str> {
     Ok(email)
 }
 
+/// The mailbox an address delivers to, for limits on how much mail one person can be sent:
+/// `Ada+x@Example.com` and `ada@example.com` are one mailbox, and so are Gmail's dotted
+/// spellings. Identity stays the exact (normalised) address; this only groups limits.
+pub fn mailbox(normalized: &str) -> String {
+    let Some((local, domain)) = normalized.split_once('@') else {
+        return normalized.to_string();
+    };
+    let local = local.split('+').next().unwrap_or(local);
+    match domain {
+        "gmail.com" | "googlemail.com" => format!("{}@gmail.com", local.replace('.', "")),
+        _ => format!("{local}@{domain}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -36,6 +50,17 @@ mod tests {
     #[test]
     fn normalizes_case_and_space() {
         assert_eq!(normalize("  Ada@Example.COM ").unwrap(), "ada@example.com");
+    }
+
+    #[test]
+    fn plus_and_dot_variants_share_a_mailbox() {
+        let one = |raw: &str| mailbox(&normalize(raw).unwrap());
+        assert_eq!(one("Ada+news@Example.com"), "ada@example.com");
+        assert_eq!(one("ada+a+b@example.com"), "ada@example.com");
+        assert_eq!(one("A.D.A+x@googlemail.com"), "ada@gmail.com");
+        assert_eq!(one("a.da@gmail.com"), one("ada@gmail.com"));
+        assert_ne!(one("a.da@example.com"), one("ada@example.com"), "dots matter elsewhere");
+        assert_ne!(one("ada@example.com"), one("ada@example.org"));
     }
 
     #[test]

@@ -74,9 +74,14 @@ pub fn preselected(link: &[Category], agent_defaults: &[Category]) -> Vec<Catego
     }
 }
 
-/// The access the app asks for: the link's `access`, else the agent's registered default.
-pub fn requested_access(link: Option<AccessType>, agent_default: AccessType) -> AccessType {
-    link.unwrap_or(agent_default)
+/// The access the app asks for: the link's `access`, else the agent's registered access, and
+/// never more than the agent registered (a link is written by anyone; the registration was
+/// reviewed).
+pub fn requested_access(link: Option<AccessType>, registered: AccessType) -> AccessType {
+    match (link, registered) {
+        (Some(AccessType::ReadOnly), _) | (_, AccessType::ReadOnly) => AccessType::ReadOnly,
+        _ => AccessType::ReadWrite,
+    }
 }
 
 /// The person may keep what was asked or lower read_write to read_only, never raise it.
@@ -120,6 +125,10 @@ mod tests {
     fn access_can_only_be_lowered() {
         assert_eq!(requested_access(None, AccessType::ReadWrite), AccessType::ReadWrite);
         assert_eq!(requested_access(Some(AccessType::ReadOnly), AccessType::ReadWrite), AccessType::ReadOnly);
+        assert_eq!(requested_access(Some(AccessType::ReadWrite), AccessType::ReadWrite), AccessType::ReadWrite);
+        // A link cannot ask for more than the agent registered.
+        assert_eq!(requested_access(Some(AccessType::ReadWrite), AccessType::ReadOnly), AccessType::ReadOnly);
+        assert_eq!(requested_access(None, AccessType::ReadOnly), AccessType::ReadOnly);
         assert_eq!(granted_access(AccessType::ReadWrite, AccessType::ReadOnly), Ok(AccessType::ReadOnly));
         assert_eq!(granted_access(AccessType::ReadWrite, AccessType::ReadWrite), Ok(AccessType::ReadWrite));
         assert!(granted_access(AccessType::ReadOnly, AccessType::ReadWrite).is_err());

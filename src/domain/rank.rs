@@ -59,8 +59,8 @@ pub struct Ranked {
 /// Ranks `candidates` for `query` and returns the best `limit`, best first. With no matching
 /// words at all, importance and recency decide.
 pub fn rank(query: &str, candidates: &[Candidate<'_>], now_ms: i64, limit: usize) -> Vec<Ranked> {
-    let index = Index::new(candidates.iter().map(|c| (c.text, c.importance)));
-    index.rank(query, |i| Some(candidates[i].touched_at), now_ms, limit)
+    let index = Index::new(candidates.iter().map(|c| (c.text, c.importance, 0)));
+    index.rank(query, 1, |i| Some(candidates[i].touched_at), now_ms, limit)
 }
 
 /// Higher score first; among equals, the earlier document.
@@ -104,20 +104,34 @@ pub struct Index {
     /// term → (document, term frequency)
     postings: std::collections::HashMap<String, Vec<(u32, u32)>>,
     lens: Vec<u32>,
-    avg_len: f64,
     importance: Vec<u8>,
     /// Documents by importance, highest first.
     by_importance: Vec<u32>,
+    /// Each document's group (a category), and per group the documents and their total
+    /// length: ranking statistics are computed over the groups a caller may read alone, so
+    /// nothing outside them changes a caller's scores.
+    groups: Vec<u8>,
+    group_docs: [u32; MAX_GROUPS],
+    group_len: [u64; MAX_GROUPS],
 }
 
+/// Groups an index tells apart (one bit each in a `rank` mask).
+pub const MAX_GROUPS: usize = 8;
+
 impl Index {
-    /// Indexes (text, importance 1..=10) pairs; documents are numbered in input order.
-    pub fn new<'a>(docs: impl IntoIterator<Item = (&'a str, u8)>) -> Index {
+    /// Indexes (text, importance 1..=10, group below `MAX_GROUPS`) triples; documents are
+    /// numbered in input order.
+    pub fn new<'a>(docs: impl IntoIterator<Item = (&'a str, u8, u8)>) -> Index {
         let mut postings: std::collections::HashMap<String, Vec<(u32, u32)>> = std::collections::HashMap::new();
         let mut lens = Vec::new();
         let mut importance = Vec::new();
-        for (doc, (text, imp)) in docs.into_iter().enumerate() {
+        let (mut groups, mut group_docs, mut group_len) = (Vec::new(), [0u32; MAX_GROUPS], [0u64; MAX_GROUPS]);
+        for (doc, (text, imp, group)) in docs.into_iter().enumerate() {
             let mut words = terms(text);
+            let group = group.min(MAX_GROUPS as u8 - 1);
+            groups.push(group);
+            group_docs[group as usize] += 1;
+            group_len[group as usize] += words.len() as u64;
             lens.push(words.len() as u32);
             importance.push(imp.clamp(1, 10));
             words.sort_unstable();
@@ -128,10 +142,9 @@ impl Index {
                 i = j;
             }
         }
-        let avg_len = (lens.iter().map(|&l| l as f64).sum::<f64>() / (lens.len() as f64).max(1.0)).max(1.0);
         let mut by_importance: Vec<u32> = (0..lens.len() as u32).collect();
         by_importance.sort_by_key(|&d| (std::cmp::Reverse(importance[d as usize]), d));
-        Index { postings, lens, avg_len, importance, by_importance }
+        Index { postings, lens, importance, by_importance, groups, group_docs, group_len }
     }
 
     pub fn len(&self) -> usize {
@@ -142,32 +155,44 @@ impl Index {
         self.lens.is_empty()
     }
 
-    /// The best `limit` documents for `query`, best first. `touched_at(i)` gives when a
-    /// document was last used or made, or `None` when it may not be returned (e.g. a category
-    /// outside the grant); relevance is scaled by the best eligible match.
-    pub fn rank(&self, query: &str, touched_at: impl Fn(usize) -> Option<i64>, now_ms: i64, limit: usize) -> Vec<Ranked> {
-        if limit == 0 || self.is_empty() {
+    /// The best `limit` documents for `query` among the groups in the bit mask `groups`, best
+    /// first. `touched_at(i)` gives when a document was last used or made, or `None` when it
+    /// may not be returned; relevance is scaled by the best eligible match. Document counts,
+    /// frequencies and lengths are those of the `groups` alone.
+    pub fn rank(&self, query: &str, groups: u8, touched_at: impl Fn(usize) -> Option<i64>, now_ms: i64, limit: usize) -> Vec<Ranked> {
+        let readable = |d: usize| groups & (1u8 << self.groups[d]) != 0;
+        let (docs, total_len) = (0..MAX_GROUPS)
+            .filter(|g| groups & (1u8 << g) != 0)
+            .fold((0u64, 0u64), |(n, len), g| (n + u64::from(self.group_docs[g]), len + self.group_len[g]));
+        if limit == 0 || docs == 0 {
             return Vec::new();
         }
         let mut query_terms = terms(query);
         query_terms.sort_unstable();
         query_terms.dedup();
-        let n = self.lens.len() as f64;
+        let n = docs as f64;
+        let avg_len = (total_len as f64 / n).max(1.0);
         // Dense scores: one slot per document beats hashing when a query touches many.
         let mut text = vec![0.0_f64; self.lens.len()];
         let mut matched: Vec<u32> = Vec::new();
         for q in &query_terms {
             let Some(list) = self.postings.get(q) else { continue };
-            let df = list.len() as f64;
+            let df = list.iter().filter(|&&(doc, _)| readable(doc as usize)).count() as f64;
+            if df == 0.0 {
+                continue;
+            }
             let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
             for &(doc, tf) in list {
+                if !readable(doc as usize) {
+                    continue;
+                }
                 let tf = f64::from(tf);
                 let len = f64::from(self.lens[doc as usize]);
                 let slot = &mut text[doc as usize];
                 if *slot == 0.0 {
                     matched.push(doc);
                 }
-                *slot += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / self.avg_len));
+                *slot += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / avg_len));
             }
         }
         let matched: Vec<(u32, i64)> = matched.into_iter().filter_map(|d| Some((d, touched_at(d as usize)?))).collect();
@@ -194,7 +219,7 @@ impl Index {
         }
         for &d in &self.by_importance {
             let d = d as usize;
-            if text[d] > 0.0 {
+            if text[d] > 0.0 || !readable(d) {
                 continue;
             }
             // The most an unmatched document of this importance can score (recency 1).
@@ -266,16 +291,16 @@ mod tests {
     #[test]
     fn ineligible_documents_are_never_returned_and_do_not_set_the_scale() {
         let texts = ["I love Rust.", "Rust at work.", "I like tea."];
-        let index = Index::new(texts.map(|t| (t, 5)));
-        let ranked = index.rank("rust", |i| (i != 0).then_some(0), 0, 10);
+        let index = Index::new(texts.map(|t| (t, 5, 0)));
+        let ranked = index.rank("rust", 1, |i| (i != 0).then_some(0), 0, 10);
         assert_eq!(ranked.iter().map(|r| r.index).collect::<Vec<_>>(), vec![1, 2]);
         assert!((ranked[0].relevance - 1.0).abs() < 1e-9, "scaled by the best eligible match");
     }
 
     /// The same ranking without any pruning, to check the pruned one against.
     fn rank_exhaustively(query: &str, candidates: &[Candidate<'_>], now_ms: i64) -> Vec<Ranked> {
-        let index = Index::new(candidates.iter().map(|c| (c.text, c.importance)));
-        let mut all = index.rank(query, |i| Some(candidates[i].touched_at), now_ms, candidates.len());
+        let index = Index::new(candidates.iter().map(|c| (c.text, c.importance, 0)));
+        let mut all = index.rank(query, 1, |i| Some(candidates[i].touched_at), now_ms, candidates.len());
         all.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.index.cmp(&b.index)));
         all
     }
@@ -312,5 +337,23 @@ mod tests {
         let memories = [c("x", 5, 0)];
         assert_eq!(rank("", &memories, 0, 10).len(), 1);
         assert!(rank("x", &memories, 0, 0).is_empty());
+    }
+
+    #[test]
+    fn what_a_caller_cannot_read_changes_none_of_its_scores() {
+        let readable = ["I deploy rust services on fridays", "rust is my main language", "coffee before standups"];
+        let rank_with = |hidden: &[&str]| {
+            let docs = readable.iter().map(|t| (*t, 5, 0)).chain(hidden.iter().map(|t| (*t, 9, 1)));
+            let index = Index::new(docs);
+            index.rank("rust deploy fridays", 0b01, |_| Some(0), 0, 10)
+        };
+        let alone = rank_with(&[]);
+        let beside = rank_with(&["rust rust rust", "deploy everything", "rust deploy fridays again", "a very long memory about many other things entirely"]);
+        assert_eq!(alone, beside, "another category's memories leave scores and order exactly as they were");
+        assert_eq!(alone.len(), 3);
+        assert!(beside.iter().all(|r| r.index < readable.len()), "nothing unreadable is returned");
+        // The same index read with both groups does see them.
+        let docs = readable.iter().map(|t| (*t, 5, 0)).chain(["rust rust rust"].iter().map(|t| (*t, 9, 1)));
+        assert!(Index::new(docs).rank("rust", 0b11, |_| Some(0), 0, 10).iter().any(|r| r.index == readable.len()));
     }
 }

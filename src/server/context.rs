@@ -6,12 +6,10 @@ use crate::auth::cookies;
 use crate::error::{AppError, AppResult};
 use crate::service;
 use crate::store::accounts::{Account, AccountKind};
-use axum::extract::ConnectInfo;
 use http::header::SET_COOKIE;
 use http::request::Parts;
 use http::HeaderValue;
 use leptos::prelude::*;
-use std::net::SocketAddr;
 
 /// Runs the body of a server function; an error sets the status (and Retry-After) of the
 /// response and becomes the sentence the page shows.
@@ -37,19 +35,12 @@ fn parts() -> Option<Parts> {
     use_context::<Parts>()
 }
 
-/// The client's address, used to key rate limits (see `client_ip` for proxies).
+/// The client's key for rate limits (see `client_ip`: proxies, IPv6 /64).
 pub fn client_key() -> String {
     let (Some(parts), Ok(state)) = (parts(), state()) else {
         return "unknown".into();
     };
-    match parts.extensions.get::<ConnectInfo<SocketAddr>>() {
-        Some(peer) => super::client_ip::client_ip(peer.0.ip(), forwarded_for(&parts.headers), &state.config.trusted_proxies).to_string(),
-        None => "unknown".into(),
-    }
-}
-
-pub fn forwarded_for(headers: &http::HeaderMap) -> Option<&str> {
-    headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
+    super::client_ip::ClientKey::of(&parts, &state.config.trusted_proxies).0
 }
 
 /// The value of session cookie `base` (named per `cookies::name`).
@@ -102,33 +93,68 @@ pub async fn require(kind: AccountKind) -> AppResult<(AppState, Account)> {
     Ok((state()?, account))
 }
 
-/// Starts a person's Passport session (after a confirmed sign-in code).
+/// Starts a person's Passport session (after a confirmed sign-in code or link).
 pub async fn start_passport_session(state: &AppState, passport_id: &str) -> AppResult<()> {
-    let token = crate::store::sessions::create(&state.db, cookies::PASSPORT_SESSION, passport_id).await?;
-    let max_age = crate::store::sessions::SESSION_TTL_MS / 1000;
-    set_cookie(cookies::session_cookie(cookies::PASSPORT_COOKIE, &token, state.config.secure_cookies(), max_age));
+    set_cookie(service::passport_session::start(&state.db, passport_id, state.config.secure_cookies()).await?);
+    forget_code_sent(state);
     Ok(())
 }
 
 pub async fn end_passport_session() -> AppResult<()> {
     let state = state()?;
-    if let Some(token) = cookie(cookies::PASSPORT_COOKIE) {
-        crate::store::sessions::delete(&state.db, &token).await?;
-    }
-    set_cookie(cookies::expired_cookie(cookies::PASSPORT_COOKIE, state.config.secure_cookies()));
+    let headers = parts().map(|p| p.headers).unwrap_or_default();
+    set_cookie(service::passport_session::end(&state.db, &headers, state.config.secure_cookies()).await?);
     Ok(())
 }
 
 /// The signed-in person's Passport, if any.
 pub async fn passport() -> AppResult<Option<crate::store::passports::Passport>> {
     let state = state()?;
-    let Some(token) = cookie(cookies::PASSPORT_COOKIE) else {
-        return Ok(None);
+    let headers = parts().map(|p| p.headers).unwrap_or_default();
+    service::passport_session::person(&state.db, &headers, state.config.secure_cookies()).await
+}
+
+/// Where a signed-out person is in the email sign-in (the notice is shown once: it is
+/// cleared with this answer).
+pub fn sign_in_state() -> crate::model::SignInState {
+    let (Some(parts), Ok(state)) = (parts(), state()) else {
+        return Default::default();
     };
-    match crate::store::sessions::subject(&state.db, cookies::PASSPORT_SESSION, &token).await? {
-        Some(id) => Ok(crate::store::passports::find_by_id(&state.db, &id).await?),
-        None => Ok(None),
+    let secure = state.config.secure_cookies();
+    let notice = cookies::read_text(&parts.headers, cookies::NOTICE_COOKIE, secure).map(crate::model::Notice::decode);
+    if notice.is_some() {
+        set_cookie(cookies::expired_text_cookie(cookies::NOTICE_COOKIE, secure, "/"));
     }
+    crate::model::SignInState { code_sent_to: cookies::read_text(&parts.headers, cookies::CODE_SENT_COOKIE, secure), notice }
+}
+
+/// Remembers (for the page's next view) that a code went to `email`.
+pub fn remember_code_sent(state: &AppState, email: &str) {
+    set_cookie(code_sent_cookie(state, email));
+}
+
+pub fn forget_code_sent(state: &AppState) {
+    set_cookie(cookies::expired_text_cookie(cookies::CODE_SENT_COOKIE, state.config.secure_cookies(), "/"));
+}
+
+/// The cookie that remembers where a code went, for as long as the code lives.
+pub fn code_sent_cookie(state: &AppState, email: &str) -> String {
+    let max_age = crate::service::otp::CODE_TTL_MS / 1000;
+    cookies::text_cookie(cookies::CODE_SENT_COOKIE, email.trim(), state.config.secure_cookies(), max_age, "/", cookies::SameSite::Lax)
+}
+
+/// The one-page cookie that hands the hosted completion page its token.
+pub fn completion_cookie(state: &AppState, token: &str) -> String {
+    cookies::text_cookie(cookies::COMPLETION_COOKIE, token, state.config.secure_cookies(), 300, "/complete", cookies::SameSite::Strict)
+}
+
+/// Takes the completion page's token (once: the cookie is cleared with this answer).
+pub fn take_completion_token() -> Option<String> {
+    let (parts, state) = (parts()?, state().ok()?);
+    let secure = state.config.secure_cookies();
+    let token = cookies::read_text(&parts.headers, cookies::COMPLETION_COOKIE, secure)?;
+    set_cookie(cookies::expired_text_cookie(cookies::COMPLETION_COOKIE, secure, "/complete"));
+    Some(token)
 }
 
 /// Sets the HTTP status of the page being rendered.

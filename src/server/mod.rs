@@ -2,6 +2,7 @@
 pub mod client_ip;
 pub mod context;
 pub mod csrf;
+pub mod headers;
 pub mod metrics;
 pub mod request_id;
 mod server_fn_errors;
@@ -16,7 +17,7 @@ use crate::mail::{MailError, Mailer};
 use crate::store::{Db, StoreError};
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{middleware, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -61,11 +62,15 @@ pub fn router(state: AppState) -> Router {
     // Pages and server functions; `/v1` has its own limit so that its 413 is in the envelope.
     let pages = Router::new()
         .leptos_routes(&state, routes, move || shell(options.clone()))
+        // The same pages' steps as plain form posts (before or without the script).
+        .route("/consent", post(crate::app::forms::consent))
+        .route("/manage", post(crate::app::forms::manage))
+        .route("/passport/link", post(crate::app::forms::use_link))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(server_fn_errors::client_errors))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     metrics::handle();
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::render))
@@ -73,7 +78,9 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         // After routing, so requests are counted under their route's pattern.
         .route_layer(middleware::from_fn(metrics::track))
-        .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::guard));
+    // Outside the CSRF guard, so that its refusals carry the headers too.
+    headers::layers(app)
         .layer(CompressionLayer::new())
         .layer(request_id::trace_layer())
         .layer(middleware::from_fn(request_id::assign))
@@ -120,6 +127,16 @@ fn spawn_background(state: &AppState) {
             universal.usage.flush(&db).await;
         }
     });
+    let (db, universal) = (state.db.clone(), state.universal.clone());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(crate::service::universal::corpus::STALE_CHECK_EVERY);
+        loop {
+            tick.tick().await;
+            if let Err(e) = universal.corpora.drop_stale(&db).await {
+                tracing::warn!(error = %e, "checking cached memories failed");
+            }
+        }
+    });
 }
 
 fn spawn_sweeper(db: Db, universal: Arc<crate::service::universal::Universal>) {
@@ -128,8 +145,14 @@ fn spawn_sweeper(db: Db, universal: Arc<crate::service::universal::Universal>) {
         loop {
             tick.tick().await;
             universal.tidy();
-            if let Err(e) = db.sweep().await {
-                tracing::warn!(error = %e, "sweeping expired rows failed");
+            match db.sweep().await {
+                Ok(removed) => {
+                    for (table, rows) in removed.into_iter().filter(|(_, n)| *n > 0) {
+                        tracing::debug!(table, rows, "swept rows past their retention");
+                        ::metrics::counter!("swept_rows_total", "table" => table).increment(rows);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "sweeping expired rows failed"),
             }
         }
     });

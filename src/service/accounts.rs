@@ -7,6 +7,11 @@ use crate::store::rate_limit;
 use super::limits::{enforce, SIGN_IN_PER_CLIENT, SIGN_IN_PER_EMAIL, SIGN_UPS_PER_CLIENT};
 use crate::store::{sessions, Db, StoreError};
 
+/// How much slower every answer for an account becomes while it draws more wrong passwords
+/// (from all clients together) than `SIGN_IN_PER_EMAIL` allows one client: guessing from many
+/// clients gets slower, and the owner still gets in.
+pub const SLOW_ANSWER: std::time::Duration = std::time::Duration::from_secs(1);
+
 fn email_bucket(kind: AccountKind, email: &str) -> String {
     // Hashed so the counters table holds no addresses.
     format!("signin:{}:{}", kind.session_kind(), secrets::hash(email))
@@ -40,8 +45,14 @@ pub async fn sign_in(db: &Db, kind: AccountKind, client: &str, raw_email: &str, 
         return Err(AppError::BadSignIn);
     }
     enforce(db, &format!("signin-client:{client}"), SIGN_IN_PER_CLIENT).await?;
-    let bucket = email_bucket(kind, &email);
+    // Wrong passwords lock out the client that sent them, not the account: a stranger cannot
+    // keep the owner out. Guessing from many clients is slowed down instead (see below).
+    let bucket = format!("{}:{client}", email_bucket(kind, &email));
     enforce(db, &bucket, SIGN_IN_PER_EMAIL).await?;
+    let account_wide = format!("{}:all", email_bucket(kind, &email));
+    if rate_limit::peek(db, &account_wide, SIGN_IN_PER_EMAIL).await?.is_some() {
+        tokio::time::sleep(SLOW_ANSWER).await;
+    }
     let account = accounts::find_by_email(db, kind, &email).await?;
     let ok = password::verify_async(password.to_string(), account.as_ref().map(|a| a.password_hash.clone())).await;
     match account {
@@ -49,7 +60,10 @@ pub async fn sign_in(db: &Db, kind: AccountKind, client: &str, raw_email: &str, 
             rate_limit::reset(db, &bucket).await?;
             Ok(sessions::create(db, kind.session_kind(), &account.id).await?)
         }
-        _ => Err(AppError::BadSignIn),
+        _ => {
+            rate_limit::hit(db, &account_wide, SIGN_IN_PER_EMAIL).await?;
+            Err(AppError::BadSignIn)
+        }
     }
 }
 

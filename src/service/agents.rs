@@ -1,6 +1,6 @@
 //! Global agents for tenants and operators: validation, then storage, with "not yours" and
 //! "does not exist" indistinguishable.
-use crate::domain::agent::{AgentDraft, AgentStatus};
+use crate::domain::agent::{review_after_edit, AgentDraft, AgentStatus};
 use crate::error::{AppError, AppResult};
 use crate::store::agents::{self, Agent};
 use crate::store::Db;
@@ -19,9 +19,17 @@ pub async fn create(db: &Db, tenant_id: &str, draft: &AgentDraft) -> AppResult<(
     Ok(agents::create(db, tenant_id, &profile).await?)
 }
 
+/// Edits an agent. A verified agent whose name, description, website, logo, redirect URIs or
+/// requested access change goes back to pending review (`domain::agent::review_after_edit`):
+/// the Verified badge vouches for what the operator saw, not for what came after.
 pub async fn update(db: &Db, tenant_id: &str, id: &str, draft: &AgentDraft) -> AppResult<Agent> {
     let profile = draft.validate().map_err(AppError::Validation)?;
-    agents::update(db, tenant_id, id, &profile).await?.ok_or(AppError::NotFound)
+    let decide = |current: &Agent| {
+        let (status, changes_since_review) =
+            review_after_edit(current.status, &current.changes_since_review, &current.profile, &profile);
+        agents::Edit { profile: profile.clone(), status, changes_since_review }
+    };
+    agents::update(db, tenant_id, id, decide).await?.ok_or(AppError::NotFound)
 }
 
 pub async fn rotate_secret(db: &Db, tenant_id: &str, id: &str) -> AppResult<String> {

@@ -48,6 +48,7 @@ fn check_link(answer: &ConsentAnswer) -> AppResult<Option<String>> {
 pub async fn approve(db: &Db, mailer: &Mailer, public_url: &str, passport: &Passport, answer: &ConsentAnswer) -> AppResult<Approved> {
     let agent = linked_agent(db, &answer.agent_id, &answer.redirect_uri).await?;
     let challenge = check_link(answer)?;
+    limit_answers(db, passport).await?;
     let chosen = categories::parse_list(&answer.categories)
         .map_err(|name| AppError::invalid("categories", format!("\"{name}\" is not a memory category.")))?;
     let chosen = grant::approved_categories(&chosen).map_err(|m| AppError::invalid("categories", m))?;
@@ -82,10 +83,16 @@ pub async fn deny(db: &Db, public_url: &str, passport: Option<&Passport>, answer
     let agent = linked_agent(db, &answer.agent_id, &answer.redirect_uri).await?;
     check_link(answer)?;
     if let Some(p) = passport {
+        limit_answers(db, p).await?;
         grants::record_denial(db, &p.id, &agent.id).await?;
     }
     let base = if answer.redirect_uri.is_empty() { format!("{public_url}/complete") } else { answer.redirect_uri.clone() };
     with_query(&base, &[("status", "denied"), ("state", &answer.state)]).ok_or_else(|| AppError::Internal("bad redirect base".into()))
+}
+
+/// Counts one consent answer of `passport` (approve and deny share the limit).
+async fn limit_answers(db: &Db, passport: &Passport) -> AppResult<()> {
+    crate::service::limits::enforce(db, &format!("consent-answers:{}", passport.id), crate::service::limits::CONSENT_ANSWERS_PER_PERSON).await
 }
 
 fn notify(mailer: &Mailer, public_url: &str, passport: &Passport, agent: &Agent, grant: &Grant) {

@@ -6,7 +6,8 @@ use crate::store::Db;
 
 const MINUTE: i64 = 60 * 1000;
 
-/// Wrong passwords allowed per account before it is locked for the rest of the window.
+/// Wrong passwords per account from one client before that client is refused for the account
+/// for the rest of the window (the owner on another machine is not).
 pub const SIGN_IN_PER_EMAIL: Limit = Limit { max_hits: 10, window_ms: 15 * MINUTE };
 /// Sign-in attempts allowed per client address (many accounts, one attacker).
 pub const SIGN_IN_PER_CLIENT: Limit = Limit { max_hits: 50, window_ms: 15 * MINUTE };
@@ -17,14 +18,25 @@ pub const TENANT_API_PER_TENANT: Limit = Limit { max_hits: 300, window_ms: MINUT
 /// Public agent profile reads per client address.
 pub const PUBLIC_PROFILE_PER_CLIENT: Limit = Limit { max_hits: 300, window_ms: MINUTE };
 
-/// Sign-in codes sent to one address (besides the 30-second wait between two).
+/// Sign-in codes sent to one mailbox (its case and plus-address variants together), besides
+/// the 30-second wait between two. A code lives as long as this window, so while a stranger
+/// keeps the window full the newest mail in the mailbox always holds a live code and link.
 pub const OTP_SENDS_PER_EMAIL: Limit = Limit { max_hits: 5, window_ms: 15 * MINUTE };
-/// Sign-in codes sent per client address, to any addresses.
+/// Sign-in codes sent per client, to any addresses.
 pub const OTP_SENDS_PER_CLIENT: Limit = Limit { max_hits: 20, window_ms: 15 * MINUTE };
-/// Wrong codes for one address before it is locked for the rest of the window.
+/// Wrong codes for one address from one client before that client may try no more codes for
+/// it until the window ends. Other clients (the person on their own device) are unaffected.
 pub const OTP_FAILURES_PER_EMAIL: Limit = Limit { max_hits: 5, window_ms: 15 * MINUTE };
+/// Wrong codes for one address from all clients together in a day; past it no code is taken
+/// for that address until the day ends (the one-click link in the mail still signs in).
+/// 20 guesses a day at a 6-digit code: 1 in 50,000 a day.
+pub const OTP_FAILURES_PER_EMAIL_PER_DAY: Limit = Limit { max_hits: 20, window_ms: 24 * 60 * MINUTE };
 /// Code checks per client address.
 pub const OTP_VERIFY_PER_CLIENT: Limit = Limit { max_hits: 30, window_ms: 15 * MINUTE };
+
+/// Consent answers (approve or deny) per person: each approval writes a grant event, a token
+/// or code and sends a mail.
+pub const CONSENT_ANSWERS_PER_PERSON: Limit = Limit { max_hits: 30, window_ms: 60 * MINUTE };
 
 /// Failed agent authentications (bad key or token) per client address.
 pub const AGENT_AUTH_FAILURES_PER_CLIENT: Limit = Limit { max_hits: 60, window_ms: MINUTE };

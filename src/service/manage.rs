@@ -7,7 +7,7 @@ use crate::domain::categories::{self, Category};
 use crate::domain::grant::{self, GrantDuration};
 use crate::domain::time::rfc3339;
 use crate::error::{AppError, AppResult};
-use crate::model::{ConflictAnswer, Flag, GrantCard, HistoryEntry, ManageOverview, MemoryFilter, MemoryPage, MemoryVersion, PublicAgent};
+use crate::model::{ConflictAnswer, ConflictQuestion, Flag, GrantCard, HistoryEntry, ManageOverview, MemoryFilter, MemoryPage, MemoryVersion, PublicAgent};
 use crate::service::universal::Universal;
 use crate::store::passports::Passport;
 use crate::store::{agents, grants, memories, now_ms, passports, Db};
@@ -19,6 +19,10 @@ pub const MAX_MEMORY_CHARS: usize = 1_000;
 pub const MAX_SEARCH_CHARS: usize = 200;
 /// History entries shown.
 pub const HISTORY_LIMIT: i64 = 200;
+/// Open questions shown at a time on the manage page ("Show more" loads the next ones).
+pub const QUESTIONS_PAGE: i64 = 20;
+/// The most questions one call of the person's API returns.
+pub const MAX_QUESTIONS_PER_CALL: i64 = 100;
 /// What a person types to confirm deleting their Passport.
 pub const DELETE_CONFIRMATION: &str = "DELETE";
 
@@ -60,9 +64,23 @@ pub async fn overview(db: &Db, passport: &Passport) -> AppResult<ManageOverview>
         email: passport.email.clone(),
         grants,
         history,
-        questions: memories::open_questions(db, &passport.id).await?,
+        questions: memories::open_questions(db, &passport.id, QUESTIONS_PAGE, 0).await?,
+        questions_total: memories::count_open_questions(db, &passport.id).await?,
         memory_count: memories::count_for_person(db, &passport.id).await?,
     })
+}
+
+/// Open questions from `offset` on, at most `limit` (1 to `MAX_QUESTIONS_PER_CALL`), and how
+/// many are open in all.
+pub async fn questions(db: &Db, passport: &Passport, limit: i64, offset: i64) -> AppResult<(Vec<ConflictQuestion>, i64)> {
+    if !(1..=MAX_QUESTIONS_PER_CALL).contains(&limit) {
+        return Err(AppError::invalid("limit", format!("limit must be 1 to {MAX_QUESTIONS_PER_CALL}.")));
+    }
+    if offset < 0 {
+        return Err(AppError::invalid("offset", "offset must be 0 or more."));
+    }
+    let items = memories::open_questions(db, &passport.id, limit, offset).await?;
+    Ok((items, memories::count_open_questions(db, &passport.id).await?))
 }
 
 pub async fn grant_cards(db: &Db, passport: &Passport) -> AppResult<Vec<GrantCard>> {
@@ -177,7 +195,8 @@ pub async fn export(db: &Db, passport: &Passport) -> AppResult<serde_json::Value
             "versions": versions,
         }));
     }
-    let questions: Vec<serde_json::Value> = memories::open_questions(db, &passport.id)
+    // Bounded: at most `MAX_OPEN_QUESTIONS_PER_PERSON` are ever open.
+    let questions: Vec<serde_json::Value> = memories::open_questions(db, &passport.id, memories::MAX_OPEN_QUESTIONS_PER_PERSON, 0)
         .await?
         .into_iter()
         .map(|q| json!({ "id": q.id, "category": q.category.as_str(), "remembered": q.current, "new_statement": q.candidate, "source_app": q.source, "asked_at": rfc3339(q.created_at) }))

@@ -7,5 +7,6 @@ pub mod consent;
 pub mod limits;
 pub mod manage;
 pub mod otp;
+pub mod passport_session;
 pub mod tokens;
 pub mod universal;

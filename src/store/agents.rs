@@ -2,7 +2,7 @@
 //! tenant's agent is simply not found.
 use super::{is_id, new_id, now_ms, Db, StoreError, StoreResult};
 use crate::auth::secrets;
-use crate::domain::agent::{AccessType, AgentProfile, AgentStatus};
+use crate::domain::agent::{AccessType, AgentProfile, AgentStatus, ProfileChange};
 use crate::domain::categories::{self, Category};
 
 pub const SECRET_PREFIX: &str = "agent_sk_";
@@ -22,6 +22,7 @@ struct AgentRow {
     created_at: i64,
     updated_at: i64,
     retired_at: Option<i64>,
+    changes_since_review: Option<String>,
 }
 
 /// A stored agent, decoded.
@@ -34,10 +35,12 @@ pub struct Agent {
     pub created_at: i64,
     pub updated_at: i64,
     pub retired_at: Option<i64>,
+    /// Material edits since an operator verified it (empty when none, or never verified).
+    pub changes_since_review: Vec<ProfileChange>,
 }
 
 const COLUMNS: &str = "id, tenant_id, name, description, website_url, logo_url, default_categories, \
-                       redirect_uris, access_type, status, created_at, updated_at, retired_at";
+                       redirect_uris, access_type, status, created_at, updated_at, retired_at, changes_since_review";
 
 impl TryFrom<AgentRow> for Agent {
     type Error = StoreError;
@@ -46,6 +49,10 @@ impl TryFrom<AgentRow> for Agent {
         let cats: Vec<String> = serde_json::from_str(&r.default_categories).map_err(|_| corrupt("categories"))?;
         let default_categories: Vec<Category> = categories::parse_list(&cats).map_err(|_| corrupt("categories"))?;
         let redirect_uris: Vec<String> = serde_json::from_str(&r.redirect_uris).map_err(|_| corrupt("redirect uris"))?;
+        let changes_since_review: Vec<ProfileChange> = match r.changes_since_review.as_deref() {
+            None => vec![],
+            Some(json) => serde_json::from_str(json).map_err(|_| corrupt("changes since review"))?,
+        };
         Ok(Agent {
             profile: AgentProfile {
                 name: r.name,
@@ -62,6 +69,7 @@ impl TryFrom<AgentRow> for Agent {
             created_at: r.created_at,
             updated_at: r.updated_at,
             retired_at: r.retired_at,
+            changes_since_review,
         })
     }
 }
@@ -86,6 +94,7 @@ pub async fn create(db: &Db, tenant_id: &str, profile: &AgentProfile) -> StoreRe
         created_at: now,
         updated_at: now,
         retired_at: None,
+        changes_since_review: vec![],
     };
     sqlx::query(
         "INSERT INTO global_agents (id, tenant_id, name, description, website_url, logo_url, default_categories, \
@@ -153,15 +162,41 @@ pub async fn list_all(db: &Db) -> StoreResult<Vec<Agent>> {
     decode_all(sqlx::query_as::<_, AgentRow>(&sql).fetch_all(&db.pool).await?)
 }
 
-/// Replaces the editable profile of a live agent; None if the tenant has no such live agent.
-pub async fn update(db: &Db, tenant_id: &str, id: &str, profile: &AgentProfile) -> StoreResult<Option<Agent>> {
+/// What an edit writes: the new profile, and the review state the service decided on.
+pub struct Edit {
+    pub profile: AgentProfile,
+    pub status: AgentStatus,
+    pub changes_since_review: Vec<ProfileChange>,
+}
+
+/// Edits a live agent in one transaction: `decide` sees the agent as it is now (row locked)
+/// and returns what to write. None if the tenant has no such live agent.
+pub async fn update(db: &Db, tenant_id: &str, id: &str, decide: impl FnOnce(&Agent) -> Edit) -> StoreResult<Option<Agent>> {
     if !is_id(id) {
         return Ok(None);
     }
-    let done = sqlx::query(
+    let mut tx = db.pool.begin().await?;
+    // Write first: it takes the row's lock on PostgreSQL and the write lock on SQLite, so the
+    // read below is the row no one else can change before the commit.
+    let now = now_ms();
+    let touched = sqlx::query("UPDATE global_agents SET updated_at = $1 WHERE id = $2 AND tenant_id = $3 AND retired_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .bind(tenant_id)
+        .execute(&mut *tx)
+        .await?;
+    if touched.rows_affected() == 0 {
+        return Ok(None);
+    }
+    let sql = format!("SELECT {COLUMNS} FROM global_agents WHERE id = $1");
+    let current = Agent::try_from(sqlx::query_as::<_, AgentRow>(&sql).bind(id).fetch_one(&mut *tx).await?)?;
+    let edit = decide(&current);
+    let changes = (!edit.changes_since_review.is_empty()).then(|| json_list(&edit.changes_since_review));
+    let profile = &edit.profile;
+    sqlx::query(
         "UPDATE global_agents SET name = $1, description = $2, website_url = $3, logo_url = $4, \
-         default_categories = $5, redirect_uris = $6, access_type = $7, updated_at = $8 \
-         WHERE id = $9 AND tenant_id = $10 AND retired_at IS NULL",
+         default_categories = $5, redirect_uris = $6, access_type = $7, status = $8, changes_since_review = $9 \
+         WHERE id = $10",
     )
     .bind(&profile.name)
     .bind(&profile.description)
@@ -170,14 +205,22 @@ pub async fn update(db: &Db, tenant_id: &str, id: &str, profile: &AgentProfile) 
     .bind(json_list(&categories::to_names(&profile.default_categories)))
     .bind(json_list(&profile.redirect_uris))
     .bind(profile.access_type.as_str())
-    .bind(now_ms())
+    .bind(edit.status.as_str())
+    .bind(changes)
     .bind(id)
-    .bind(tenant_id)
-    .execute(&db.pool)
+    .execute(&mut *tx)
     .await?;
-    if done.rows_affected() == 0 {
-        return Ok(None);
+    if edit.status != current.status {
+        sqlx::query("INSERT INTO agent_status_events (id, agent_id, status, actor, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(new_id())
+            .bind(id)
+            .bind(edit.status.as_str())
+            .bind(format!("tenant-edit:{tenant_id}"))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
     }
+    tx.commit().await?;
     get_for_tenant(db, tenant_id, id).await
 }
 
@@ -228,7 +271,8 @@ pub async fn set_status(db: &Db, id: &str, status: AgentStatus, actor: &str) -> 
     }
     let now = now_ms();
     let mut tx = db.pool.begin().await?;
-    let done = sqlx::query("UPDATE global_agents SET status = $1, updated_at = $2 WHERE id = $3 AND retired_at IS NULL")
+    // The operator decided on the profile as it is now: nothing is pending comparison any more.
+    let done = sqlx::query("UPDATE global_agents SET status = $1, updated_at = $2, changes_since_review = NULL WHERE id = $3 AND retired_at IS NULL")
         .bind(status.as_str())
         .bind(now)
         .bind(id)

@@ -110,6 +110,9 @@ pub async fn upsert(db: &Db, a: &Approval<'_>) -> StoreResult<(Grant, bool)> {
     let now = now_ms();
     let expires_at = a.duration.expires_at(now);
     let mut tx = db.pool.begin().await?;
+    // Write first: the person's row is locked (PostgreSQL) and SQLite's write lock taken before
+    // anything is read, so concurrent approvals queue instead of failing on a stale snapshot.
+    sqlx::query("UPDATE passports SET memory_rev = memory_rev WHERE id = $1").bind(a.passport_id).execute(&mut *tx).await?;
     let sql = format!("SELECT {COLUMNS} FROM grants WHERE passport_id = $1 AND agent_id = $2");
     let existing = sqlx::query_as::<_, GrantRow>(&sql)
         .bind(a.passport_id)

@@ -6,6 +6,12 @@ use crate::domain::extract::{content_key, Extracted};
 
 /// A person holds at most this many memories; extraction past it is skipped and reported.
 pub const MAX_MEMORIES_PER_PASSPORT: i64 = 200_000;
+/// Open questions one app may have raised for one person; further conflicts from that app are
+/// dropped and counted in its job result (`questions_dropped`).
+pub const MAX_OPEN_QUESTIONS_PER_APP: i64 = 50;
+/// Open questions one person may have from all apps together; past it, conflicts are dropped
+/// but reported to the app as raised, so that no app learns what the others asked.
+pub const MAX_OPEN_QUESTIONS_PER_PERSON: i64 = 200;
 
 /// A memory as agents may be served it (not flagged).
 #[derive(Clone, Debug, PartialEq)]
@@ -55,16 +61,26 @@ pub async fn servable(db: &Db, passport_id: &str) -> StoreResult<Vec<Servable>> 
 /// What applying one job's extraction did.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Applied {
+    /// New memories, and statements reported as new that match a memory the writer may not
+    /// see (flagged by the person, or in a category outside its grant): those are not stored
+    /// again, and the writer cannot tell them apart.
     pub created_ids: Vec<String>,
+    /// How many of `created_ids` were really inserted.
+    pub inserted: usize,
     pub duplicates: usize,
     pub conflicts: usize,
+    /// Conflicts dropped because this app already has its maximum of open questions.
+    pub questions_dropped: usize,
     pub over_limit: usize,
 }
 
-/// Who wrote what, for provenance.
+/// Who wrote what, for provenance, and what the writer may read (a duplicate of anything else
+/// is reported as new).
 pub struct Source<'a> {
     pub agent_id: Option<&'a str>,
     pub job_id: Option<&'a str>,
+    /// The categories the writer may read; None: everything (the person themself).
+    pub readable: Option<&'a [Category]>,
 }
 
 /// Stores extracted memories for a person inside the caller's transaction: a statement the
@@ -88,15 +104,31 @@ pub async fn apply(
         .bind(passport_id)
         .fetch_one(&mut **tx)
         .await?;
+    let open_questions = |agent: Option<&str>| {
+        let sql = "SELECT COUNT(*) FROM memory_conflicts WHERE passport_id = $1 AND status = 'open' AND ($2 = '' OR source_agent_id = $2)";
+        sqlx::query_scalar::<_, i64>(sql).bind(passport_id.to_string()).bind(agent.unwrap_or_default().to_string())
+    };
+    // (person's, this app's) open questions, counted when the first conflict needs them.
+    let mut asked: Option<(i64, i64)> = None;
+    let may_read = |category: &str, flag: &Option<String>| {
+        flag.is_none() && source.readable.is_none_or(|cats| cats.iter().any(|c| c.as_str() == category))
+    };
     for item in items {
         let key = content_key(&item.content);
-        let same: Option<String> = sqlx::query_scalar("SELECT id FROM memories WHERE passport_id = $1 AND content_key = $2 LIMIT 1")
-            .bind(passport_id)
-            .bind(&key)
-            .fetch_optional(&mut **tx)
-            .await?;
-        if same.is_some() {
-            out.duplicates += 1;
+        let same: Option<(String, String, Option<String>)> =
+            sqlx::query_as("SELECT id, category, flag FROM memories WHERE passport_id = $1 AND content_key = $2 ORDER BY flag IS NULL DESC, id LIMIT 1")
+                .bind(passport_id)
+                .bind(&key)
+                .fetch_optional(&mut **tx)
+                .await?;
+        if let Some((id, category, flag)) = same {
+            if may_read(&category, &flag) {
+                out.duplicates += 1;
+            } else {
+                // Said "never" by the person, or kept where this app cannot look: answered as a
+                // new memory would be, and not stored twice.
+                out.created_ids.push(id);
+            }
             continue;
         }
         if let Some(slot) = &item.slot {
@@ -113,7 +145,26 @@ pub async fn apply(
                 continue;
             }
             if let Some((memory_id, _)) = held.first() {
-                sqlx::query(
+                let (person_questions, app_questions) = match asked {
+                    Some(counts) => counts,
+                    None => {
+                        let person = open_questions(None).fetch_one(&mut **tx).await?;
+                        let app = match source.agent_id {
+                            Some(agent) => open_questions(Some(agent)).fetch_one(&mut **tx).await?,
+                            None => 0,
+                        };
+                        *asked.insert((person, app))
+                    }
+                };
+                if source.agent_id.is_some() && app_questions >= MAX_OPEN_QUESTIONS_PER_APP {
+                    out.questions_dropped += 1;
+                    continue;
+                }
+                out.conflicts += 1;
+                if person_questions >= MAX_OPEN_QUESTIONS_PER_PERSON {
+                    continue;
+                }
+                let inserted = sqlx::query(
                     "INSERT INTO memory_conflicts (id, passport_id, memory_id, candidate_content, candidate_key, category, \
                      importance, slot_key, slot_value, source_agent_id, status, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11) \
@@ -132,7 +183,8 @@ pub async fn apply(
                 .bind(now)
                 .execute(&mut **tx)
                 .await?;
-                out.conflicts += 1;
+                let added = inserted.rows_affected() as i64;
+                asked = Some((person_questions + added, app_questions + added));
                 continue;
             }
         }
@@ -143,10 +195,11 @@ pub async fn apply(
         let id = new_id();
         insert(tx, &id, passport_id, source, item, &key, now).await?;
         count += 1;
+        out.inserted += 1;
         out.created_ids.push(id);
     }
-    if !out.created_ids.is_empty() {
-        changed(tx, passport_id, out.created_ids.len() as i64).await?;
+    if out.inserted > 0 {
+        changed(tx, passport_id, out.inserted as i64).await?;
     }
     Ok(out)
 }
@@ -200,7 +253,7 @@ pub async fn insert_many(db: &Db, passport_id: &str, items: &[Extracted]) -> Sto
         let mut tx = db.pool.begin().await?;
         for item in chunk {
             let id = new_id();
-            insert(&mut tx, &id, passport_id, &Source { agent_id: None, job_id: None }, item, &content_key(&item.content), now).await?;
+            insert(&mut tx, &id, passport_id, &Source { agent_id: None, job_id: None, readable: None }, item, &content_key(&item.content), now).await?;
             ids.push(id);
         }
         changed(&mut tx, passport_id, chunk.len() as i64).await?;
@@ -524,14 +577,16 @@ pub async fn versions_for_person(db: &Db, passport_id: &str) -> StoreResult<std:
 use crate::model::{ConflictAnswer, ConflictQuestion};
 
 /// A person's open questions, oldest first.
-pub async fn open_questions(db: &Db, passport_id: &str) -> StoreResult<Vec<ConflictQuestion>> {
+pub async fn open_questions(db: &Db, passport_id: &str, limit: i64, offset: i64) -> StoreResult<Vec<ConflictQuestion>> {
     let rows: Vec<(String, String, String, String, Option<String>, i64)> = sqlx::query_as(
         "SELECT c.id, c.category, m.content, c.candidate_content, a.name, c.created_at \
          FROM memory_conflicts c JOIN memories m ON m.id = c.memory_id \
          LEFT JOIN global_agents a ON a.id = c.source_agent_id \
-         WHERE c.passport_id = $1 AND c.status = 'open' ORDER BY c.created_at, c.id",
+         WHERE c.passport_id = $1 AND c.status = 'open' ORDER BY c.created_at, c.id LIMIT $2 OFFSET $3",
     )
     .bind(passport_id)
+    .bind(limit)
+    .bind(offset)
     .fetch_all(&db.pool)
     .await?;
     Ok(rows
@@ -540,6 +595,14 @@ pub async fn open_questions(db: &Db, passport_id: &str) -> StoreResult<Vec<Confl
             Some(ConflictQuestion { id, category: Category::parse(&category)?, current, candidate, source, created_at })
         })
         .collect())
+}
+
+/// How many questions wait for the person.
+pub async fn count_open_questions(db: &Db, passport_id: &str) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM memory_conflicts WHERE passport_id = $1 AND status = 'open'")
+        .bind(passport_id)
+        .fetch_one(&db.pool)
+        .await?)
 }
 
 #[derive(sqlx::FromRow)]
@@ -586,7 +649,7 @@ pub async fn answer_question(db: &Db, passport_id: &str, conflict_id: &str, answ
                 category,
                 importance: r.importance.clamp(1, 10) as u8,
             };
-            let source = Source { agent_id: r.source_agent_id.as_deref(), job_id: None };
+            let source = Source { agent_id: r.source_agent_id.as_deref(), job_id: None, readable: None };
             insert(&mut tx, &new_id(), passport_id, &source, &item, &content_key(&item.content), now).await?;
             changed(&mut tx, passport_id, 1).await?;
         }

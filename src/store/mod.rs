@@ -125,16 +125,72 @@ impl Db {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
 
-    /// Removes expired sessions and stale rate-limit windows.
-    pub async fn sweep(&self) -> StoreResult<()> {
-        let now = now_ms();
-        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(&self.pool).await?;
-        sqlx::query("DELETE FROM rate_limits WHERE window_start < $1")
-            .bind(now - rate_limit::LONGEST_WINDOW_MS)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// Removes what is past its retention (see [`Retention`]); returns the rows removed per
+    /// table. Runs every ten minutes in every server process (each sweep is idempotent).
+    pub async fn sweep(&self) -> StoreResult<Vec<(&'static str, u64)>> {
+        self.sweep_at(now_ms(), &Retention::DEFAULT).await
     }
+
+    /// `sweep` as if the time were `now`.
+    pub async fn sweep_at(&self, now: i64, keep: &Retention) -> StoreResult<Vec<(&'static str, u64)>> {
+        let steps: [(&'static str, &str, i64); 9] = [
+            ("sessions", "DELETE FROM sessions WHERE expires_at < $1", now),
+            ("rate_limits", "DELETE FROM rate_limits WHERE window_start < $1", now - rate_limit::LONGEST_WINDOW_MS),
+            ("otp_codes", "DELETE FROM otp_codes WHERE expires_at < $1", now),
+            ("exchange_codes", "DELETE FROM exchange_codes WHERE expires_at < $1", now - keep.dead_credentials_ms),
+            (
+                "uui_tokens",
+                "DELETE FROM uui_tokens WHERE revoked_at < $1 OR grant_id IN \
+                 (SELECT id FROM grants WHERE revoked_at < $1 OR expires_at < $1)",
+                now - keep.dead_credentials_ms,
+            ),
+            (
+                "memory_jobs",
+                "DELETE FROM memory_jobs WHERE status IN ('completed', 'failed') AND completed_at < $1",
+                now - keep.finished_jobs_ms,
+            ),
+            ("grant_events", "DELETE FROM grant_events WHERE created_at < $1", now - keep.grant_events_ms),
+            (
+                "memory_conflicts",
+                "DELETE FROM memory_conflicts WHERE status = 'resolved' AND resolved_at < $1",
+                now - keep.resolved_questions_ms,
+            ),
+            ("memory_uses", "DELETE FROM memory_uses WHERE grant_id IN (SELECT id FROM grants WHERE revoked_at < $1)", now - keep.grant_events_ms),
+        ];
+        let mut removed = Vec::with_capacity(steps.len());
+        for (table, sql, cutoff) in steps {
+            let done = sqlx::query(sql).bind(cutoff).execute(&self.pool).await?;
+            removed.push((table, done.rows_affected()));
+        }
+        Ok(removed)
+    }
+}
+
+/// How long rows that nothing needs any more are kept before the sweeper removes them
+/// (documented in the README's "Retention").
+#[derive(Clone, Debug)]
+pub struct Retention {
+    /// Used or expired exchange codes, and `uui_` tokens of revoked or ended grants: a day, so
+    /// that a replay in that time still finds (and refuses) them in the logs' terms.
+    pub dead_credentials_ms: i64,
+    /// Completed and failed add jobs (their conversation is already cleared): seven days, the
+    /// time an idempotency key is honoured.
+    pub finished_jobs_ms: i64,
+    /// A person's grant history (and the use counts of grants revoked that long ago): a year.
+    pub grant_events_ms: i64,
+    /// Answered questions: ninety days.
+    pub resolved_questions_ms: i64,
+}
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+impl Retention {
+    pub const DEFAULT: Retention = Retention {
+        dead_credentials_ms: DAY_MS,
+        finished_jobs_ms: 7 * DAY_MS,
+        grant_events_ms: 365 * DAY_MS,
+        resolved_questions_ms: 90 * DAY_MS,
+    };
 }
 
 #[cfg(test)]

@@ -25,6 +25,21 @@ pub async fn find_by_id(db: &Db, id: &str) -> StoreResult<Option<Passport>> {
         .await?)
 }
 
+/// The memory revision of each of `ids` that still has a Passport (at most 500 a call).
+pub async fn revisions(db: &Db, ids: &[String]) -> StoreResult<Vec<(String, i64)>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids = &ids[..ids.len().min(500)];
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!("SELECT id, memory_rev FROM passports WHERE id IN ({})", marks.join(", "));
+    let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
+    for id in ids {
+        q = q.bind(id);
+    }
+    Ok(q.fetch_all(&db.pool).await?)
+}
+
 /// The Passport of `email`, created if this is the first time; safe when two sign-ins race.
 pub async fn find_or_create(db: &Db, email: &str) -> StoreResult<Passport> {
     if let Some(p) = find_by_email(db, email).await? {

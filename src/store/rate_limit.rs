@@ -50,6 +50,12 @@ pub async fn peek(db: &Db, bucket: &str, limit: Limit) -> StoreResult<Option<u64
     })
 }
 
+/// Takes back one hit (a counted attempt that turned out not to be a failure).
+pub async fn undo_hit(db: &Db, bucket: &str) -> StoreResult<()> {
+    sqlx::query("UPDATE rate_limits SET hits = hits - 1 WHERE bucket = $1 AND hits > 0").bind(bucket).execute(&db.pool).await?;
+    Ok(())
+}
+
 /// Forgets a bucket, e.g. the failed-attempt counter after a successful sign-in.
 pub async fn reset(db: &Db, bucket: &str) -> StoreResult<()> {
     sqlx::query("DELETE FROM rate_limits WHERE bucket = $1").bind(bucket).execute(&db.pool).await?;

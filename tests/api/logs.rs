@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_run_logs_no_secret() {
     let dir = tempfile::tempdir().unwrap();
     let database_url = format!("sqlite://{}/logs.db", dir.path().display());
@@ -46,6 +46,7 @@ async fn a_full_run_logs_no_secret() {
         client: client.clone(),
         dir,
         database_url: database_url.clone(),
+        state: None,
     };
     let mut secrets: Vec<String> = vec![server_key.to_string()];
 

@@ -25,6 +25,9 @@ pub struct TestApp {
     /// The test's folder: the SQLite file (on SQLite) and the mail outbox.
     pub dir: tempfile::TempDir,
     pub database_url: String,
+    /// The server's own state (its caches), for tests of what one node keeps in memory; None
+    /// for a server binary run as its own process.
+    pub state: Option<server::AppState>,
 }
 
 /// PostgreSQL is part of every test run (`MP_TEST_POSTGRES_URL`, set by the test command);
@@ -98,8 +101,13 @@ pub async fn spawn_node(backend: Backend, database_url: Option<String>, customiz
     tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { base: format!("http://{addr}"), db: state.db, backend, client, dir, database_url: config_url }
+    // No request of a test waits for ever: a hang fails with the address that hung.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(90))
+        .build()
+        .unwrap();
+    TestApp { base: format!("http://{addr}"), db: state.db.clone(), backend, client, dir, database_url: config_url, state: Some(state) }
 }
 
 pub struct Tenant {
@@ -136,6 +144,11 @@ impl TestApp {
             req = req.header("Authorization", format!("ApiKey {k}"));
         }
         req.send().await.unwrap()
+    }
+
+    /// The number of rows in `table` (a name the test writes, never input).
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&self.db.pool).await.unwrap()
     }
 
     /// Every mail in the outbox so far, oldest first, waiting up to two seconds for at least `n`.
@@ -222,15 +235,18 @@ pub async fn expect_error(res: reqwest::Response, status: u16, code: &str) -> Va
     body
 }
 
-/// Runs each listed test against SQLite and PostgreSQL, as separate test cases.
+/// Runs each listed test against SQLite and PostgreSQL, as separate test cases. Every test
+/// runs the server on a multi-threaded runtime, as in production: on a single thread a Leptos
+/// page's resource can stay unresumed for ever (leptos-rs/leptos#4647), which showed here as a
+/// page request that never answered, about one run in six.
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
-            $( #[tokio::test] async fn $name() { super::$name(crate::common::spawn_app(crate::common::Backend::Sqlite).await).await } )*
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::common::spawn_app(crate::common::Backend::Sqlite).await).await } )*
         }
         mod postgres {
-            $( #[tokio::test] async fn $name() {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() {
                 if crate::common::postgres_admin_url().is_some() {
                     super::$name(crate::common::spawn_app(crate::common::Backend::Postgres).await).await
                 }

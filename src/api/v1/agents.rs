@@ -10,11 +10,8 @@ use crate::error::AppResult;
 use crate::server::AppState;
 use crate::service;
 use crate::store::agents::Agent;
-use crate::server::client_ip::client_ip;
-use crate::server::context::forwarded_for;
-use axum::extract::{ConnectInfo, State};
-use axum::http::HeaderMap;
-use std::net::SocketAddr;
+use crate::server::client_ip::ClientKey;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -107,6 +104,7 @@ fn tenant_json(a: &Agent, secret: Option<String>) -> TenantAgent {
         retired_at: a.retired_at.map(rfc3339),
         created_at: rfc3339(a.created_at),
         updated_at: rfc3339(a.updated_at),
+        review_note: crate::domain::agent::review_reason(&a.changes_since_review),
         raw_agent_api_key: secret,
     }
 }
@@ -150,11 +148,9 @@ pub async fn list(State(state): State<AppState>, tenant: Tenant) -> AppResult<Re
     ))]
 pub async fn public_profile(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    client: ClientKey,
     ApiPath(id): ApiPath<String>,
 ) -> AppResult<Response> {
-    let client = client_ip(peer.ip(), forwarded_for(&headers), &state.config.trusted_proxies);
     let bucket = format!("api:profile:{client}");
     service::limits::enforce(&state.db, &bucket, service::limits::PUBLIC_PROFILE_PER_CLIENT).await?;
     let agent = service::agents::get_public(&state.db, &id).await?;

@@ -11,8 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::model::{ConflictAnswer, Flag, MemoryFilter};
 use crate::server::AppState;
 use crate::service::manage;
-use crate::store::passports::{self, Passport};
-use crate::store::sessions;
+use crate::store::passports::Passport;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -52,10 +51,8 @@ impl FromRequestParts<AppState> for Person {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let token = cookies::read(&parts.headers, cookies::PASSPORT_COOKIE, state.config.secure_cookies()).ok_or(AppError::Unauthenticated)?;
-        let id = sessions::subject(&state.db, cookies::PASSPORT_SESSION, &token).await?.ok_or(AppError::Unauthenticated)?;
-        let passport = passports::find_by_id(&state.db, &id).await?.ok_or(AppError::Unauthenticated)?;
-        Ok(Person(passport))
+        let passport = crate::service::passport_session::person(&state.db, &parts.headers, state.config.secure_cookies()).await?;
+        Ok(Person(passport.ok_or(AppError::Unauthenticated)?))
     }
 }
 
@@ -250,14 +247,33 @@ pub async fn memory_versions(State(state): State<AppState>, Person(p): Person, A
     Ok(data(StatusCode::OK, with_times(manage::memory_versions(&state.db, &p, &id).await?)))
 }
 
-/// Statements that contradict a memory, waiting for an answer.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QuestionQuery {
+    /// At most this many (1 to 100; 50 when absent).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+    /// Skip this many (oldest first).
+    #[param(minimum = 0)]
+    offset: Option<i64>,
+}
+
+/// Statements that contradict a memory, waiting for an answer, oldest first, a page at a time;
+/// the `X-Total-Count` header says how many are open in all.
 #[utoipa::path(get, path = "/uui/me/questions", tag = "me", security(("passport_session" = [])),
+    params(QuestionQuery),
     responses(
-        (status = 200, description = "Statements that contradict a memory, waiting for the person", body = Envelope<Vec<wire::ConflictQuestion>>),
+        (status = 200, description = "One page of open questions, oldest first", body = Envelope<Vec<wire::ConflictQuestion>>,
+            headers(("x-total-count" = i64, description = "Open questions in all"))),
         (status = 401, description = "No signed-in Passport session (AUTH_401)", body = ErrorBody),
+        (status = 422, description = "limit outside 1-100, or a negative offset (REQ_422)", body = ErrorBody),
     ))]
-pub async fn questions(State(state): State<AppState>, Person(p): Person) -> AppResult<Response> {
-    Ok(data(StatusCode::OK, with_times(crate::store::memories::open_questions(&state.db, &p.id).await?)))
+pub async fn questions(State(state): State<AppState>, Person(p): Person, query: Result<Query<QuestionQuery>, axum::extract::rejection::QueryRejection>) -> AppResult<Response> {
+    let Query(q) = query.map_err(|e| AppError::BadRequestBody(e.body_text()))?;
+    let (items, total) = manage::questions(&state.db, &p, q.limit.unwrap_or(50), q.offset.unwrap_or(0)).await?;
+    let mut res = data(StatusCode::OK, with_times(items));
+    res.headers_mut().insert("x-total-count", axum::http::HeaderValue::from(total));
+    Ok(res)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

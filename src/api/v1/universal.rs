@@ -6,18 +6,18 @@ use super::wire::{AddAnswer, Envelope, ErrorBody, ExtractionMetadata, GrantSumma
 use crate::domain::categories;
 use crate::domain::time::rfc3339;
 use crate::error::{AppError, AppResult};
+use crate::server::client_ip::ClientKey;
 use crate::server::{request_id, AppState};
 use crate::service::consent;
 use crate::service::universal::{self as service, worker::JobResult, AddRequest, Caller, RetrieveRequest};
 use crate::store::{new_id, now_ms};
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
-use std::net::SocketAddr;
 
 /// The person's pairwise token travels in this header; the agent's secret in Authorization.
 pub const UUI_HEADER: &str = "x-memoryos-uui";
@@ -30,16 +30,8 @@ impl FromRequestParts<AppState> for Agent {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let token = parts.headers.get(UUI_HEADER).and_then(|v| v.to_str().ok());
-        let client = match parts.extensions.get::<ConnectInfo<SocketAddr>>() {
-            Some(peer) => crate::server::client_ip::client_ip(
-                peer.0.ip(),
-                parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()),
-                &state.config.trusted_proxies,
-            )
-            .to_string(),
-            None => "unknown".into(),
-        };
-        let caller = service::authenticate(&state.universal, &state.db, &client, api_key(&parts.headers), token).await?;
+        let client = ClientKey::of(parts, &state.config.trusted_proxies);
+        let caller = service::authenticate(&state.universal, &state.db, client.as_str(), api_key(&parts.headers), token).await?;
         Ok(Agent(caller))
     }
 }
@@ -206,6 +198,7 @@ pub async fn job(State(state): State<AppState>, Agent(caller): Agent, ApiPath(id
                 extracted: result.extracted,
                 duplicates: result.duplicates,
                 conflicts: result.conflicts,
+                questions_dropped: result.questions_dropped,
                 outside_grant: result.outside_grant,
                 over_limit: result.over_limit,
             },

@@ -125,6 +125,9 @@ pub struct TenantAgent {
     pub created_at: String,
     #[schema(format = DateTime)]
     pub updated_at: String,
+    /// Why a verified agent is back in pending review (an edit of its name, description,
+    /// website, logo, redirect URIs or requested access), or null.
+    pub review_note: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(pattern = "^agent_sk_")]
     pub raw_agent_api_key: Option<String>,
@@ -220,6 +223,8 @@ pub struct ExtractionMetadata {
     pub duplicates: usize,
     /// Statements that contradict a memory: now questions for the person.
     pub conflicts: usize,
+    /// Contradictions dropped because this app already has 50 open questions for the person.
+    pub questions_dropped: usize,
     /// Statements in categories this app was not granted, dropped.
     pub outside_grant: usize,
     pub over_limit: usize,

@@ -288,6 +288,9 @@ fn AgentItem(agent: AgentView, page: Page) -> impl IntoView {
                 <h3 id=heading_id>{agent.name.clone()}</h3>
                 <StatusBadge status=agent.status retired=agent.retired/>
             </div>
+            {(!agent.retired).then(|| crate::domain::agent::review_reason(&agent.changes_since_review))
+                .flatten()
+                .map(|reason| view! { <p class="notice review-reason">{reason}</p> })}
             <dl class="facts">
                 <dt>"Agent ID"</dt>
                 <dd>

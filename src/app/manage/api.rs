@@ -3,7 +3,7 @@
 use crate::domain::agent::AccessType;
 use crate::domain::categories::Category;
 use crate::domain::grant::GrantDuration;
-use crate::model::{ConflictAnswer, ConflictQuestion, Flag, GrantCard, HistoryEntry, ManageOverview, MemoryFilter, MemoryPage, MemoryVersion};
+use crate::model::{SignInState, ConflictAnswer, ConflictQuestion, Flag, GrantCard, HistoryEntry, ManageOverview, MemoryFilter, MemoryPage, MemoryVersion};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -12,16 +12,16 @@ async fn signed_in() -> Result<crate::store::passports::Passport, crate::error::
     crate::server::context::passport().await?.ok_or(crate::error::AppError::Unauthenticated)
 }
 
-/// The page's first data, or `None` when nobody is signed in.
+/// The page's first data, or where the signed-out person is in the sign-in.
 #[server(endpoint = "manage/overview")]
-pub async fn load_overview() -> Result<Option<(ManageOverview, MemoryPage)>, ServerFnError> {
+pub async fn load_overview() -> Result<Result<(ManageOverview, MemoryPage), SignInState>, ServerFnError> {
     use crate::server::context;
     context::run(async move {
         let state = context::state()?;
-        let Some(p) = context::passport().await? else { return Ok(None) };
+        let Some(p) = context::passport().await? else { return Ok(Err(context::sign_in_state())) };
         let overview = crate::service::manage::overview(&state.db, &p).await?;
         let page = crate::service::manage::memory_page(&state.db, &p, &MemoryFilter::default()).await?;
-        Ok(Some((overview, page)))
+        Ok(Ok((overview, page)))
     })
     .await
 }
@@ -108,11 +108,12 @@ pub async fn memory_versions(memory_id: String) -> Result<Vec<MemoryVersion>, Se
 }
 
 #[server(endpoint = "manage/questions", input = Json)]
-pub async fn load_questions() -> Result<Vec<ConflictQuestion>, ServerFnError> {
+pub async fn load_questions(offset: i64) -> Result<(Vec<ConflictQuestion>, i64), ServerFnError> {
     use crate::server::context;
+    use crate::service::manage::{questions, QUESTIONS_PAGE};
     context::run(async move {
         let state = context::state()?;
-        Ok(crate::store::memories::open_questions(&state.db, &signed_in().await?.id).await?)
+        questions(&state.db, &signed_in().await?, QUESTIONS_PAGE, offset).await
     })
     .await
 }

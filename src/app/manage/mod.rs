@@ -9,8 +9,7 @@ mod questions;
 mod your_data;
 
 use super::components::{error_text, go_to, Alert, PageTitle};
-use super::consent_page::SignInWithCode;
-use super::passport_auth::SignOutPerson;
+use super::passport_auth::{SignInWithCode, SignOutPerson};
 use crate::model::{ManageOverview, MemoryFilter, MemoryPage};
 use api::{load_overview, LoadMemories};
 use leptos::prelude::*;
@@ -34,12 +33,12 @@ pub fn ManagePage() -> impl IntoView {
                     let revoke = revoke.clone();
                     Suspend::new(async move {
                         match data.await {
-                            Ok(Some((overview, page))) => view! { <Manage overview=overview first_page=page revoke=revoke/> }.into_any(),
-                            Ok(None) => view! {
+                            Ok(Ok((overview, page))) => view! { <Manage overview=overview first_page=page revoke=revoke/> }.into_any(),
+                            Ok(Err(sign_in)) => view! {
                                 <h1>"Your Memory Passport"</h1>
                                 {deleted.then(|| view! { <Alert message="Your Passport and everything in it were deleted." success=true/> })}
                                 <p class="lead">"See which apps can use your memory, change or revoke their access, and review what is remembered."</p>
-                                <SignInWithCode on_signed_in=Callback::new(move |_| refresh.update(|n| *n += 1))/>
+                                <SignInWithCode initial=sign_in on_signed_in=Callback::new(move |_| refresh.update(|n| *n += 1))/>
                             }
                             .into_any(),
                             Err(e) => view! { <Alert message=error_text(&e)/> }.into_any(),
@@ -57,6 +56,7 @@ fn Manage(overview: ManageOverview, first_page: MemoryPage, revoke: Option<Strin
     let grants = RwSignal::new(overview.grants);
     let history = RwSignal::new(overview.history);
     let questions = RwSignal::new(overview.questions);
+    let questions_total = RwSignal::new(overview.questions_total);
     let page = RwSignal::new(first_page);
     let filter = RwSignal::new(MemoryFilter::default());
     let load = ServerAction::<LoadMemories>::new();
@@ -74,7 +74,7 @@ fn Manage(overview: ManageOverview, first_page: MemoryPage, revoke: Option<Strin
             go_to("/manage");
         }
     });
-    let question_count = move || questions.with(Vec::len);
+    let question_count = move || questions_total.get();
     view! {
         <div class="page-head">
             <div>
@@ -94,7 +94,7 @@ fn Manage(overview: ManageOverview, first_page: MemoryPage, revoke: Option<Strin
         </nav>
         <apps::AppsSection grants=grants history=history revoke=revoke reload_memories=reload_memories/>
         <memories::MemoriesSection page=page filter=filter load=load grants=grants reload=reload_memories/>
-        <questions::QuestionsSection questions=questions reload_memories=reload_memories/>
+        <questions::QuestionsSection questions=questions total=questions_total reload_memories=reload_memories/>
         <your_data::DataSection/>
     }
 }

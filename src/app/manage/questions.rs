@@ -1,14 +1,28 @@
 //! Needs your decision: a new statement that contradicts a memory, asked as A / B / both /
 //! neither; the answer changes what agents receive.
-use super::api::AnswerQuestion;
+use super::api::{AnswerQuestion, LoadQuestions};
 use crate::app::components::{failure, ActionError};
 use crate::domain::time::human;
 use crate::model::{ConflictAnswer, ConflictQuestion};
 use leptos::prelude::*;
 
 #[component]
-pub fn QuestionsSection(questions: RwSignal<Vec<ConflictQuestion>>, reload_memories: Callback<()>) -> impl IntoView {
+pub fn QuestionsSection(questions: RwSignal<Vec<ConflictQuestion>>, total: RwSignal<i64>, reload_memories: Callback<()>) -> impl IntoView {
     let answer = ServerAction::<AnswerQuestion>::new();
+    // Questions come a page at a time; "Show more" appends the next page.
+    let more = ServerAction::<LoadQuestions>::new();
+    Effect::new(move |_| {
+        if let Some(Ok((next, all))) = more.value().get() {
+            questions.update(|q| {
+                for item in next {
+                    if !q.iter().any(|x| x.id == item.id) {
+                        q.push(item);
+                    }
+                }
+            });
+            total.set(all);
+        }
+    });
     let answered = RwSignal::new(None::<String>);
     // `input()` is cleared when the call ends; remember which question was answered.
     let last = RwSignal::new(None::<String>);
@@ -20,6 +34,7 @@ pub fn QuestionsSection(questions: RwSignal<Vec<ConflictQuestion>>, reload_memor
     Effect::new(move |_| {
         if let (Some(Ok(())), Some(id)) = (answer.value().get(), last.get_untracked()) {
             questions.update(|q| q.retain(|x| x.id != id));
+            total.update(|t| *t = (*t - 1).max(0));
             answered.set(Some("Thanks — apps now receive your answer.".into()));
             reload_memories.run(());
         }
@@ -28,16 +43,27 @@ pub fn QuestionsSection(questions: RwSignal<Vec<ConflictQuestion>>, reload_memor
         <section id="questions" class="card" aria-labelledby="questions-h">
             <h2 id="questions-h">"Needs your decision"</h2>
             {move || answered.get().map(|m| view! { <p class="alert alert-success" role="status">{m}</p> })}
-            <Show when=move || !questions.get().is_empty() fallback=|| view! {
+            <Show when=move || { total.get() > 0 || !questions.with(Vec::is_empty) } fallback=|| view! {
                 <p class="empty">"Nothing needs your decision. When an app hears something that contradicts what is remembered, we ask you here instead of changing it."</p>
             }>
+                <p class="muted" role="status">{move || {
+                    let (shown, all) = (questions.with(Vec::len) as i64, total.get());
+                    if all > shown { format!("Showing {shown} of {all} questions, oldest first.") } else { String::new() }
+                }}</p>
                 <ul class="question-list">
                     <For each=move || questions.get() key=|q| q.id.clone() let:q>
                         <Question question=q answer=answer/>
                     </For>
                 </ul>
+                <Show when=move || { total.get() > questions.with(Vec::len) as i64 }>
+                    <button type="button" class="button secondary" disabled=move || more.pending().get()
+                        on:click=move |_| { more.dispatch(LoadQuestions { offset: questions.with(Vec::len) as i64 }); }>
+                        "Show more questions"
+                    </button>
+                </Show>
             </Show>
             <ActionError error=Signal::derive(move || failure(answer.value().get()))/>
+            <ActionError error=Signal::derive(move || failure(more.value().get()))/>
         </section>
     }
 }

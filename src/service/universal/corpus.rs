@@ -10,6 +10,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// How often each node checks its cache against the database (see `drop_stale`).
+pub const STALE_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// People whose memories one node keeps at once; the least recently used go first.
 pub const MAX_CACHED_PASSPORTS: usize = 4_096;
 
@@ -27,13 +30,18 @@ pub struct Corpus {
 
 impl Corpus {
     pub fn new(rev: i64, memories: Vec<Servable>, uses: Vec<(String, String, i64, i64)>) -> Corpus {
-        let index = Index::new(memories.iter().map(|m| (m.content.as_str(), m.importance)));
+        let index = Index::new(memories.iter().map(|m| (m.content.as_str(), m.importance, group(m.category))));
         let position: HashMap<&str, u32> = memories.iter().enumerate().map(|(i, m)| (m.id.as_str(), i as u32)).collect();
         let uses = uses
             .into_iter()
             .filter_map(|(memory_id, grant_id, n, last)| Some(((*position.get(memory_id.as_str())?, grant_id), (n, last))))
             .collect();
         Corpus { rev, memories, index, uses: Mutex::new(uses), last_hit: AtomicI64::new(now_ms()) }
+    }
+
+    /// The index's group mask of `granted`: ranking reads only these categories' statistics.
+    pub fn groups(granted: &[Category]) -> u8 {
+        granted.iter().fold(0u8, |mask, c| mask | (1u8 << group(*c)))
     }
 
     /// True when memory `i` is in one of the `granted` categories.
@@ -56,6 +64,11 @@ impl Corpus {
         e.1 = e.1.max(at);
         *e
     }
+}
+
+/// A category's group in the ranking index (its place among the six).
+fn group(c: Category) -> u8 {
+    Category::ALL.iter().position(|x| *x == c).unwrap_or(0) as u8
 }
 
 #[derive(Debug, Default)]
@@ -101,5 +114,31 @@ impl CorpusCache {
     /// Forgets a person (after their memories are deleted).
     pub fn forget(&self, passport_id: &str) {
         self.map.lock().expect("cache lock").remove(passport_id);
+    }
+
+    /// Whether this node holds a person's memories now.
+    pub fn holds(&self, passport_id: &str) -> bool {
+        self.map.lock().expect("cache lock").contains_key(passport_id)
+    }
+
+    /// Drops every cached person whose Passport is gone (deleted on any node) or whose
+    /// memories changed since they were cached; returns how many. Every node runs it every
+    /// `STALE_CHECK_EVERY`, so a deleted Passport's memories leave every node's memory too.
+    pub async fn drop_stale(&self, db: &Db) -> StoreResult<usize> {
+        let cached: Vec<(String, i64)> = self.map.lock().expect("cache lock").iter().map(|(k, c)| (k.clone(), c.rev)).collect();
+        let mut dropped = 0;
+        for chunk in cached.chunks(500) {
+            let ids: Vec<String> = chunk.iter().map(|(id, _)| id.clone()).collect();
+            let live: HashMap<String, i64> = crate::store::passports::revisions(db, &ids).await?.into_iter().collect();
+            let mut map = self.map.lock().expect("cache lock");
+            for (id, rev) in chunk {
+                let stale = live.get(id).is_none_or(|now| now > rev);
+                if stale && map.get(id).is_some_and(|c| c.rev == *rev) {
+                    map.remove(id);
+                    dropped += 1;
+                }
+            }
+        }
+        Ok(dropped)
     }
 }

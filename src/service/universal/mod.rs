@@ -208,7 +208,8 @@ pub async fn retrieve(u: &Universal, db: &Db, caller: &Caller, req: &RetrieveReq
     let Some(grant) = &caller.grant else { return Ok(None) };
     let corpus = u.corpora.get(db, &caller.passport_id, caller.memory_rev).await?;
     let now = now_ms();
-    let ranked = corpus.index.rank(&req.query, |i| corpus.eligible(i, &grant.categories).then(|| corpus.touched_at(i)), now, req.limit);
+    let groups = corpus::Corpus::groups(&grant.categories);
+    let ranked = corpus.index.rank(&req.query, groups, |i| corpus.eligible(i, &grant.categories).then(|| corpus.touched_at(i)), now, req.limit);
     let items: Vec<Served> = ranked
         .iter()
         .map(|r| {

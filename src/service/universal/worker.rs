@@ -38,6 +38,9 @@ pub struct JobResult {
     pub extracted: usize,
     pub duplicates: usize,
     pub conflicts: usize,
+    /// Conflicts dropped because this app already has the most open questions it may raise.
+    #[serde(default)]
+    pub questions_dropped: usize,
     pub outside_grant: usize,
     pub over_limit: usize,
 }
@@ -126,19 +129,21 @@ async fn apply_all(db: &Db, planned: &[(&Claimed, Plan)]) -> StoreResult<()> {
             continue;
         };
         let (kept, outside): (Vec<_>, Vec<_>) = found.iter().cloned().partition(|e| granted.contains(&e.category));
-        let source = Source { agent_id: Some(&job.agent_id), job_id: Some(&job.id) };
+        let source = Source { agent_id: Some(&job.agent_id), job_id: Some(&job.id), readable: Some(&granted) };
         let applied = memories::apply(&mut tx, &job.passport_id, &source, &kept).await?;
+        let applied_inserted = applied.inserted;
         let result = JobResult {
             extracted: found.len(),
             duplicates: applied.duplicates,
             conflicts: applied.conflicts,
+            questions_dropped: applied.questions_dropped,
             outside_grant: outside.len(),
             over_limit: applied.over_limit,
             created_memory_ids: applied.created_ids,
         };
         jobs::set_result(&mut tx, &job.id, &serde_json::to_string(&result).expect("serialises")).await?;
         completed += 1;
-        created += result.created_memory_ids.len() as u64;
+        created += applied_inserted as u64;
     }
     tx.commit().await?;
     metrics::counter!("memory_jobs_completed_total").increment(completed);

@@ -1,0 +1,108 @@
+//! Response headers that every answer carries, in one place: framing, sniffing, referrers, the
+//! Content-Security-Policy of pages and what caches may keep.
+//!
+//! - Every answer: `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`,
+//!   `Referrer-Policy: strict-origin-when-cross-origin` (tower-http header layers).
+//! - Pages: a CSP with this render's nonce, set by the HTML shell ([`page_policy`]), since only
+//!   the render knows the nonce that Leptos puts on its inline hydration scripts. Every other
+//!   answer gets [`OTHER_CSP`], which allows nothing at all.
+//! - `Cache-Control: no-store` for credentials, personal pages and server-function answers
+//!   ([`cache_control`]); public pages and files keep their own caching.
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::Router;
+use http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, PRAGMA, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
+use http::HeaderValue;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// The policy of answers that are not pages (JSON, files, plain text): nothing may run, load
+/// or frame them.
+pub const OTHER_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// The policy of a page rendered with `nonce`: scripts only from this origin or inline with the
+/// nonce, WebAssembly compiled (not `eval`), styles from this origin only, images also from
+/// https (agent logos live on the agents' sites), and never inside a frame.
+pub fn page_csp(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' https: data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; frame-ancestors 'none'"
+    )
+}
+
+/// The fixed headers of every answer (the page CSP is set during the render, so the layer
+/// only fills it in where it is missing).
+pub fn layers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router
+        .layer(axum::middleware::from_fn(cache_policy))
+        .layer(SetResponseHeaderLayer::if_not_present(CONTENT_SECURITY_POLICY, HeaderValue::from_static(OTHER_CSP)))
+        .layer(SetResponseHeaderLayer::overriding(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")))
+}
+
+/// What caches may keep of the answer to `path`: `Some("no-store")` for credentials (the token
+/// exchange, RFC 6749 §5.1), personal pages, the person's API and server functions; `None`
+/// leaves the answer's own caching alone.
+pub fn cache_control(path: &str) -> Option<&'static str> {
+    const PRIVATE_PAGES: [&str; 6] = ["/complete", "/manage", "/dashboard", "/operator", "/consent", "/passport"];
+    let under = |prefix: &str| path == prefix || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'));
+    let private = PRIVATE_PAGES.iter().any(|p| under(p))
+        || under("/api")
+        || under("/v1/uui/me")
+        || path == "/v1/universal/token";
+    private.then_some("no-store")
+}
+
+async fn cache_policy(req: Request, next: Next) -> Response {
+    let policy = cache_control(req.uri().path());
+    let token_exchange = req.uri().path() == "/v1/universal/token";
+    let mut res = next.run(req).await;
+    if let Some(value) = policy {
+        res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static(value));
+        if token_exchange {
+            res.headers_mut().insert(PRAGMA, HeaderValue::from_static("no-cache"));
+        }
+    }
+    res
+}
+
+/// Sets the page's CSP with the nonce of this render. Called by the HTML shell on the server.
+pub fn page_policy() {
+    use leptos::prelude::use_context;
+    let (Some(nonce), Some(res)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) else {
+        return;
+    };
+    if let Ok(value) = HeaderValue::from_str(&page_csp(&nonce)) {
+        res.insert_header(CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_personal_pages_and_server_functions_are_never_stored() {
+        for path in [
+            "/complete", "/manage", "/dashboard", "/dashboard/api-keys", "/operator", "/consent",
+            "/api/passport/send_code", "/v1/uui/me", "/v1/uui/me/grants", "/v1/uui/me/export", "/v1/universal/token",
+        ] {
+            assert_eq!(cache_control(path), Some("no-store"), "{path}");
+        }
+        for path in ["/", "/signin", "/signup", "/docs/api", "/pkg/memory-passport.js", "/favicon.svg", "/v1/openapi.json",
+            "/v1/universal/memories/retrieve", "/managers", "/apis", "/v1/uui/mesh"] {
+            assert_eq!(cache_control(path), None, "{path}");
+        }
+    }
+
+    #[test]
+    fn the_page_policy_frames_nothing_and_runs_no_unnonced_inline_script() {
+        let csp = page_csp("abc");
+        assert!(csp.contains("frame-ancestors 'none'"));
+        assert!(csp.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval';"));
+        assert!(!csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"));
+        assert!(OTHER_CSP.contains("frame-ancestors 'none'") && OTHER_CSP.starts_with("default-src 'none'"));
+    }
+}
