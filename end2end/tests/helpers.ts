@@ -99,7 +99,7 @@ export function failOnBrowserErrors() {
     page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
     page.on("console", (m) => {
       if (m.type() === "error" && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) {
-        errors.push(`console: ${m.text().slice(0, 300)}`);
+        errors.push(`console: ${m.text().slice(0, 300)} (on ${page.url()})`);
       }
     });
   });

@@ -20,7 +20,7 @@ use leptos_router::{path, SsrMode};
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    crate::server::headers::page_policy();
+    crate::server::headers::adopt_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -3,9 +3,11 @@
 //!
 //! - Every answer: `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`,
 //!   `Referrer-Policy: strict-origin-when-cross-origin` (tower-http header layers).
-//! - Pages: a CSP with this render's nonce, set by the HTML shell ([`page_policy`]), since only
-//!   the render knows the nonce that Leptos puts on its inline hydration scripts. Every other
-//!   answer gets [`OTHER_CSP`], which allows nothing at all.
+//! - Pages: a CSP with a fresh nonce per request ([`page_policy`]): the nonce is made here,
+//!   handed to the render (the HTML shell adopts it, so Leptos puts it on every inline script
+//!   it writes), and the policy is set on the answer if it is HTML. Every other answer gets
+//!   [`OTHER_CSP`], which allows nothing at all. (This one needs request state, so it is a
+//!   small middleware; the fixed headers are tower-http layers.)
 //! - `Cache-Control: no-store` for credentials, personal pages and server-function answers
 //!   ([`cache_control`]); public pages and files keep their own caching.
 use axum::extract::Request;
@@ -36,6 +38,7 @@ pub fn page_csp(nonce: &str) -> String {
 pub fn layers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
     router
         .layer(axum::middleware::from_fn(cache_policy))
+        .layer(axum::middleware::from_fn(page_policy))
         .layer(SetResponseHeaderLayer::if_not_present(CONTENT_SECURITY_POLICY, HeaderValue::from_static(OTHER_CSP)))
         .layer(SetResponseHeaderLayer::overriding(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
@@ -68,14 +71,35 @@ async fn cache_policy(req: Request, next: Next) -> Response {
     res
 }
 
-/// Sets the page's CSP with the nonce of this render. Called by the HTML shell on the server.
-pub fn page_policy() {
-    use leptos::prelude::use_context;
-    let (Some(nonce), Some(res)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) else {
-        return;
-    };
-    if let Ok(value) = HeaderValue::from_str(&page_csp(&nonce)) {
-        res.insert_header(CONTENT_SECURITY_POLICY, value);
+/// The nonce of one request's page, in the request's extensions.
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub String);
+
+/// Makes this request's nonce, and gives an HTML answer the page policy with it.
+async fn page_policy(mut req: Request, next: Next) -> Response {
+    use base64::Engine as _;
+    use rand::RngCore as _;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let nonce = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    req.extensions_mut().insert(CspNonce(nonce.clone()));
+    let mut res = next.run(req).await;
+    let is_html = res.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("text/html"));
+    if is_html {
+        if let Ok(value) = HeaderValue::from_str(&page_csp(&nonce)) {
+            res.headers_mut().insert(CONTENT_SECURITY_POLICY, value);
+        }
+    }
+    res
+}
+
+/// Called by the HTML shell on the server: the render uses the request's nonce, so every
+/// inline script Leptos writes carries the one the page policy names.
+pub fn adopt_nonce() {
+    use leptos::prelude::{provide_context, use_context};
+    let nonce = use_context::<http::request::Parts>().and_then(|p| p.extensions.get::<CspNonce>().cloned());
+    if let Some(CspNonce(n)) = nonce {
+        provide_context(leptos::nonce::Nonce::from_value(n));
     }
 }
 
