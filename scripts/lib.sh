@@ -10,6 +10,12 @@ BINARYEN_VERSION="132"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# The compile-time environment cargo-leptos gives its builds: with it, plain cargo test, build
+# and bench reuse the server build, and a binary they relink still names the site's files.
+leptos_env=(LEPTOS_OUTPUT_NAME=memory-passport LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg
+  LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=. LEPTOS_BIN_DIR=.
+  LEPTOS_JS_MINIFY=false LEPTOS_HASH_FILES=false)
+
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
     echo "need root for: $*" >&2; return 1; fi

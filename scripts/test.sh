@@ -23,11 +23,6 @@ log "building the site (debug)"
 cargo leptos build
 
 log "unit and integration tests (SQLite and PostgreSQL)"
-# The compile-time environment cargo-leptos gives its builds: with it, cargo test reuses the
-# server build, and the binary it may relink still names the site's files correctly.
-leptos_env=(LEPTOS_OUTPUT_NAME=memory-passport LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg
-  LEPTOS_SITE_ADDR=127.0.0.1:3000 LEPTOS_RELOAD_PORT=3001 LEPTOS_LIB_DIR=. LEPTOS_BIN_DIR=.
-  LEPTOS_JS_MINIFY=false LEPTOS_HASH_FILES=false)
 env "${leptos_env[@]}" cargo test --features ssr --no-fail-fast
 
 log "building the Rust callback example"

@@ -1,6 +1,6 @@
-//! The one error type of the server, and the one place it becomes an HTTP answer (the JSON
-//! envelope of SPEC §5) or a sentence for a person (its Display, which server functions carry
-//! to pages through `ServerFnError`'s blanket conversion).
+//! The one error type of the server, and the one place it becomes an HTTP answer (the API's
+//! JSON envelope `{"error", "code", "request_id", "details"}`) or a sentence for a person (its
+//! Display, which server functions carry to pages through `ServerFnError`'s blanket conversion).
 use crate::domain::agent::FieldError;
 use crate::server::request_id;
 use crate::store::StoreError;

@@ -22,6 +22,15 @@ pub struct AgentView {
     pub changes_since_review: Vec<crate::domain::agent::ProfileChange>,
 }
 
+/// The person's existing grant for the agent of a consent link, shown on re-consent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExistingGrant {
+    pub categories: Vec<Category>,
+    pub access: AccessType,
+    pub expires_at: Option<i64>,
+    pub active: bool,
+}
+
 /// Where a signed-out person is in the email sign-in, as the server knows it (so the page
 /// shows the right step before, or without, its script): the address a code was sent to, and
 /// a sentence left by the last plain form post.

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 #[server]
 pub async fn operator_session() -> Result<Option<String>, ServerFnError> {
     crate::server::context::run(async move {
-        let account = crate::server::context::account(crate::store::accounts::AccountKind::Operator).await?;
+        let account = crate::server::context::account(crate::service::accounts::AccountKind::Operator).await?;
         Ok(account.map(|a| a.email))
     })
     .await
@@ -17,7 +17,7 @@ pub async fn operator_session() -> Result<Option<String>, ServerFnError> {
 #[server(endpoint = "operator/sign_in")]
 pub async fn operator_sign_in(email: String, password: String) -> Result<(), ServerFnError> {
     use crate::server::context;
-    use crate::store::accounts::AccountKind;
+    use crate::service::accounts::AccountKind;
     crate::server::context::run(async move {
         let state = context::state()?;
         let token =
@@ -31,7 +31,7 @@ pub async fn operator_sign_in(email: String, password: String) -> Result<(), Ser
 #[server]
 pub async fn operator_sign_out() -> Result<(), ServerFnError> {
     crate::server::context::run(async move {
-        crate::server::context::end_session(crate::store::accounts::AccountKind::Operator).await
+        crate::server::context::end_session(crate::service::accounts::AccountKind::Operator).await
     })
     .await
 }
@@ -39,16 +39,11 @@ pub async fn operator_sign_out() -> Result<(), ServerFnError> {
 #[server]
 pub async fn review_queue() -> Result<Vec<ReviewItem>, ServerFnError> {
     use crate::model::AgentView;
-    use crate::store::accounts::{self, AccountKind};
+    use crate::service::accounts::AccountKind;
     crate::server::context::run(async move {
         let (state, _) = crate::server::context::require(AccountKind::Operator).await?;
-        let agents = crate::store::agents::list_all(&state.db).await?;
-        let mut items = Vec::with_capacity(agents.len());
-        for a in &agents {
-            let tenant = accounts::find_by_id(&state.db, AccountKind::Tenant, &a.tenant_id).await?;
-            items.push(ReviewItem { agent: AgentView::from(a), tenant_email: tenant.map(|t| t.email).unwrap_or_default() });
-        }
-        Ok(items)
+        let queue = crate::service::agents::review_queue(&state.db).await?;
+        Ok(queue.iter().map(|(a, email)| ReviewItem { agent: AgentView::from(a), tenant_email: email.clone() }).collect())
     })
     .await
 }
@@ -56,7 +51,7 @@ pub async fn review_queue() -> Result<Vec<ReviewItem>, ServerFnError> {
 #[server]
 pub async fn set_agent_status(id: String, status: String) -> Result<(), ServerFnError> {
     use crate::error::AppError;
-    use crate::store::accounts::AccountKind;
+    use crate::service::accounts::AccountKind;
     crate::server::context::run(async move {
         let (state, operator) = crate::server::context::require(AccountKind::Operator).await?;
         let status = AgentStatus::parse(&status)

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 #[server(endpoint = "tenant/sign_up")]
 pub async fn sign_up(email: String, password: String) -> Result<(), ServerFnError> {
     use crate::server::context;
-    use crate::store::accounts::AccountKind;
+    use crate::service::accounts::AccountKind;
     context::run(async move {
         let state = context::state()?;
         let token = crate::service::accounts::sign_up(&state.db, &context::client_key(), &email, &password).await?;
@@ -19,7 +19,7 @@ pub async fn sign_up(email: String, password: String) -> Result<(), ServerFnErro
 #[server(endpoint = "tenant/sign_in")]
 pub async fn sign_in(email: String, password: String) -> Result<(), ServerFnError> {
     use crate::server::context;
-    use crate::store::accounts::AccountKind;
+    use crate::service::accounts::AccountKind;
     context::run(async move {
         let state = context::state()?;
         let client = context::client_key();
@@ -33,7 +33,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), ServerFnErro
 #[server(endpoint = "tenant/sign_out")]
 pub async fn sign_out() -> Result<(), ServerFnError> {
     use crate::server::context;
-    context::run(context::end_session(crate::store::accounts::AccountKind::Tenant)).await
+    context::run(context::end_session(crate::service::accounts::AccountKind::Tenant)).await
 }
 
 /// The signed-in tenant, if any.
@@ -42,7 +42,7 @@ pub async fn current_tenant() -> Result<Option<TenantSession>, ServerFnError> {
     use crate::server::context;
     context::run(async move {
         let state = context::state()?;
-        let account = context::account(crate::store::accounts::AccountKind::Tenant).await?;
+        let account = context::account(crate::service::accounts::AccountKind::Tenant).await?;
         Ok(account.map(|a| TenantSession { email: a.email, public_url: state.config.public_url.clone() }))
     })
     .await

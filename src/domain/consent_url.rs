@@ -32,6 +32,27 @@ pub fn build(base: &str, link: &ConsentLink) -> String {
     format!("{}/consent?{}", base.trim_end_matches('/'), q.finish())
 }
 
+/// Why a consent link cannot be used. The page says so and never redirects: the link may be
+/// forged.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum LinkProblem {
+    MissingAgent,
+    UnknownAgent,
+    AgentUnavailable,
+    RedirectNotRegistered,
+}
+
+impl LinkProblem {
+    pub fn explain(&self) -> &'static str {
+        match self {
+            LinkProblem::MissingAgent => "This link does not say which app is asking. Ask the app for a new link.",
+            LinkProblem::UnknownAgent => "We don't know the app this link is for. It may have been removed. Ask the app for a new link.",
+            LinkProblem::AgentUnavailable => "This app can't receive access to Memory Passports at the moment.",
+            LinkProblem::RedirectNotRegistered => "This link would send you to an address the app has not registered with us, so we stopped here to keep you safe.",
+        }
+    }
+}
+
 /// A consent link's parameters as the consent page reads them (every one the page knows; the
 /// tenant-built [`ConsentLink`] is the subset an app sends).
 #[derive(Clone, Debug, Default, PartialEq)]

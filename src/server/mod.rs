@@ -51,7 +51,7 @@ pub async fn build(config: Config) -> Result<(Router, AppState), StartError> {
     };
     let mailer = Mailer::new(config.smtp_url.as_deref(), config.mail_outbox_dir.clone(), &config.mail_from)?;
     let state = AppState::new(config, db, key, mailer);
-    crate::service::tokens::warm();
+    crate::service::token_count::warm();
     spawn_background(&state);
     Ok((router(state.clone()), state))
 }

@@ -2,7 +2,8 @@
 use crate::auth::{password, secrets};
 use crate::domain::email;
 use crate::error::{AppError, AppResult};
-use crate::store::accounts::{self, Account, AccountKind};
+use crate::store::accounts;
+pub use crate::store::accounts::{Account, AccountKind};
 use crate::store::rate_limit;
 use super::limits::{enforce, SIGN_IN_PER_CLIENT, SIGN_IN_PER_EMAIL, SIGN_UPS_PER_CLIENT};
 use crate::store::{sessions, Db, StoreError};

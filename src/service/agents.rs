@@ -2,7 +2,8 @@
 //! "does not exist" indistinguishable.
 use crate::domain::agent::{review_after_edit, AgentDraft, AgentStatus};
 use crate::error::{AppError, AppResult};
-use crate::store::agents::{self, Agent};
+use crate::store::agents;
+pub use crate::store::agents::Agent;
 use crate::store::Db;
 
 /// Live agents per tenant.
@@ -44,6 +45,21 @@ pub async fn retire(db: &Db, tenant_id: &str, id: &str) -> AppResult<()> {
     } else {
         Err(AppError::NotFound)
     }
+}
+
+/// The tenant's agents, newest first, retired ones last.
+pub async fn list_for_tenant(db: &Db, tenant_id: &str) -> AppResult<Vec<Agent>> {
+    Ok(agents::list_for_tenant(db, tenant_id).await?)
+}
+
+/// Every live agent with its tenant's email, pending first, for the operator (one query).
+pub async fn review_queue(db: &Db) -> AppResult<Vec<(Agent, String)>> {
+    Ok(agents::list_all_with_owner(db).await?)
+}
+
+/// The live, grant-capable agent a raw `agent_sk_` secret belongs to.
+pub async fn authenticate_secret(db: &Db, raw: &str) -> AppResult<Option<Agent>> {
+    Ok(agents::authenticate_secret(db, raw).await?)
 }
 
 pub async fn get_for_tenant(db: &Db, tenant_id: &str, id: &str) -> AppResult<Agent> {

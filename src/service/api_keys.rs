@@ -1,6 +1,21 @@
 //! Tenant API keys with a named, length-checked label.
 use crate::error::{AppError, AppResult};
 use crate::store::api_keys::{self, ApiKeyRow};
+
+/// The tenant's keys, newest first.
+pub async fn list(db: &Db, tenant_id: &str) -> AppResult<Vec<ApiKeyRow>> {
+    Ok(api_keys::list(db, tenant_id).await?)
+}
+
+/// Revokes one of the tenant's keys; another tenant's or an unknown key is not found.
+pub async fn revoke(db: &Db, tenant_id: &str, id: &str) -> AppResult<()> {
+    if api_keys::revoke(db, tenant_id, id).await? { Ok(()) } else { Err(AppError::NotFound) }
+}
+
+/// The tenant a raw `mem_` key belongs to, if it is live.
+pub async fn authenticate(db: &Db, raw: &str) -> AppResult<Option<String>> {
+    Ok(api_keys::authenticate(db, raw).await?)
+}
 use crate::store::Db;
 
 pub const MAX_KEY_NAME_CHARS: usize = 60;

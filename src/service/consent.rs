@@ -12,22 +12,54 @@ use crate::store::agents::{self, Agent};
 use crate::store::grants::{self, Approval, Grant};
 use crate::store::passports::Passport;
 use crate::store::{now_ms, Db};
-pub use crate::model::{Approved, ConsentAnswer};
+pub use crate::domain::consent_url::LinkProblem;
+pub use crate::model::{Approved, ConsentAnswer, ExistingGrant};
 
 pub const MAX_STATE_CHARS: usize = 512;
 pub const MAX_LINK_TOKEN_CHARS: usize = 512;
 
-/// The agent a consent link names, if it may receive grants, with its redirect URI checked
-/// exactly ("" = none). Errors never carry a redirect.
-pub async fn linked_agent(db: &Db, agent_id: &str, redirect_uri: &str) -> AppResult<Agent> {
-    let agent = agents::get(db, agent_id.trim()).await?.filter(|a| a.retired_at.is_none()).ok_or(AppError::NotFound)?;
+/// The one check of a consent link's agent and redirect URI (the page and approve/deny both
+/// call it): the agent, if it exists, is live and may receive grants, and `redirect_uri` is
+/// "" (the hosted page) or registered byte for byte; else why the link cannot be used.
+pub async fn link_agent(db: &Db, agent_id: &str, redirect_uri: &str) -> AppResult<Result<Agent, LinkProblem>> {
+    let agent_id = agent_id.trim();
+    if agent_id.is_empty() {
+        return Ok(Err(LinkProblem::MissingAgent));
+    }
+    let Some(agent) = agents::get(db, agent_id).await?.filter(|a| a.retired_at.is_none()) else {
+        return Ok(Err(LinkProblem::UnknownAgent));
+    };
     if !agent.status.may_receive_grants() {
-        return Err(AppError::invalid("agent_id", "This app can't receive access to Memory Passports at the moment."));
+        return Ok(Err(LinkProblem::AgentUnavailable));
     }
     if !redirect_uri.is_empty() && !agent.profile.redirect_uris.iter().any(|u| u == redirect_uri) {
-        return Err(AppError::invalid("redirect_uri", "This link would send you to an address the app has not registered."));
+        return Ok(Err(LinkProblem::RedirectNotRegistered));
     }
-    Ok(agent)
+    Ok(Ok(agent))
+}
+
+/// [`link_agent`] as an error for approve and deny. Errors never carry a redirect.
+pub async fn linked_agent(db: &Db, agent_id: &str, redirect_uri: &str) -> AppResult<Agent> {
+    match link_agent(db, agent_id, redirect_uri).await? {
+        Ok(agent) => Ok(agent),
+        Err(LinkProblem::MissingAgent | LinkProblem::UnknownAgent) => Err(AppError::NotFound),
+        Err(LinkProblem::AgentUnavailable) => {
+            Err(AppError::invalid("agent_id", "This app can't receive access to Memory Passports at the moment."))
+        }
+        Err(LinkProblem::RedirectNotRegistered) => {
+            Err(AppError::invalid("redirect_uri", "This link would send you to an address the app has not registered."))
+        }
+    }
+}
+
+/// The person's grant for `agent_id`, in force or not, for the re-consent note.
+pub async fn existing_grant(db: &Db, passport: &Passport, agent_id: &str) -> AppResult<Option<ExistingGrant>> {
+    Ok(grants::find(db, &passport.id, agent_id).await?.map(|g| ExistingGrant {
+        active: g.is_active(now_ms()),
+        categories: g.categories,
+        access: g.access_type,
+        expires_at: g.expires_at,
+    }))
 }
 
 fn check_link(answer: &ConsentAnswer) -> AppResult<Option<String>> {

@@ -83,6 +83,11 @@ pub async fn questions(db: &Db, passport: &Passport, limit: i64, offset: i64) ->
     Ok((items, memories::count_open_questions(db, &passport.id).await?))
 }
 
+/// The category of one of the person's memories; not found for anyone else's.
+pub async fn memory_category(db: &Db, passport: &Passport, memory_id: &str) -> AppResult<Category> {
+    memories::category_of(db, &passport.id, memory_id).await?.ok_or(AppError::NotFound)
+}
+
 pub async fn grant_cards(db: &Db, passport: &Passport) -> AppResult<Vec<GrantCard>> {
     cards(db, &passport.id).await
 }

@@ -8,5 +8,8 @@ pub mod limits;
 pub mod manage;
 pub mod otp;
 pub mod passport_session;
-pub mod tokens;
+pub mod token_count;
 pub mod universal;
+
+/// The clock and ids every layer uses (kept with the store, which writes them).
+pub use crate::store::{new_id, now_ms};

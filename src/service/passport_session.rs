@@ -2,7 +2,8 @@
 //! server functions, the `/v1/uui/me` API and the pages' plain form posts alike.
 use crate::auth::cookies;
 use crate::error::AppResult;
-use crate::store::passports::{self, Passport};
+use crate::store::passports;
+pub use crate::store::passports::Passport;
 use crate::store::{sessions, Db};
 use http::HeaderMap;
 

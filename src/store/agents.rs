@@ -162,6 +162,24 @@ pub async fn list_all(db: &Db) -> StoreResult<Vec<Agent>> {
     decode_all(sqlx::query_as::<_, AgentRow>(&sql).fetch_all(&db.pool).await?)
 }
 
+/// Every live agent with its tenant's email (for the operator), pending first, in one query.
+pub async fn list_all_with_owner(db: &Db) -> StoreResult<Vec<(Agent, String)>> {
+    let sql = format!(
+        "SELECT {COLUMNS}, COALESCE((SELECT t.email FROM tenants t WHERE t.id = global_agents.tenant_id), '') AS owner_email \
+         FROM global_agents WHERE retired_at IS NULL \
+         ORDER BY CASE status WHEN 'pending' THEN 0 ELSE 1 END, created_at DESC, id"
+    );
+    let rows = sqlx::query_as::<_, AgentRowWithOwner>(&sql).fetch_all(&db.pool).await?;
+    rows.into_iter().map(|r| Ok((Agent::try_from(r.row)?, r.owner_email))).collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct AgentRowWithOwner {
+    #[sqlx(flatten)]
+    row: AgentRow,
+    owner_email: String,
+}
+
 /// What an edit writes: the new profile, and the review state the service decided on.
 pub struct Edit {
     pub profile: AgentProfile,

@@ -1,5 +1,5 @@
-//! Issue 7's security matrix, the rows that other modules do not already prove (see
-//! `docs/security-matrix.md` for the whole table): session fixation, open redirects, sign-in
+//! The first round of the security matrix, the rows that other modules do not already prove
+//! (see `docs/security-matrix.md` for the whole table): session fixation, open redirects, sign-in
 //! code flooding and guessing across spellings and addresses, tenant password guessing across
 //! accounts, credentials replayed after rotation, revocation, retirement and deletion,
 //! malformed and oversized server-function bodies, SQL-shaped text in every text field, and a

@@ -9,7 +9,7 @@ use crate::domain::time::rfc3339;
 use crate::error::AppResult;
 use crate::server::AppState;
 use crate::service;
-use crate::store::agents::Agent;
+use crate::service::agents::Agent;
 use crate::server::client_ip::ClientKey;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -134,7 +134,7 @@ pub async fn create(State(state): State<AppState>, tenant: Tenant, ApiJson(body)
         (status = 429, description = "Over 300 calls a minute for this tenant (RATE_429)", body = ErrorBody),
     ))]
 pub async fn list(State(state): State<AppState>, tenant: Tenant) -> AppResult<Response> {
-    let agents = crate::store::agents::list_for_tenant(&state.db, &tenant.id).await?;
+    let agents = service::agents::list_for_tenant(&state.db, &tenant.id).await?;
     Ok(data(StatusCode::OK, agents.iter().map(|a| tenant_json(a, None)).collect::<Vec<_>>()))
 }
 

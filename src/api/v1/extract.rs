@@ -2,7 +2,6 @@
 use crate::error::AppError;
 use crate::server::AppState;
 use crate::service::limits;
-use crate::store::api_keys;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{header, request::Parts, HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
@@ -54,21 +53,21 @@ impl FromRequestParts<AppState> for Tenant {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let key = api_key(&parts.headers).ok_or(AppError::Unauthenticated)?;
-        let id = api_keys::authenticate(&state.db, key).await?.ok_or(AppError::Unauthenticated)?;
+        let id = crate::service::api_keys::authenticate(&state.db, key).await?.ok_or(AppError::Unauthenticated)?;
         limits::enforce(&state.db, &format!("api:tenant:{id}"), limits::TENANT_API_PER_TENANT).await?;
         Ok(Tenant { id })
     }
 }
 
 /// An agent authenticated by its `agent_sk_…` secret (live, not rejected or suspended).
-pub struct AgentKey(pub crate::store::agents::Agent);
+pub struct AgentKey(pub crate::service::agents::Agent);
 
 impl FromRequestParts<AppState> for AgentKey {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let key = api_key(&parts.headers).ok_or(AppError::AgentAuth)?;
-        let agent = crate::store::agents::authenticate_secret(&state.db, key).await?.ok_or(AppError::AgentAuth)?;
+        let agent = crate::service::agents::authenticate_secret(&state.db, key).await?.ok_or(AppError::AgentAuth)?;
         Ok(AgentKey(agent))
     }
 }

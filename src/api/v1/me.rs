@@ -11,7 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::model::{ConflictAnswer, Flag, MemoryFilter};
 use crate::server::AppState;
 use crate::service::manage;
-use crate::store::passports::Passport;
+use crate::service::passport_session::Passport;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -185,7 +185,7 @@ pub async fn correct_memory(
 }
 
 async fn current_category(state: &AppState, p: &Passport, id: &str) -> AppResult<Category> {
-    crate::store::memories::category_of(&state.db, &p.id, id).await?.ok_or(AppError::NotFound)
+    manage::memory_category(&state.db, p, id).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -9,7 +9,7 @@ pub mod wire;
 use crate::domain::time::rfc3339;
 use crate::error::AppError;
 use crate::server::{request_id, AppState};
-use crate::store::now_ms;
+use crate::service::now_ms;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

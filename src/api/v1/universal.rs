@@ -10,7 +10,7 @@ use crate::server::client_ip::ClientKey;
 use crate::server::{request_id, AppState};
 use crate::service::consent;
 use crate::service::universal::{self as service, worker::JobResult, AddRequest, Caller, RetrieveRequest};
-use crate::store::{new_id, now_ms};
+use crate::service::{new_id, now_ms};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;

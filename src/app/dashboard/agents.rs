@@ -12,10 +12,10 @@ use leptos::server_fn::codec::Json;
 
 #[server]
 pub async fn list_agents() -> Result<Vec<AgentView>, ServerFnError> {
-    use crate::store::accounts::AccountKind;
+    use crate::service::accounts::AccountKind;
     crate::server::context::run(async move {
         let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
-        let agents = crate::store::agents::list_for_tenant(&state.db, &tenant.id).await?;
+        let agents = crate::service::agents::list_for_tenant(&state.db, &tenant.id).await?;
         Ok(agents.iter().map(AgentView::from).collect())
     })
     .await
@@ -23,7 +23,7 @@ pub async fn list_agents() -> Result<Vec<AgentView>, ServerFnError> {
 
 #[server(input = Json)]
 pub async fn create_agent(draft: AgentDraft) -> Result<AgentWithSecret, ServerFnError> {
-    use crate::store::accounts::AccountKind;
+    use crate::service::accounts::AccountKind;
     crate::server::context::run(async move {
         let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
         let (agent, secret) = crate::service::agents::create(&state.db, &tenant.id, &draft).await?;
@@ -34,7 +34,7 @@ pub async fn create_agent(draft: AgentDraft) -> Result<AgentWithSecret, ServerFn
 
 #[server(input = Json)]
 pub async fn update_agent(id: String, draft: AgentDraft) -> Result<AgentView, ServerFnError> {
-    use crate::store::accounts::AccountKind;
+    use crate::service::accounts::AccountKind;
     crate::server::context::run(async move {
         let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
         let agent = crate::service::agents::update(&state.db, &tenant.id, &id, &draft).await?;
@@ -45,7 +45,7 @@ pub async fn update_agent(id: String, draft: AgentDraft) -> Result<AgentView, Se
 
 #[server]
 pub async fn rotate_agent_secret(id: String) -> Result<String, ServerFnError> {
-    use crate::store::accounts::AccountKind;
+    use crate::service::accounts::AccountKind;
     crate::server::context::run(async move {
         let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
         Ok(crate::service::agents::rotate_secret(&state.db, &tenant.id, &id).await?)
@@ -55,7 +55,7 @@ pub async fn rotate_agent_secret(id: String) -> Result<String, ServerFnError> {
 
 #[server]
 pub async fn retire_agent(id: String) -> Result<(), ServerFnError> {
-    use crate::store::accounts::AccountKind;
+    use crate::service::accounts::AccountKind;
     crate::server::context::run(async move {
         let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
         Ok(crate::service::agents::retire(&state.db, &tenant.id, &id).await?)

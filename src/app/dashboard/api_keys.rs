@@ -7,10 +7,10 @@ use leptos::prelude::*;
 
 #[server]
 pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, ServerFnError> {
-    use crate::store::accounts::AccountKind;
+    use crate::service::accounts::AccountKind;
     crate::server::context::run(async move {
         let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
-        let keys = crate::store::api_keys::list(&state.db, &tenant.id).await?;
+        let keys = crate::service::api_keys::list(&state.db, &tenant.id).await?;
         Ok(keys.iter().map(ApiKeyView::from).collect())
     })
     .await
@@ -18,7 +18,7 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, ServerFnError> {
 
 #[server]
 pub async fn create_api_key(name: String) -> Result<NewApiKey, ServerFnError> {
-    use crate::store::accounts::AccountKind;
+    use crate::service::accounts::AccountKind;
     crate::server::context::run(async move {
         let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
         let (row, raw) = crate::service::api_keys::create(&state.db, &tenant.id, &name).await?;
@@ -29,14 +29,10 @@ pub async fn create_api_key(name: String) -> Result<NewApiKey, ServerFnError> {
 
 #[server]
 pub async fn revoke_api_key(id: String) -> Result<(), ServerFnError> {
-    use crate::store::accounts::AccountKind;
+    use crate::service::accounts::AccountKind;
     crate::server::context::run(async move {
         let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
-        if crate::store::api_keys::revoke(&state.db, &tenant.id, &id).await? {
-            Ok(())
-        } else {
-            Err(crate::error::AppError::NotFound)
-        }
+        crate::service::api_keys::revoke(&state.db, &tenant.id, &id).await
     })
     .await
 }

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 #[cfg(feature = "ssr")]
-async fn signed_in() -> Result<crate::store::passports::Passport, crate::error::AppError> {
+async fn signed_in() -> Result<crate::service::passport_session::Passport, crate::error::AppError> {
     crate::server::context::passport().await?.ok_or(crate::error::AppError::Unauthenticated)
 }
 

@@ -11,7 +11,7 @@ use crate::domain::categories::{self, Category};
 use crate::domain::context::{self, Context, Format, Item};
 use crate::domain::extract::Role;
 use crate::error::{AppError, AppResult};
-use crate::service::tokens::Cl100k;
+use crate::service::token_count::Cl100k;
 use crate::store::callers::{self, CallerRow};
 use crate::store::jobs::{self, Job, NewJob};
 use crate::store::{agents, now_ms, Db};
