@@ -31,6 +31,10 @@ pub struct Extracted {
     /// Set for statements that can hold only one value at a time (a name, a home town, a
     /// taste for one thing): a new value in the same slot contradicts the old one.
     pub slot: Option<Slot>,
+    /// The app's id of the turn it came from (`external_turn_id`), kept for the person.
+    pub turn_id: Option<String>,
+    /// When it was said (the message's `occurred_at`), in ms since the epoch.
+    pub said_at: Option<i64>,
 }
 
 /// A single-valued subject ("name", "lives in", "taste: tea") and the value stated for it.
@@ -387,7 +391,7 @@ fn make(statement: &str, category: Category, importance: u8) -> Extracted {
     }
     let lower = statement.trim().to_lowercase().replace('’', "'");
     let slot = slot_of(lower.trim_end_matches(['.', '!', ' ']));
-    Extracted { content, category, importance, slot }
+    Extracted { content, category, importance, slot, turn_id: None, said_at: None }
 }
 
 #[cfg(test)]
@@ -584,7 +588,7 @@ mod tests {
             (Role::Assistant, "I prefer to answer briefly. My name is Assistant."),
             (Role::User, "please remember that i prefer short answers"),
         ]);
-        assert_eq!(got, vec![Extracted { content: "I prefer short answers.".into(), category: Preference, importance: 7, slot: None }]);
+        assert_eq!(got, vec![Extracted { content: "I prefer short answers.".into(), category: Preference, importance: 7, slot: None, turn_id: None, said_at: None }]);
     }
 
     #[test]

@@ -13,6 +13,12 @@ pub fn rfc3339(ms: i64) -> String {
     dt.format(&Rfc3339).unwrap_or_default()
 }
 
+/// Milliseconds since the epoch of an RFC 3339 time ("2023-05-08T13:56:00Z", any offset).
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let dt = OffsetDateTime::parse(s, &Rfc3339).ok()?;
+    i64::try_from(dt.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
 /// A short human date for pages, e.g. "25 Nov 2026, 14:06 UTC".
 pub fn human(ms: i64) -> String {
     let dt = to_datetime(ms);

@@ -56,8 +56,17 @@ pub async fn build(config: Config) -> Result<(Router, AppState), StartError> {
     Ok((router(state.clone()), state))
 }
 
+/// The app's routes, worked out once per process. Working them out runs the app with resource
+/// loading switched off for the whole process (leptos-rs/leptos#4773): a page render whose
+/// resource first polls meanwhile waits for ever. Doing it once, before the first server
+/// serves, keeps it from overlapping any render (tests start many servers in one process).
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let options = state.leptos_options.clone();
     // Pages and server functions; `/v1` has its own limit so that its 413 is in the envelope.
     let pages = Router::new()

@@ -215,7 +215,8 @@ async fn insert(
 ) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO memories (id, passport_id, category, content, content_key, slot_key, slot_value, importance, \
-         source_agent_id, source_job_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+         source_agent_id, source_job_id, source_turn_id, said_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
     )
     .bind(id)
     .bind(passport_id)
@@ -227,6 +228,8 @@ async fn insert(
     .bind(i64::from(item.importance.clamp(1, 10)))
     .bind(source.agent_id)
     .bind(source.job_id)
+    .bind(item.turn_id.as_deref())
+    .bind(item.said_at)
     .bind(now)
     .execute(&mut **tx)
     .await?;
@@ -648,6 +651,8 @@ pub async fn answer_question(db: &Db, passport_id: &str, conflict_id: &str, answ
                 content: r.candidate_content.clone(),
                 category,
                 importance: r.importance.clamp(1, 10) as u8,
+                turn_id: None,
+                said_at: None,
             };
             let source = Source { agent_id: r.source_agent_id.as_deref(), job_id: None, readable: None };
             insert(&mut tx, &new_id(), passport_id, &source, &item, &content_key(&item.content), now).await?;

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 on_both_backends!(
+    the_sdks_message_fields_decide_what_is_remembered,
     add_then_retrieve_serves_only_granted_categories,
     retrieve_formats_budget_and_use_are_honoured,
     jobs_are_idempotent_and_private_to_their_agent_and_person,
@@ -574,4 +575,60 @@ async fn agents_are_rate_limited_with_retry_after() {
     let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=2).contains(&retry));
     expect_error(res, 429, "RATE_429").await;
+}
+
+async fn the_sdks_message_fields_decide_what_is_remembered(app: TestApp) {
+    let cookie = person(&app, "fields@example.com").await;
+    let a = agent(&app, &[], "read_write").await;
+    let c = connect(&app, &cookie, &a, &["preference", "fact"], "read_write").await;
+    let messages = json!([
+        { "role": "user", "content": "I love jazz.", "source_kind": "tool_output" },
+        { "role": "user", "content": "I love opera.", "source_kind": "fetched_document" },
+        { "role": "user", "content": "I love techno.", "source_kind": "client_assertion" },
+        { "role": "assistant", "content": "I love cooking for you.", "source_kind": "assistant_output" },
+        { "role": "user", "content": "I love green tea.", "source_kind": "direct_user_input", "external_turn_id": "turn-7",
+          "occurred_at": "2023-05-08T13:56:00Z" },
+        { "role": "user", "content": "I live in Lisbon." },
+        { "role": "assistant", "content": "Noted: you prefer window seats on long flights.", "source_kind": "assistant_output",
+          "is_memory_proposal": true, "proposed_memory": { "content": "you prefer window seats on long flights", "category": "preference" } },
+        { "role": "assistant", "content": "And your goal is to run a marathon.", "source_kind": "assistant_output",
+          "is_memory_proposal": true, "proposed_memory": { "content": "your goal is to run a marathon", "category": "goal" } }
+    ]);
+    let res = c.post(&app, "/v1/universal/memories/add", &json!({ "messages": messages })).await;
+    assert_eq!(res.status(), 202);
+    let job = res.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
+    let done = c.finished(&app, &job).await;
+    assert_eq!(done["extraction_metadata"]["outside_grant"], 1, "the goal proposal is outside the grant: {done}");
+    let rows: Vec<(String, Option<String>, Option<i64>)> =
+        sqlx::query_as("SELECT content, source_turn_id, said_at FROM memories ORDER BY content").fetch_all(&app.db.pool).await.unwrap();
+    let contents: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(contents, ["I live in Lisbon.", "I love green tea.", "you prefer window seats on long flights"],
+        "only the person's own words and the proposal, never tool output, documents, assertions or the assistant");
+    let tea = rows.iter().find(|r| r.0 == "I love green tea.").unwrap();
+    assert_eq!(tea.1.as_deref(), Some("turn-7"), "the app's turn id is kept");
+    assert_eq!(tea.2, Some(1_683_554_160_000), "when it was said");
+    let lisbon = rows.iter().find(|r| r.0 == "I live in Lisbon.").unwrap();
+    assert!(lisbon.2.is_some_and(|t| (memory_passport::store::now_ms() - t).abs() < 60_000), "unsaid: the add's arrival");
+
+    // The same proposal again is a duplicate, like any statement.
+    let again = json!([{ "role": "assistant", "content": "Noted: you prefer window seats on long flights.", "source_kind": "assistant_output",
+        "is_memory_proposal": true, "proposed_memory": { "content": "you prefer window seats on long flights", "category": "preference" } }]);
+    let res = c.post(&app, "/v1/universal/memories/add", &json!({ "messages": again })).await;
+    let job = res.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
+    assert_eq!(c.finished(&app, &job).await["extraction_metadata"]["duplicates"], 1);
+
+    // Malformed fields are 422 in the envelope, and nothing is queued.
+    let jobs = app.count("memory_jobs").await;
+    for bad in [
+        json!({ "role": "user", "content": "x", "occurred_at": "yesterday" }),
+        json!({ "role": "user", "content": "x", "source_kind": "rumour" }),
+        json!({ "role": "user", "content": "x", "external_turn_id": "" }),
+        json!({ "role": "user", "content": "I like it", "is_memory_proposal": true, "proposed_memory": { "content": "I like it a lot", "category": "preference" } }),
+        json!({ "role": "assistant", "content": "You like tea.", "source_kind": "assistant_output", "is_memory_proposal": true,
+                "proposed_memory": { "content": "You like coffee", "category": "preference" } }),
+    ] {
+        let res = c.post(&app, "/v1/universal/memories/add", &json!({ "messages": [bad.clone()] })).await;
+        crate::common::expect_error(res, 422, "REQ_422").await;
+    }
+    assert_eq!(app.count("memory_jobs").await, jobs);
 }

@@ -235,10 +235,9 @@ pub async fn expect_error(res: reqwest::Response, status: u16, code: &str) -> Va
     body
 }
 
-/// Runs each listed test against SQLite and PostgreSQL, as separate test cases. Every test
-/// runs the server on a multi-threaded runtime, as in production: on a single thread a Leptos
-/// page's resource can stay unresumed for ever (leptos-rs/leptos#4647), which showed here as a
-/// page request that never answered, about one run in six.
+/// Runs each listed test against SQLite and PostgreSQL, as separate test cases, each with the
+/// server on a multi-threaded runtime as in production. (Many servers start in this one
+/// process: see `server::route_list` for why their route list is worked out only once.)
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {

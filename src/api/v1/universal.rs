@@ -9,7 +9,7 @@ use crate::error::{AppError, AppResult};
 use crate::server::client_ip::ClientKey;
 use crate::server::{request_id, AppState};
 use crate::service::consent;
-use crate::service::universal::{self as service, worker::JobResult, AddRequest, Caller, RetrieveRequest};
+use crate::service::universal::{self as service, worker::JobResult, AddRequest, Caller, NewMessage, RetrieveRequest};
 use crate::service::{new_id, now_ms};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -137,6 +137,44 @@ pub struct MessageBody {
     /// 1–16,000 characters; no control characters other than line breaks and tabs.
     #[schema(min_length = 1, max_length = 16000, example = "I prefer dark mode in every editor.")]
     content: String,
+    /// When it was said (RFC 3339); what it says is dated from it ("yesterday"). Absent: when
+    /// the add arrives.
+    #[schema(format = DateTime, example = "2023-05-08T13:56:00Z")]
+    occurred_at: Option<String>,
+    /// The app's own id of this turn (1–255 characters), kept with what it gave the person.
+    #[schema(min_length = 1, max_length = 255)]
+    external_turn_id: Option<String>,
+    /// Where the text came from. Memories are extracted only from a user's
+    /// `direct_user_input` (or an unlabelled user turn), never from tool output, fetched
+    /// documents, instructions or assertions.
+    #[schema(value_type = Option<SourceKind>)]
+    source_kind: Option<String>,
+    /// True on an assistant message (`source_kind` `assistant_output`) that proposes
+    /// `proposed_memory`.
+    #[serde(default)]
+    is_memory_proposal: bool,
+    /// A memory the assistant proposes, stored as given (within the grant's categories, with
+    /// the same duplicate and conflict rules); its content must appear in the message.
+    proposed_memory: Option<ProposedMemoryBody>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ProposedMemoryBody {
+    #[schema(min_length = 10, max_length = 500, example = "You prefer window seats on long flights")]
+    content: String,
+    #[schema(value_type = crate::api::v1::wire::CategoryName)]
+    category: String,
+}
+
+#[allow(non_camel_case_types, dead_code)]
+#[derive(serde::Serialize, ToSchema)]
+pub enum SourceKind {
+    direct_user_input,
+    assistant_output,
+    tool_output,
+    fetched_document,
+    system_instruction,
+    client_assertion,
 }
 
 /// Stores the conversation as a job before answering; a worker extracts memories from it.
@@ -153,8 +191,20 @@ pub struct MessageBody {
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
 pub async fn add(State(state): State<AppState>, Agent(caller): Agent, ApiJson(body): ApiJson<AddBody>) -> AppResult<Response> {
-    let messages = body.messages.into_iter().map(|m| (m.role, m.content)).collect();
-    let req = AddRequest::check(messages, body.metadata, body.idempotency_key)?;
+    let messages = body
+        .messages
+        .into_iter()
+        .map(|m| NewMessage {
+            role: m.role,
+            content: m.content,
+            occurred_at: m.occurred_at,
+            external_turn_id: m.external_turn_id,
+            source_kind: m.source_kind,
+            is_memory_proposal: m.is_memory_proposal,
+            proposed_memory: m.proposed_memory.map(|p| (p.content, p.category)),
+        })
+        .collect();
+    let req = AddRequest::check(messages, body.metadata, body.idempotency_key, now_ms())?;
     let (job_id, status) = service::add(&state.universal, &state.db, &caller, &req).await?;
     let body = AddAnswer {
         request_id: request_id::current(),

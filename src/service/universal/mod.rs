@@ -240,26 +240,110 @@ pub struct AddRequest {
     pub idempotency_key: Option<String>,
 }
 
+/// Where a message's text came from, as the SDK labels it.
+pub const SOURCE_KINDS: [&str; 6] =
+    ["direct_user_input", "assistant_output", "tool_output", "fetched_document", "system_instruction", "client_assertion"];
+/// The longest `external_turn_id`.
+pub const MAX_TURN_ID_CHARS: usize = 255;
+/// How long a proposed memory may be, in characters.
+pub const PROPOSAL_CHARS: std::ops::RangeInclusive<usize> = 10..=500;
+
+/// One message of an add as an app sends it; `AddRequest::check` says what is allowed.
+#[derive(Clone, Debug, Default)]
+pub struct NewMessage {
+    pub role: String,
+    pub content: String,
+    pub occurred_at: Option<String>,
+    pub external_turn_id: Option<String>,
+    pub source_kind: Option<String>,
+    pub is_memory_proposal: bool,
+    /// (content, category)
+    pub proposed_memory: Option<(String, String)>,
+}
+
+impl NewMessage {
+    pub fn new(role: &str, content: &str) -> NewMessage {
+        NewMessage { role: role.into(), content: content.into(), ..Default::default() }
+    }
+}
+
+/// Lower case with runs of white space as one space, to find a proposal in its message.
+fn loose(s: &str) -> String {
+    s.to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 impl AddRequest {
+    /// Checks every field at once; `now` is when the add arrived (the time of messages that
+    /// do not say when they were said).
     pub fn check(
-        messages: Vec<(String, String)>,
+        messages: Vec<NewMessage>,
         metadata: Option<serde_json::Value>,
         idempotency_key: Option<String>,
+        now: i64,
     ) -> AppResult<AddRequest> {
         let mut errors = Vec::new();
         if messages.is_empty() || messages.len() > MAX_MESSAGES {
             errors.push(field("messages", format!("Send between 1 and {MAX_MESSAGES} messages.")));
         }
-        for (i, (role, content)) in messages.iter().enumerate() {
+        let mut checked = Vec::with_capacity(messages.len());
+        for (i, m) in messages.iter().enumerate() {
+            let (role, content) = (&m.role, &m.content);
+            let at = |name: &str| format!("messages[{i}].{name}");
             if Role::parse(role).is_none() {
-                errors.push(field(&format!("messages[{i}].role"), "role must be user, assistant or system."));
+                errors.push(field(&at("role"), "role must be user, assistant or system."));
             }
             let chars = content.chars().count();
             if chars == 0 || chars > MAX_MESSAGE_CHARS {
-                errors.push(field(&format!("messages[{i}].content"), format!("content must be 1 to {MAX_MESSAGE_CHARS} characters.")));
+                errors.push(field(&at("content"), format!("content must be 1 to {MAX_MESSAGE_CHARS} characters.")));
             } else if content.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-                errors.push(field(&format!("messages[{i}].content"), "content may not contain control characters other than line breaks and tabs."));
+                errors.push(field(&at("content"), "content may not contain control characters other than line breaks and tabs."));
             }
+            let occurred_at = match m.occurred_at.as_deref() {
+                None => Some(now),
+                Some(s) => {
+                    let ms = crate::domain::time::parse_rfc3339(s);
+                    if ms.is_none() {
+                        errors.push(field(&at("occurred_at"), "occurred_at must be an RFC 3339 time, like 2023-05-08T13:56:00Z."));
+                    }
+                    ms
+                }
+            };
+            if let Some(id) = &m.external_turn_id {
+                let n = id.chars().count();
+                if n == 0 || n > MAX_TURN_ID_CHARS || id.chars().any(char::is_control) {
+                    errors.push(field(&at("external_turn_id"), format!("external_turn_id must be 1 to {MAX_TURN_ID_CHARS} printable characters.")));
+                }
+            }
+            if let Some(kind) = &m.source_kind {
+                if !SOURCE_KINDS.contains(&kind.as_str()) {
+                    errors.push(field(&at("source_kind"), format!("source_kind must be one of {}.", SOURCE_KINDS.join(", "))));
+                }
+            }
+            if m.is_memory_proposal && (role != "assistant" || m.source_kind.as_deref() != Some("assistant_output")) {
+                errors.push(field(&at("is_memory_proposal"), "Memory proposals come from an assistant message with source_kind assistant_output."));
+            }
+            if let Some((proposal, category)) = &m.proposed_memory {
+                let proposal = proposal.trim();
+                if !m.is_memory_proposal {
+                    errors.push(field(&at("proposed_memory"), "proposed_memory needs is_memory_proposal: true."));
+                }
+                if !PROPOSAL_CHARS.contains(&proposal.chars().count()) || proposal.chars().any(char::is_control) {
+                    errors.push(field(&at("proposed_memory.content"), "proposed_memory.content must be 10 to 500 characters of text."));
+                } else if !loose(content).contains(&loose(proposal)) {
+                    errors.push(field(&at("proposed_memory.content"), "proposed_memory.content must appear in the message as written."));
+                }
+                if Category::parse(category).is_none() {
+                    errors.push(field(&at("proposed_memory.category"), "proposed_memory.category must be one of the six categories."));
+                }
+            }
+            checked.push(worker::Message {
+                role: role.clone(),
+                content: content.clone(),
+                occurred_at,
+                external_turn_id: m.external_turn_id.clone(),
+                source_kind: m.source_kind.clone(),
+                proposed_memory: m.proposed_memory.as_ref().map(|(c, k)| (c.trim().to_string(), k.clone())),
+            });
         }
         let metadata = metadata.unwrap_or(serde_json::Value::Object(Default::default()));
         if !metadata.is_object() || metadata.to_string().len() > MAX_METADATA_BYTES {
@@ -277,8 +361,7 @@ impl AddRequest {
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
-        let messages = messages.into_iter().map(|(role, content)| worker::Message { role, content }).collect();
-        Ok(AddRequest { payload: worker::Payload { messages, metadata }, idempotency_key })
+        Ok(AddRequest { payload: worker::Payload { messages: checked, metadata }, idempotency_key })
     }
 }
 
@@ -371,17 +454,50 @@ mod tests {
 
     #[test]
     fn add_requests_are_checked_whole() {
-        let ok = AddRequest::check(vec![("user".into(), "I like tea.".into())], None, Some("k-1".into())).unwrap();
+        let ok = AddRequest::check(vec![NewMessage::new("user", "I like tea.")], None, Some("k-1".into()), 7).unwrap();
         assert_eq!(ok.payload.metadata, serde_json::json!({}));
+        assert_eq!(ok.payload.messages[0].occurred_at, Some(7), "the arrival, when the app does not say");
         let Err(AppError::Validation(errors)) = AddRequest::check(
-            vec![("robot".into(), String::new())],
+            vec![NewMessage::new("robot", "")],
             Some(serde_json::json!([1])),
             Some("bad\u{0}key".into()),
+            0,
         ) else {
             panic!("should fail")
         };
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, vec!["messages[0].role", "messages[0].content", "metadata", "idempotency_key"]);
-        assert!(AddRequest::check(vec![], None, None).is_err());
+        assert!(AddRequest::check(vec![], None, None, 0).is_err());
+    }
+
+    #[test]
+    fn the_sdks_message_fields_are_checked() {
+        let said = NewMessage { occurred_at: Some("2023-05-08T13:56:00+02:00".into()), external_turn_id: Some("t-1".into()),
+            source_kind: Some("direct_user_input".into()), ..NewMessage::new("user", "I went to a support group yesterday.") };
+        let ok = AddRequest::check(vec![said], None, None, 0).unwrap();
+        assert_eq!(ok.payload.messages[0].occurred_at, Some(1_683_546_960_000));
+        let proposal = NewMessage {
+            source_kind: Some("assistant_output".into()),
+            is_memory_proposal: true,
+            proposed_memory: Some(("  You  prefer window seats ".into(), "preference".into())),
+            ..NewMessage::new("assistant", "Noted: you prefer window seats on long flights.")
+        };
+        let ok = AddRequest::check(vec![proposal.clone()], None, None, 0).unwrap();
+        assert_eq!(ok.payload.messages[0].proposed_memory, Some(("You  prefer window seats".into(), "preference".into())));
+        let bad = vec![
+            NewMessage { occurred_at: Some("yesterday".into()), ..NewMessage::new("user", "x") },
+            NewMessage { external_turn_id: Some(String::new()), ..NewMessage::new("user", "x") },
+            NewMessage { source_kind: Some("rumour".into()), ..NewMessage::new("user", "x") },
+            NewMessage { is_memory_proposal: true, ..NewMessage::new("user", "x") },
+            NewMessage { is_memory_proposal: false, ..proposal.clone() },
+            NewMessage { proposed_memory: Some(("You prefer aisle seats".into(), "preference".into())), ..proposal.clone() },
+            NewMessage { proposed_memory: Some(("You prefer window seats".into(), "hobby".into())), ..proposal.clone() },
+            NewMessage { proposed_memory: Some(("too short".into(), "fact".into())), ..proposal },
+        ];
+        let Err(AppError::Validation(errors)) = AddRequest::check(bad, None, None, 0) else { panic!("should fail") };
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["messages[0].occurred_at", "messages[1].external_turn_id", "messages[2].source_kind",
+            "messages[3].is_memory_proposal", "messages[4].proposed_memory", "messages[5].proposed_memory.content",
+            "messages[6].proposed_memory.category", "messages[7].proposed_memory.content"]);
     }
 }

@@ -29,6 +29,26 @@ pub struct Payload {
 pub struct Message {
     pub role: String,
     pub content: String,
+    /// When it was said (ms); the add's arrival when the app did not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occurred_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_turn_id: Option<String>,
+    /// direct_user_input, assistant_output, tool_output, fetched_document,
+    /// system_instruction or client_assertion; None when the app did not label it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_kind: Option<String>,
+    /// A memory the assistant proposes (content, category), stored as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proposed_memory: Option<(String, String)>,
+}
+
+impl Message {
+    /// Only what the person said themselves is read for memories: a user turn that is
+    /// direct input (or unlabelled), never tool output, fetched documents or instructions.
+    pub fn is_persons_own_words(&self) -> bool {
+        Role::parse(&self.role) == Some(Role::User) && self.source_kind.as_deref().is_none_or(|k| k == "direct_user_input")
+    }
 }
 
 /// The summary stored with a completed job and shown to the agent that sent it.
@@ -96,7 +116,41 @@ fn plan(job: &Claimed) -> Plan {
         return Plan::Fail("gave_up_after_retries");
     }
     let Ok(payload) = serde_json::from_str::<Payload>(&job.payload) else { return Plan::Fail("unreadable_payload") };
-    Plan::Extract(extract::extract(payload.messages.iter().filter_map(|m| Some((Role::parse(&m.role)?, m.content.as_str())))))
+    Plan::Extract(statements(&payload.messages))
+}
+
+/// What a conversation gives to remember: the person's own statements, each with its turn and
+/// time, and the memories the assistant proposed, as given; at most one of each wording and
+/// `extract::MAX_PER_CONVERSATION` in all.
+fn statements(messages: &[Message]) -> Vec<extract::Extracted> {
+    let mut out: Vec<extract::Extracted> = Vec::new();
+    for m in messages {
+        let mut found = if m.is_persons_own_words() { extract::extract([(Role::User, m.content.as_str())]) } else { Vec::new() };
+        if let Some((content, category)) = &m.proposed_memory {
+            if let Some(category) = crate::domain::categories::Category::parse(category) {
+                found.push(extract::Extracted {
+                    slot: extract::slot_of_statement(content),
+                    content: content.clone(),
+                    category,
+                    importance: 6,
+                    turn_id: None,
+                    said_at: None,
+                });
+            }
+        }
+        for mut f in found {
+            if out.len() >= extract::MAX_PER_CONVERSATION {
+                return out;
+            }
+            if out.iter().any(|e| e.content.eq_ignore_ascii_case(&f.content)) {
+                continue;
+            }
+            f.turn_id = m.external_turn_id.clone();
+            f.said_at = m.occurred_at;
+            out.push(f);
+        }
+    }
+    out
 }
 
 async fn apply_all(db: &Db, planned: &[(&Claimed, Plan)]) -> StoreResult<()> {
