@@ -137,6 +137,22 @@ pub struct ConsentAnswer {
     pub access: String,
 }
 
+impl ConsentAnswer {
+    /// The answer to the consent link `link`, before the person's choices are filled in.
+    pub fn for_link(link: &crate::domain::consent_url::LinkQuery) -> ConsentAnswer {
+        ConsentAnswer {
+            agent_id: link.agent_id.clone(),
+            state: link.state.clone(),
+            redirect_uri: link.redirect_uri.clone(),
+            requested_access: link.access.clone(),
+            code_challenge: link.code_challenge.clone(),
+            code_challenge_method: link.code_challenge_method.clone(),
+            link_token: link.link_token.clone(),
+            ..Default::default()
+        }
+    }
+}
+
 /// Where the browser goes next, and (hosted completion only) the token to show once.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Approved {

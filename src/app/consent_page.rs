@@ -147,16 +147,7 @@ fn ConsentForm(
             refresh.update(|n| *n += 1);
         }
     });
-    let answer = StoredValue::new(ConsentAnswer {
-        agent_id: link.agent_id.clone(),
-        state: link.state.clone(),
-        redirect_uri: link.redirect_uri.clone(),
-        requested_access: link.access.clone(),
-        code_challenge: link.code_challenge.clone(),
-        code_challenge_method: link.code_challenge_method.clone(),
-        link_token: link.link_token.clone(),
-        ..Default::default()
-    });
+    let answer = StoredValue::new(ConsentAnswer::for_link(&link));
     let on_approve = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let cats = chosen.get_untracked();

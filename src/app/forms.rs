@@ -8,7 +8,7 @@ use crate::domain::consent_url::LinkQuery;
 use crate::error::{AppError, AppResult};
 use crate::model::{ConsentAnswer, Notice};
 use crate::server::client_ip::ClientKey;
-use crate::server::context::{code_sent_cookie, completion_cookie};
+use crate::server::context::{code_sent_cleared, code_sent_cookie, completion_cookie};
 use crate::server::AppState;
 use crate::service::{consent, otp, passport_session};
 use axum::extract::{RawQuery, State};
@@ -83,10 +83,10 @@ async fn sign_in_step(state: &AppState, client: &ClientKey, headers: &HeaderMap,
             let passport = otp::verify_code(&state.db, &state.key, client.as_str(), &fields.get("email"), &fields.get("code")).await?;
             vec![
                 passport_session::start(&state.db, &passport.id, secure).await?,
-                cookies::expired_text_cookie(cookies::CODE_SENT_COOKIE, secure, "/"),
+                code_sent_cleared(state),
             ]
         }
-        "change_email" => vec![cookies::expired_text_cookie(cookies::CODE_SENT_COOKIE, secure, "/")],
+        "change_email" => vec![code_sent_cleared(state)],
         "sign_out" => vec![passport_session::end(&state.db, headers, secure).await?],
         _ => return Ok(None),
     }))
@@ -108,16 +108,10 @@ async fn consent_step(state: &AppState, client: &ClientKey, headers: &HeaderMap,
     }
     let link = LinkQuery::parse(query.as_deref().unwrap_or_default());
     let answer = ConsentAnswer {
-        agent_id: link.agent_id,
-        state: link.state,
-        redirect_uri: link.redirect_uri,
-        requested_access: link.access,
-        code_challenge: link.code_challenge,
-        code_challenge_method: link.code_challenge_method,
-        link_token: link.link_token,
         categories: fields.all("categories"),
         duration: fields.get("duration"),
         access: fields.get("access"),
+        ..ConsentAnswer::for_link(&link)
     };
     let secure = state.config.secure_cookies();
     let passport = passport_session::person(&state.db, headers, secure).await?;
@@ -155,7 +149,7 @@ pub async fn use_link(State(state): State<AppState>, client: ClientKey, body: St
     let signed_in = async {
         let (passport, return_to) = otp::verify_link(&state.db, &state.key, client.as_str(), &fields.get("email"), &fields.get("token")).await?;
         let session = passport_session::start(&state.db, &passport.id, secure).await?;
-        AppResult::Ok(Next { location: return_to, cookies: vec![session, cookies::expired_text_cookie(cookies::CODE_SENT_COOKIE, secure, "/")] })
+        AppResult::Ok(Next { location: return_to, cookies: vec![session, code_sent_cleared(&state)] })
     };
     match signed_in.await {
         Ok(next) => next.into_response(),

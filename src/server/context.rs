@@ -134,7 +134,12 @@ pub fn remember_code_sent(state: &AppState, email: &str) {
 }
 
 pub fn forget_code_sent(state: &AppState) {
-    set_cookie(cookies::expired_text_cookie(cookies::CODE_SENT_COOKIE, state.config.secure_cookies(), "/"));
+    set_cookie(code_sent_cleared(state));
+}
+
+/// The cookie that forgets where a code went (signed in, or starting over).
+pub fn code_sent_cleared(state: &AppState) -> String {
+    cookies::expired_text_cookie(cookies::CODE_SENT_COOKIE, state.config.secure_cookies(), "/")
 }
 
 /// The cookie that remembers where a code went, for as long as the code lives.
