@@ -325,7 +325,7 @@ async fn every_server_function_refuses_cross_site_posts(app: TestApp) {
 
 /// A copy of the SQLite database gives no working credential: no raw secret, password or
 /// session token appears anywhere in its bytes (main file and write-ahead log).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn database_bytes_hold_no_secrets() {
     let app = common::spawn_app(common::Backend::Sqlite).await;
     let t = app.tenant("bytes").await;

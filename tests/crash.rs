@@ -168,13 +168,13 @@ async fn kill_during_adds(database_url: String) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn kill_9_during_adds_loses_nothing_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     kill_during_adds(format!("sqlite://{}/crash.db", dir.path().display())).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn kill_9_during_adds_loses_nothing_on_postgres() {
     let Some(admin) = postgres_admin_url() else { return };
     kill_during_adds(fresh_postgres_database(&admin).await).await;
@@ -206,7 +206,7 @@ async fn add_with_key(client: &reqwest::Client, base: &str, secret: &str, token:
     v["job_id"].as_str().map(str::to_string).ok_or_else(|| format!("no job_id in {v}"))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn killing_one_of_two_nodes_under_add_load_loses_nothing() {
     let Some(admin) = postgres_admin_url() else {
         eprintln!("skipped: MP_TEST_POSTGRES_URL is not set");

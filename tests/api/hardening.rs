@@ -28,11 +28,11 @@ on_both_backends!(
 macro_rules! behind_proxy_on_both {
     ($($name:ident),* $(,)?) => {
         $(mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[tokio::test]
             async fn sqlite() {
                 super::$name(super::behind_proxy(crate::common::Backend::Sqlite).await).await
             }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[tokio::test]
             async fn postgres() {
                 if crate::common::postgres_admin_url().is_some() {
                     super::$name(super::behind_proxy(crate::common::Backend::Postgres).await).await

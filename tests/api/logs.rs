@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_full_run_logs_no_secret() {
     let dir = tempfile::tempdir().unwrap();
     let database_url = format!("sqlite://{}/logs.db", dir.path().display());

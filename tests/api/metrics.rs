@@ -2,7 +2,7 @@
 //! ids), latency histograms, the job queue's depth and job outcomes; a token guards it when set.
 use crate::common::{spawn_app, spawn_app_with, Backend};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn metrics_count_routes_and_jobs() {
     let app = spawn_app(Backend::Sqlite).await;
     assert_eq!(app.get("/healthz", None).await.status(), 200);
@@ -18,7 +18,7 @@ async fn metrics_count_routes_and_jobs() {
     assert!(text.contains("memory_jobs_pending 0"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn metrics_can_require_a_token() {
     let app = spawn_app_with(Backend::Sqlite, |c| c.metrics_token = Some(memory_passport::config::Redacted("scrape-secret".into()))).await;
     assert_eq!(app.get("/metrics", None).await.status(), 401);

@@ -26,7 +26,7 @@ async fn until_served(app: &TestApp, c: &Connected, n: usize) -> Vec<String> {
     panic!("memories were not served");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn two_nodes_share_sessions_consent_memories_and_revocation() {
     if postgres_admin_url().is_none() {
         return;

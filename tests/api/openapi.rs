@@ -45,7 +45,7 @@ fn operations(doc: &Value) -> Vec<String> {
     ops
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_document_describes_every_route_and_the_docs_page_renders_it() {
     let app: TestApp = spawn_app(Backend::Sqlite).await;
     let res = app.get("/v1/openapi.json", None).await;
@@ -155,14 +155,14 @@ async fn run_schemathesis(bin: &str, app: &TestApp, run: Run, tally: &mut Tally)
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn schemathesis_on_sqlite() {
     if let Some(bin) = schemathesis() {
         finds_no_server_error_and_no_answer_outside_the_schema(&bin, spawn_app(Backend::Sqlite).await).await;
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn schemathesis_on_postgres() {
     if let (Some(bin), Some(_)) = (schemathesis(), crate::common::postgres_admin_url()) {
         finds_no_server_error_and_no_answer_outside_the_schema(&bin, spawn_app(Backend::Postgres).await).await;

@@ -175,7 +175,7 @@ async fn smtp_sink() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
 }
 
 /// With SMTP_URL set, codes go over SMTP (here to a local sink) instead of to the outbox.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn codes_are_delivered_over_smtp_when_configured() {
     let (url, mut inbox) = smtp_sink().await;
     let app = crate::common::spawn_app_with(crate::common::Backend::Sqlite, |c| c.smtp_url = Some(url)).await;

@@ -26,7 +26,7 @@ fn run(python: &str, phase: &str, env: &[(&str, &str)]) {
     println!("{stdout}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn memoryo_sdk_drives_the_real_server() {
     let Some(python) = sdk_python() else { return };
     let app: TestApp = spawn_app(Backend::Sqlite).await;

@@ -292,7 +292,7 @@ async fn session_tokens_do_not_cross_account_kinds(app: TestApp) {
 /// Outcome: the cookie is `__Host-mp_passport` with Secure, HttpOnly, SameSite=Lax, Path=/
 /// and no Domain, and a plain `mp_passport` cookie (one a sibling could set) is ignored even
 /// when it carries a valid session token.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn over_https_session_cookies_are_host_prefixed_and_unprefixed_ones_ignored() {
     let app = spawn_app_with(Backend::Sqlite, |c| c.public_url = "https://mp.example".into()).await;
     let post = |path: &str, cookie: Option<&str>, form: &[(&str, &str)]| {

@@ -556,7 +556,7 @@ async fn futures_join_all<F: std::future::Future<Output = ()>>(futures: Vec<F>) 
 }
 
 /// Per-agent limits: a burst of twice the rate, then 429 with Retry-After.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn agents_are_rate_limited_with_retry_after() {
     let app = spawn_app_with(Backend::Sqlite, |c| c.agent_rate_limit = 2).await;
     let cookie = person(&app, "rate@example.com").await;

@@ -235,17 +235,17 @@ pub async fn expect_error(res: reqwest::Response, status: u16, code: &str) -> Va
     body
 }
 
-/// Runs each listed test against SQLite and PostgreSQL, as separate test cases, each with the
-/// server on a multi-threaded runtime as in production. (Many servers start in this one
-/// process: see `server::route_list` for why their route list is worked out only once.)
+/// Runs each listed test against SQLite and PostgreSQL, as separate test cases. (Many servers
+/// start in this one process: see `server::route_list` for why their route list is worked out
+/// only once.)
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(crate::common::spawn_app(crate::common::Backend::Sqlite).await).await } )*
+            $( #[tokio::test] async fn $name() { super::$name(crate::common::spawn_app(crate::common::Backend::Sqlite).await).await } )*
         }
         mod postgres {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() {
+            $( #[tokio::test] async fn $name() {
                 if crate::common::postgres_admin_url().is_some() {
                     super::$name(crate::common::spawn_app(crate::common::Backend::Postgres).await).await
                 }
