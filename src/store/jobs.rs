@@ -148,6 +148,18 @@ pub async fn finish(tx: &mut sqlx::Transaction<'_, sqlx::Any>, job: &Claimed, ou
     Ok(done.rows_affected() == 1)
 }
 
+/// Lets a job whose attempt failed be claimed again after `delay_ms` instead of when its
+/// claim runs out (a minute), if the claim is still ours.
+pub async fn retry_after(db: &Db, job: &Claimed, delay_ms: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE memory_jobs SET claimed_until = $1 WHERE id = $2 AND claimed_by = $3 AND status = 'processing'")
+        .bind(now_ms() + delay_ms)
+        .bind(&job.id)
+        .bind(&job.claimed_by)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
 /// Stores a finished job's summary (same transaction as `finish`).
 pub async fn set_result(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: &str, result: &str) -> StoreResult<()> {
     sqlx::query("UPDATE memory_jobs SET result = $1 WHERE id = $2").bind(result).bind(id).execute(&mut **tx).await?;

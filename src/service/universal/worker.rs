@@ -97,12 +97,21 @@ pub async fn run_once(db: &Db, claim_ms: i64) -> StoreResult<usize> {
         tracing::warn!(error = %e, jobs = planned.len(), "job batch failed; trying each job alone");
         for one in &planned {
             if let Err(e) = apply_all(db, std::slice::from_ref(one)).await {
-                // The claim runs out and another attempt follows.
-                tracing::warn!(error = %e, job_id = %one.0.id, attempt = one.0.attempts, "job failed; it will be retried");
+                let delay = retry_delay_ms(one.0.attempts);
+                tracing::warn!(error = %e, job_id = %one.0.id, attempt = one.0.attempts, retry_in_ms = delay, "job failed; it will be retried");
+                // Most failures are a busy database: try again soon, later each time. If even
+                // this fails, the claim runs out and another attempt follows.
+                let _ = jobs::retry_after(db, one.0, delay).await;
             }
         }
     }
     Ok(claimed.len())
+}
+
+/// How long a failed job waits before its next attempt: 250 ms, doubling per attempt, at most
+/// 8 s (well inside a claim).
+fn retry_delay_ms(attempts: i64) -> i64 {
+    250 * (1_i64 << attempts.clamp(1, 6) - 1)
 }
 
 /// What to do with one job, decided before any write (no database work).
@@ -206,4 +215,16 @@ async fn apply_all(db: &Db, planned: &[(&Claimed, Plan)]) -> StoreResult<()> {
         metrics::counter!("memory_jobs_failed_total", "reason" => reason).increment(1);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_job_is_retried_sooner_than_its_claim_runs_out_and_later_each_time() {
+        let delays: Vec<i64> = (1..=MAX_ATTEMPTS + 1).map(retry_delay_ms).collect();
+        assert_eq!(delays, vec![250, 500, 1_000, 2_000, 4_000, 8_000]);
+        assert!(delays.iter().all(|d| *d < jobs::CLAIM_MS));
+    }
 }
