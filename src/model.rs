@@ -294,6 +294,15 @@ pub struct MemoryRow {
     pub last_accessed: Option<i64>,
     pub access_count: i64,
     pub versions: i64,
+    /// The person's own words it was made from, when an app's conversation made it.
+    pub source_text: Option<String>,
+    /// The app's id for the turn it came from (`external_turn_id`).
+    pub source_turn_id: Option<String>,
+    /// When the person said it (ms), as the app told.
+    pub said_at: Option<i64>,
+    /// When what it tells happened: ISO days, both ends included.
+    pub happened_from: Option<String>,
+    pub happened_to: Option<String>,
 }
 
 /// What to show of the memories.

@@ -35,6 +35,10 @@ pub struct Extracted {
     pub turn_id: Option<String>,
     /// When it was said (the message's `occurred_at`), in ms since the epoch.
     pub said_at: Option<i64>,
+    /// The person's own words it was made from, kept for them (and for ranking).
+    pub source: Option<String>,
+    /// When what it tells happened, when the words say ("yesterday", "in 2019").
+    pub happened: Option<super::when::Span>,
 }
 
 /// A single-valued subject ("name", "lives in", "taste: tea") and the value stated for it.
@@ -276,60 +280,164 @@ const RULES: &[(&str, Category, u8)] = &[
 /// however long the conversation).
 pub const MAX_PER_CONVERSATION: usize = 100;
 
-/// Finds the memories in a conversation. Only `user` messages count.
+/// The longest memory the extractor writes, in characters; a longer sentence is cut at a word.
+pub const MAX_MEMORY_CHARS: usize = 500;
+
+/// One message of the person's to read for memories.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Turn<'a> {
+    pub text: &'a str,
+    /// The day it was said, against which "yesterday" and "next month" are resolved.
+    pub said_on: Option<time::Date>,
+    /// What the other side said just before, for short answers ("Yes, twice!").
+    pub previous: Option<&'a str>,
+}
+
+/// Finds the memories in a conversation. Only `user` messages count; each takes the
+/// message before it (if another role's) as the question it may answer.
 pub fn extract<'a>(messages: impl IntoIterator<Item = (Role, &'a str)>) -> Vec<Extracted> {
     let mut out: Vec<Extracted> = Vec::new();
+    let mut previous: Option<&str> = None;
     for (role, text) in messages {
         if role != Role::User {
+            previous = Some(text);
             continue;
         }
-        for sentence in sentences(text) {
+        for found in extract_turn(Turn { text, said_on: None, previous }) {
             if out.len() >= MAX_PER_CONVERSATION {
                 return out;
             }
-            if let Some(found) = classify(sentence) {
-                if !out.iter().any(|e| e.content.eq_ignore_ascii_case(&found.content)) {
-                    out.push(found);
+            if !out.iter().any(|e| e.content.eq_ignore_ascii_case(&found.content)) {
+                out.push(found);
+            }
+        }
+        previous = None;
+    }
+    out
+}
+
+/// The memories in one message of the person's: every sentence in which they tell something
+/// about themselves or their life, in their voice, dated when it says when; a sentence that
+/// only goes on about the one before ("It was so powerful.") stays with it.
+pub fn extract_turn(turn: Turn<'_>) -> Vec<Extracted> {
+    let mut out: Vec<Extracted> = Vec::new();
+    let all = sentences(turn.text);
+    if let Some(answer) = short_answer(&all, turn.previous) {
+        out.push(answer);
+    }
+    let mut last_kept: Option<usize> = None;
+    for sentence in all {
+        if out.len() >= MAX_PER_CONVERSATION {
+            break;
+        }
+        match read(sentence) {
+            Reading::Keep(mut found) => {
+                found.source = Some(sentence.trim().to_string());
+                let found = dated(found, turn.said_on);
+                if out.iter().any(|e| e.content.eq_ignore_ascii_case(&found.content)) {
+                    last_kept = None;
+                    continue;
                 }
+                out.push(found);
+                last_kept = Some(out.len() - 1);
             }
+            Reading::GoesOn(more) => {
+                if let Some(i) = last_kept {
+                    let kept = &mut out[i];
+                    let more = turn.said_on.and_then(|on| super::when::resolve(more, on)).map(|(t, _)| t).unwrap_or_else(|| more.to_string());
+                    let joined = format!("{} {}", kept.content, sentence_case(&more));
+                    if joined.chars().count() <= MAX_MEMORY_CHARS - 50 {
+                        kept.content = end_with_stop(joined);
+                        if let Some(source) = &mut kept.source {
+                            source.push(' ');
+                            source.push_str(sentence.trim());
+                        }
+                        continue;
+                    }
+                }
+                last_kept = None;
+            }
+            Reading::Skip => last_kept = None,
         }
     }
     out
 }
 
-const ABBREVIATIONS: &[&str] = &["e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "dr", "st", "approx"];
+/// What one sentence is to the memory.
+enum Reading<'a> {
+    Keep(Extracted),
+    /// Not about the person by itself, but goes on about the sentence before.
+    GoesOn(&'a str),
+    Skip,
+}
 
-/// Splits on sentence ends and line breaks, keeping a sentence's closing mark.
+/// Resolves the memory's relative date against the day it was said and says it in the
+/// memory's words ("yesterday" → "on 7 May 2023"); plans are goals.
+fn dated(mut e: Extracted, said_on: Option<time::Date>) -> Extracted {
+    let Some(on) = said_on else { return e };
+    if let Some((text, span)) = super::when::resolve(&e.content, on) {
+        e.content = end_with_stop(truncate(&sentence_case(&text)));
+        if span.from > on && matches!(e.category, Category::Fact) {
+            e.category = Category::Goal;
+        }
+        e.happened = Some(span);
+    }
+    e
+}
+
+/// Splits a message into sentences at Unicode sentence boundaries (UAX #29, from the
+/// unicode-segmentation crate) and line breaks, joining the pieces that a break after an
+/// abbreviation ("Dr.", "e.g.") made. Chat is often written in lower case, where UAX #29 sees
+/// no boundary ("went to the gym. it was fun."), so a sentence mark before a space splits too.
 fn sentences(text: &str) -> Vec<&str> {
+    use unicode_segmentation::UnicodeSegmentation;
     let mut out = Vec::new();
-    let mut start = 0;
-    let bytes = text.as_bytes();
-    for (i, ch) in text.char_indices() {
-        let end = match ch {
-            '\n' | '\r' => Some(i),
-            '.' | '!' | '?' | ';' => {
-                // A period inside "3.5" or after "e.g." does not end a sentence.
-                let next = bytes.get(i + 1).copied();
-                let word = text[start..i].rsplit(' ').next().unwrap_or("").to_lowercase();
-                let abbreviation = ch == '.' && ABBREVIATIONS.contains(&word.as_str());
-                (!abbreviation && (next.is_none() || next == Some(b' ') || next == Some(b'\n'))).then_some(i + 1)
-            }
-            _ => None,
-        };
-        if let Some(end) = end {
-            let s = text[start..end].trim();
-            if !s.is_empty() {
-                out.push(s);
-            }
-            start = i + ch.len_utf8();
+    let mut begin: Option<usize> = None;
+    for (at, piece) in text.split_sentence_bound_indices() {
+        let start = *begin.get_or_insert(at);
+        let so_far = text[start..at + piece.len()].trim_end();
+        if so_far.ends_with('.') && !piece.contains('\n') && ends_with_abbreviation(so_far) {
+            continue;
         }
+        split_further(&mut out, &text[start..at + piece.len()]);
+        begin = None;
     }
-    let rest = text[start..].trim();
-    if !rest.is_empty() {
-        out.push(rest);
+    if let Some(start) = begin {
+        split_further(&mut out, &text[start..]);
     }
     out
 }
+
+fn ends_with_abbreviation(s: &str) -> bool {
+    let word = s.rsplit([' ', '\n', '(']).next().unwrap_or("").trim_end_matches('.').to_lowercase();
+    ABBREVIATIONS.contains(&word.as_str()) || (word.chars().count() == 1 && word.chars().all(char::is_alphabetic) && word != "i")
+}
+
+/// Line breaks, and ". " / "! " / "? " before a lower-case word, end sentences as well.
+fn split_further<'a>(out: &mut Vec<&'a str>, s: &'a str) {
+    for line in s.split(['\n', '\r']) {
+        let mut start = 0;
+        let bytes = line.as_bytes();
+        for (i, c) in line.char_indices() {
+            if matches!(c, '.' | '!' | '?') && bytes.get(i + 1) == Some(&b' ') && bytes.get(i + 2).is_some_and(|b| b.is_ascii_lowercase()) {
+                if c == '.' && ends_with_abbreviation(&line[start..=i]) {
+                    continue;
+                }
+                let piece = line[start..=i].trim();
+                if !piece.is_empty() {
+                    out.push(piece);
+                }
+                start = i + 1;
+            }
+        }
+        let piece = line[start..].trim();
+        if !piece.is_empty() {
+            out.push(piece);
+        }
+    }
+}
+
+const ABBREVIATIONS: &[&str] = &["e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "dr", "st", "approx", "prof", "jr", "sr"];
 
 fn strip_lead_ins(mut s: &str) -> &str {
     loop {
@@ -341,57 +449,405 @@ fn strip_lead_ins(mut s: &str) -> &str {
     }
 }
 
-fn classify(sentence: &str) -> Option<Extracted> {
-    let trimmed = sentence.trim().trim_start_matches(['-', '*', '•', ' ']);
-    if trimmed.ends_with('?') || trimmed.chars().count() < 8 || trimmed.chars().count() > 300 {
-        return None;
+/// Interjections that open a sentence without adding to it ("Wow, I…", "Haha yeah I…").
+const INTERJECTIONS: &[&str] = &[
+    "hey", "hi", "hello", "wow", "omg", "oh", "ooh", "aw", "aww", "awww", "haha", "hahaha", "lol", "yeah", "yes", "yep",
+    "yup", "no", "nope", "well", "ah", "ahh", "hmm", "um", "uh", "so", "ok", "okay", "sure", "totally", "honestly",
+    "really", "man", "dude", "gosh", "geez", "whoa", "yay", "ha", "oh man", "oh wow", "thanks", "thank you", "cool",
+    "great", "nice", "awesome", "amazing", "absolutely", "definitely", "true", "right", "exactly", "indeed", "anyway",
+    "anyways", "btw", "congrats", "congratulations",
+];
+
+/// Sentences that are encouragement or manners whatever they contain.
+const STOCK: &[&str] = &[
+    "here to help", "here for you", "got your back", "proud of you", "happy for you", "rooting for you", "keep it up",
+    "keep up the", "you got this", "you've got this", "never give up", "don't give up", "good luck", "take care",
+    "talk soon", "talk to you", "catch up soon", "catch you later", "no problem", "no worries", "my pleasure", "anytime",
+    "let me know", "thanks for", "thank you for", "glad to hear", "good to hear", "great to hear", "nice to hear",
+    "sorry to hear", "can't wait to hear", "can't wait to see", "love to hear", "hear more about", "tell me more",
+    "same here", "me too", "me neither", "i agree", "i hear you", "i feel you", "i know right", "i know, right",
+    "i see", "i guess so", "i think so", "i hope so", "i bet", "you're welcome", "see you", "good night", "good morning",
+    "have fun", "enjoy it", "stay safe", "hang in there", "you deserve", "so inspiring", "that's inspiring",
+];
+
+/// Words after "I" that make a sentence about the listener when "you" follows ("I love that
+/// you…", "I'm so proud of you").
+const ATTITUDE: &[&str] = &[
+    "love", "loved", "like", "think", "thought", "hope", "wish", "bet", "know", "knew", "guess", "believe", "agree",
+    "appreciate", "admire", "understand", "see", "hear", "feel", "felt", "glad", "happy", "proud", "sorry", "sure",
+    "excited", "thrilled", "impressed", "amazed", "can", "could", "would", "want", "here", "miss", "totally",
+    "definitely", "really", "so", "too", "also", "just", "always", "am", "was", "'m", "m", "'d", "d", "truly", "bet",
+    "remember", "imagine", "wonder", "mean", "meant", "hope", "trust", "envy", "respect", "applaud", "get", "hate",
+];
+
+/// Imperative openings of requests to an assistant ("Write a poem…", "Tell me a joke").
+const REQUESTS: &[&str] = &[
+    "tell", "write", "translate", "give", "show", "explain", "help", "summarize", "summarise", "make", "create", "list",
+    "find", "suggest", "recommend", "describe", "generate", "draft", "fix", "check", "compare", "calculate", "convert",
+    "let's", "lets", "let", "imagine", "pretend", "remind", "look", "search", "plan", "book", "send", "read", "review",
+    "rewrite", "edit", "answer", "keep", "say", "guess", "name", "add", "go", "try", "take", "see", "come", "don't",
+    "do", "be", "think", "consider",
+];
+
+/// Verbs of how to answer, after "always"/"never"/"please": instructions to remember.
+const RESPONSE_VERBS: &[&str] = &[
+    "answer", "respond", "reply", "use", "write", "include", "cite", "explain", "format", "show", "keep", "call",
+    "address", "talk", "speak", "add", "start", "end", "mention", "ask", "assume", "suggest", "put", "be", "give me",
+    "tell me", "remind me", "send me", "avoid", "list", "translate", "summarize", "summarise",
+];
+
+/// Openings that drop the "I" ("Just got back from…", "Went hiking with…"): past-tense and
+/// -ing verbs that start a sentence about oneself.
+const DROPPED_I: &[&str] = &[
+    "just", "finally", "recently", "went", "got", "started", "finished", "been", "had", "made", "took", "bought",
+    "found", "saw", "met", "visited", "joined", "tried", "spent", "did", "moved", "signed", "ran", "painted", "teamed",
+    "adopted", "learned", "learnt", "picked", "booked", "baked", "cooked", "won", "lost", "left", "quit", "came",
+    "decided", "managed", "began", "built", "wrote", "read", "watched", "played", "hit", "completed", "received",
+    "reached", "celebrated", "attended", "hosted", "organized", "organised", "planted", "grew", "volunteered",
+];
+
+/// Words that say nothing by themselves (with ATTITUDE and the pronouns): a sentence needs at
+/// least one other word to be worth keeping.
+const FILLER: &[&str] = &[
+    "i", "i'm", "im", "i've", "i'd", "i'll", "me", "my", "mine", "we", "we're", "we've", "our", "us", "it", "it's",
+    "that", "that's", "this", "a", "an", "the", "so", "very", "really", "too", "and", "but", "or", "to", "of", "for",
+    "is", "are", "was", "were", "be", "been", "do", "did", "does", "have", "has", "had", "not", "just", "all", "now",
+    "yes", "no", "yeah", "oh", "wow", "thanks", "thank", "you", "much", "lot", "well", "good", "great", "nice", "cool",
+    "awesome", "amazing", "fun", "true", "right", "there", "here", "what", "how", "one", "things", "thing", "stuff",
+    "totally", "definitely", "same", "way", "sure", "some", "more", "time", "always", "never", "lol", "haha", "in",
+    "on", "at", "with", "about", "as", "if", "am", "can", "could", "would", "will", "should", "get", "got", "feel",
+    "think", "know", "love", "like", "hope", "excited", "happy", "glad", "kind", "pretty", "such", "super", "even",
+];
+
+fn word_list(lower: &str) -> Vec<&str> {
+    lower.split(|c: char| !c.is_alphanumeric() && c != '\'').filter(|w| !w.is_empty()).collect()
+}
+
+const FIRST_PERSON: &[&str] = &["i", "i'm", "im", "i've", "i'd", "i'll", "me", "my", "mine", "myself", "we", "we're", "we've", "we'll", "we'd", "our", "ours", "us", "ourselves"];
+const POSSESSIVE_FIRST: &[&str] = &["my", "mine", "myself", "our", "ours", "ourselves", "we", "we're", "we've", "we'll", "us"];
+const SECOND_PERSON: &[&str] = &["you", "your", "you're", "you've", "you'll", "you'd", "yours", "yourself", "u", "ur"];
+
+/// Reads one sentence: a memory, a continuation of the one before, or nothing.
+fn read(sentence: &str) -> Reading<'_> {
+    let trimmed = sentence.trim().trim_start_matches(['-', '*', '•', ' ', '"', '“']);
+    let n = trimmed.chars().count();
+    if trimmed.ends_with('?') || n < 6 {
+        return Reading::Skip;
     }
-    let statement = strip_lead_ins(trimmed);
-    // Normalise apostrophes and case for matching; the content keeps the person's words.
+    // Quoted words are someone else's ("Translate 'I love you'").
+    let statement = strip_interjections(strip_lead_ins(trimmed));
     let lower = statement.to_lowercase().replace('’', "'");
-    let bare = lower.trim_end_matches(['.', '!', ' ']);
-    if SMALL_TALK.contains(&bare) || QUESTION_STARTS.iter().any(|q| lower.starts_with(q)) {
-        return None;
+    let bare = lower.trim_end_matches(['.', '!', ' ', '~', ')', '(', ':']);
+    if bare.is_empty() || SMALL_TALK.contains(&bare) || QUESTION_STARTS.iter().any(|q| lower.starts_with(q)) {
+        return Reading::Skip;
     }
-    if HYPOTHETICAL.iter().any(|h| lower.starts_with(h) || lower.contains(&format!(" {h}"))) {
-        return None;
+    if STOCK.iter().any(|p| bare.contains(p)) {
+        return Reading::Skip;
     }
-    if let Some(rest) = lower.strip_prefix("my ") {
-        if let Some(person) = PEOPLE.iter().find(|p| rest.starts_with(&format!("{p} ")) || rest.starts_with(&format!("{p}'s "))) {
-            if THEIR_TASTE.iter().any(|t| rest[person.len()..].starts_with(t)) {
-                return None; // Someone else's taste is theirs to share.
+    if HYPOTHETICAL.iter().any(|h| lower.starts_with(h) || lower.contains(&format!(" {h}"))) || lower.contains(" might ") {
+        return Reading::Skip;
+    }
+    let unquoted = without_quotes(&lower);
+    let words = word_list(&unquoted);
+    let first = words.first().copied().unwrap_or("");
+    // Instructions about how to answer are preferences; other requests are not memories.
+    if let Some(rest) = ["please ", "always ", "never ", "don't ever ", "please always ", "please never ", "please don't "]
+        .iter()
+        .rev()
+        .find_map(|p| lower.strip_prefix(p))
+    {
+        if RESPONSE_VERBS.iter().any(|v| rest.starts_with(&format!("{v} ")) || rest.starts_with(&format!("{v},"))) || lower.starts_with("i want you to") {
+            return Reading::Keep(make(statement, Category::Preference, 7));
+        }
+        if !lower.starts_with("always ") && !lower.starts_with("never ") {
+            return Reading::Skip;
+        }
+    }
+    if lower.starts_with("i want you to ") || lower.starts_with("i'd like you to ") {
+        return Reading::Keep(make(statement, Category::Preference, 7));
+    }
+    if first == "call" && words.get(1) == Some(&"me") {
+        return Reading::Keep(make(statement, Category::Fact, 8));
+    }
+    if REQUESTS.contains(&first) {
+        return Reading::Skip;
+    }
+    let has_first = words.iter().any(|w| FIRST_PERSON.contains(w));
+    let dropped_i = starts_without_i(&words);
+    if !has_first && !dropped_i {
+        // Not about the person; kept only as more about the sentence before ("It was so
+        // powerful."), never when it speaks to the listener.
+        let has_you = words.iter().any(|w| SECOND_PERSON.contains(w));
+        let content = words.iter().filter(|w| !FILLER.contains(w)).count();
+        return if !has_you && words.len() >= 3 && content >= 1 { Reading::GoesOn(statement) } else { Reading::Skip };
+    }
+    if about_the_listener(&words) {
+        return Reading::Skip;
+    }
+    // Someone else's taste is theirs to share ("My wife prefers window seats").
+    if theirs(&lower, &words) {
+        return Reading::Skip;
+    }
+    let content = words.iter().filter(|w| !FILLER.contains(w) && !ATTITUDE.contains(w)).count();
+    if content == 0 {
+        return Reading::Skip;
+    }
+    let statement_i;
+    let statement = if dropped_i {
+        statement_i = with_i(statement, first);
+        statement_i.as_str()
+    } else {
+        statement
+    };
+    let (category, importance) = classify(&statement.to_lowercase().replace('’', "'"));
+    Reading::Keep(make(statement, category, importance))
+}
+
+/// "Wow, I…" → "I…"; "Haha yeah I did" → "I did".
+fn strip_interjections(mut s: &str) -> &str {
+    loop {
+        let lower = s.to_lowercase();
+        let next = INTERJECTIONS.iter().filter(|i| {
+            lower.starts_with(*i) && lower[i.len()..].starts_with([',', '!', ' ', '.', '-', '—']) && lower.len() > i.len() + 1
+        }).max_by_key(|i| i.len());
+        match next {
+            Some(i) => {
+                let rest = s[i.len()..].trim_start_matches([',', '!', ' ', '.', '-', '—']);
+                // "No, I don't eat meat": the "no" may be the point; keep the rest only.
+                if rest.is_empty() {
+                    return s;
+                }
+                s = rest;
             }
-            return Some(make(statement, Category::Relationship, 6));
+            None => return s,
+        }
+    }
+}
+
+fn without_quotes(lower: &str) -> String {
+    let mut out = String::with_capacity(lower.len());
+    let mut quote: Option<char> = None;
+    for (i, c) in lower.char_indices() {
+        match quote {
+            Some(q) if c == q || (q == '“' && c == '”') => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '“' => quote = Some(c),
+            // An apostrophe opens a quote only at a word's start ("'I love you'").
+            None if c == '\'' && (i == 0 || lower[..i].ends_with(' ')) => quote = Some('\''),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+/// "Just teamed up with…", "Went hiking…", "Working on a new painting": a sentence about
+/// oneself without the "I".
+fn starts_without_i(words: &[&str]) -> bool {
+    let Some(first) = words.first() else { return false };
+    if DROPPED_I.contains(first) {
+        // "Just" and friends must lead to a verb: "Just teamed up", not "Just wow".
+        return !matches!(*first, "just" | "finally" | "recently") || words.get(1).is_some_and(|w| DROPPED_I.contains(w) || is_past(w) || w.ends_with("ing"));
+    }
+    (is_past(first) && first.len() > 4) || (first.ends_with("ing") && first.len() > 5 && !matches!(*first, "nothing" | "something" | "everything" | "anything" | "morning" | "evening" | "spring" | "thing" | "amazing" | "interesting" | "according" | "during"))
+}
+
+fn is_past(w: &str) -> bool {
+    w.ends_with("ed") && !matches!(w, "need" | "feed" | "seed" | "speed" | "bed" | "red" | "shed" | "weed" | "indeed" | "ted" | "ned")
+}
+
+/// "Teamed up with a local artist." → "I teamed up with a local artist."; "Working on a
+/// painting." → "I'm working on a painting."
+fn with_i(statement: &str, first: &str) -> String {
+    let lead = if first.ends_with("ing") && !DROPPED_I.contains(&first) { "I'm" } else if first == "been" { "I've" } else { "I" };
+    let mut chars = statement.chars();
+    let rest: String = chars.next().map(|c| c.to_lowercase().collect::<String>() + chars.as_str()).unwrap_or_default();
+    format!("{lead} {rest}")
+}
+
+/// True for sentences about the other speaker: "you" and no "my"/"our", and the "I" only
+/// wraps a feeling about them ("I love that you chose pottery").
+fn about_the_listener(words: &[&str]) -> bool {
+    if !words.iter().any(|w| SECOND_PERSON.contains(w)) || words.iter().any(|w| POSSESSIVE_FIRST.contains(w)) {
+        return false;
+    }
+    // The word after the first "I"/"I'm", past adverbs.
+    let Some(at) = words.iter().position(|w| matches!(*w, "i" | "i'm" | "im" | "i've" | "i'd" | "i'll" | "me")) else { return true };
+    let next = words[at + 1..].iter().find(|w| !matches!(**w, "so" | "really" | "totally" | "just" | "always" | "also" | "definitely" | "completely" | "truly" | "am" | "do" | "very" | "too" | "still" | "absolutely" | "can" | "could" | "would"));
+    words[at] == "me" || next.is_none_or(|w| ATTITUDE.contains(w))
+}
+
+/// "My wife prefers…", "Our users want…": a taste of someone else's.
+fn theirs(lower: &str, words: &[&str]) -> bool {
+    let subject_is_me = matches!(words.first().copied(), Some("i" | "i'm" | "im" | "i've" | "i'd" | "we" | "we're" | "we've"));
+    !subject_is_me && THEIR_TASTE.iter().any(|t| lower.contains(t)) && {
+        // The taste verb comes before any "I" (else "My son thinks I like…" is about me).
+        let verb = THEIR_TASTE.iter().filter_map(|t| lower.find(t)).min().unwrap_or(usize::MAX);
+        lower.find(" i ").is_none_or(|i| i > verb)
+    }
+}
+
+/// The category and importance of a statement about the person: the specific openings
+/// first, then what its words are about.
+fn classify(lower: &str) -> (Category, u8) {
+    let lower = lower.trim_start_matches(['-', '*', '•', ' ']);
+    if let Some(rest) = lower.strip_prefix("my ") {
+        if PEOPLE.iter().any(|p| rest.starts_with(&format!("{p} ")) || rest.starts_with(&format!("{p}'s "))) {
+            return (Category::Relationship, 6);
         }
     }
     for lead in ["i report to ", "i work with ", "i live with ", "i'm married to ", "i am married to "] {
         if lower.starts_with(lead) {
-            return Some(make(statement, Category::Relationship, 6));
+            return (Category::Relationship, 6);
         }
     }
-    let (_, category, importance) = RULES.iter().find(|(p, _, _)| lower.starts_with(p))?;
-    let mut importance = *importance;
+    let (mut category, mut importance) = match RULES.iter().find(|(p, _, _)| lower.starts_with(p)) {
+        Some((_, c, i)) if !is_broad(lower) => (*c, *i),
+        _ => by_topic(lower),
+    };
     if lower.contains(" for years") || lower.contains("years of experience") {
-        return Some(make(statement, Category::Expertise, importance.max(6)));
+        category = Category::Expertise;
+        importance = importance.max(6);
     }
-    if lower.contains("important") || lower.contains("always") || lower.contains("never") {
+    if LIFE_EVENTS.iter().any(|w| lower.contains(w)) {
+        importance = importance.max(8);
+    }
+    if lower.contains("important") || lower.contains("allerg") {
         importance = (importance + 1).min(10);
     }
-    Some(make(statement, *category, importance))
+    (category, importance)
+}
+
+/// "I have" is the one broad opening: what follows decides ("I have two kids").
+fn is_broad(lower: &str) -> bool {
+    lower.starts_with("i have ")
+        && !["i have used ", "i have worked with ", "i have been using ", "i have a degree "].iter().any(|p| lower.starts_with(p))
+}
+
+/// Words that mark a life event worth remembering above the rest.
+const LIFE_EVENTS: &[&str] = &[
+    "married", "divorce", "engaged", "pregnant", "gave birth", "was born", "passed away", "died", "funeral",
+    "diagnosed", "surgery", "hospital", "graduated", "new job", "got a job", "promoted", "fired", "laid off",
+    "moved to", "adopted", "retired", "broke up", "allergic",
+];
+
+const PREFERENCE_WORDS: &[&str] = &[
+    " love ", " loved ", " like ", " enjoy", " prefer", "favorite", "favourite", " hate ", "a fan of", "a big fan",
+    "i'm into ", "can't stand", "passionate about", " adore", " obsessed with", "my go-to", " dislike",
+];
+const GOAL_WORDS: &[&str] = &[
+    "want to", "plan to", "planning", "going to", "gonna", "hope to", "hoping to", "my goal", "dream", "i'll ",
+    " will ", "looking forward", "can't wait to", "intend", "thinking of ", "thinking about ", "aim to", "saving up",
+    "saving for", "decided to", "trying to", "working toward", "would love to", "i'd love to", "next step",
+];
+const PROCEDURE_WORDS: &[&str] = &[
+    "usually", "every day", "every week", "every morning", "every night", "every weekend", "each morning", "often ",
+    "routine", "habit", "tend to", "regularly", "on weekends", "most days", "daily", "weekly", "i always ",
+    "i never ", "whenever i", "each week", "each day", "every month", "once a week", "twice a week",
+];
+const EXPERTISE_WORDS: &[&str] = &[
+    "learned", "learnt", "know how to", "good at", "experience", "degree", "studied", "certified", "skill", "trained",
+    "taught myself", "self-taught", "practic", "i've been playing", "expert", "fluent", "i teach", "i taught",
+    "i can play", "i can speak", "i've been coding", "professional", "my field",
+];
+
+fn by_topic(lower: &str) -> (Category, u8) {
+    let padded = format!(" {lower} ");
+    let has = |set: &[&str]| set.iter().any(|w| padded.contains(w));
+    let my_people = PEOPLE.iter().any(|p| {
+        padded.contains(&format!(" my {p}")) || padded.contains(&format!(" our {p}")) || padded.contains(&format!(" {p} and i "))
+    });
+    if has(GOAL_WORDS) {
+        (Category::Goal, 6)
+    } else if has(PROCEDURE_WORDS) {
+        (Category::Procedure, 5)
+    } else if has(EXPERTISE_WORDS) {
+        (Category::Expertise, 6)
+    } else if has(PREFERENCE_WORDS) {
+        (Category::Preference, 5)
+    } else if my_people || padded.contains(" kids ") || padded.contains(" children ") || padded.contains(" married") {
+        (Category::Relationship, 6)
+    } else {
+        (Category::Fact, 5)
+    }
+}
+
+/// A short answer to the other side's question ("Have you been to Paris?" → "Yes, twice!")
+/// becomes the question turned to the person with the answer: "Have I been to Paris? Yes, twice!"
+fn short_answer(sentences: &[&str], previous: Option<&str>) -> Option<Extracted> {
+    let previous = previous?.trim();
+    let question = self::sentences(previous).into_iter().rev().find(|s| s.ends_with('?'))?;
+    let answer = sentences.first()?.trim();
+    let lower = answer.to_lowercase();
+    let words = word_list(&lower);
+    let opens = matches!(words.first().copied(), Some("yes" | "yeah" | "yep" | "yup" | "no" | "nope" | "definitely" | "absolutely" | "sure" | "not" | "never" | "twice" | "once" | "always" | "sometimes" | "often" | "of"));
+    if sentences.len() > 2 || words.len() > 8 || !opens || words.iter().any(|w| FIRST_PERSON.contains(w) && *w != "me") {
+        return None;
+    }
+    let turned = to_first_person(question);
+    if !word_list(&turned.to_lowercase()).iter().any(|w| FIRST_PERSON.contains(w)) {
+        return None;
+    }
+    let content = format!("{} {}", sentence_case(&turned), answer);
+    let (category, importance) = classify(&turned.to_lowercase());
+    let mut e = make(&content, category, importance);
+    e.source = Some(format!("{question} {answer}"));
+    Some(e)
+}
+
+/// "Have you been to Paris?" → "Have I been to Paris?"
+fn to_first_person(question: &str) -> String {
+    let swaps: &[(&str, &str)] = &[
+        ("are you", "am I"), ("were you", "was I"), ("you're", "I'm"), ("you've", "I've"), ("you'll", "I'll"),
+        ("you'd", "I'd"), ("yourself", "myself"), ("yours", "mine"), ("your", "my"), ("you", "I"),
+    ];
+    let mut out = String::new();
+    let lower = question.to_lowercase();
+    let mut i = 0;
+    'outer: while i < question.len() {
+        let at_word = i == 0 || !lower[..i].chars().last().is_some_and(|c| c.is_alphanumeric() || c == '\'');
+        if at_word {
+            for (from, to) in swaps {
+                if lower[i..].starts_with(from) && !lower[i + from.len()..].starts_with(|c: char| c.is_alphanumeric()) {
+                    out.push_str(to);
+                    i += from.len();
+                    continue 'outer;
+                }
+            }
+        }
+        let c = question[i..].chars().next().expect("in bounds");
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out
+}
+
+fn sentence_case(s: &str) -> String {
+    let s = s.trim();
+    let mut chars = s.chars();
+    chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
+}
+
+fn end_with_stop(mut s: String) -> String {
+    if !s.ends_with(['.', '!', '?', '…']) {
+        s.push('.');
+    }
+    s
+}
+
+fn truncate(s: &str) -> String {
+    if s.chars().count() <= MAX_MEMORY_CHARS {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(MAX_MEMORY_CHARS - 1).collect();
+    let at_word = cut.rfind(' ').map(|i| &cut[..i]).unwrap_or(&cut);
+    format!("{}…", at_word.trim_end_matches([',', ';', ' ']))
 }
 
 fn make(statement: &str, category: Category, importance: u8) -> Extracted {
-    let mut content: String = statement.trim().to_string();
-    if let Some(first) = content.chars().next() {
-        let upper: String = first.to_uppercase().collect();
-        content.replace_range(..first.len_utf8(), &upper);
-    }
-    if !content.ends_with(['.', '!']) {
-        content.push('.');
-    }
+    let content = end_with_stop(truncate(&sentence_case(statement)));
     let lower = statement.trim().to_lowercase().replace('’', "'");
     let slot = slot_of(lower.trim_end_matches(['.', '!', ' ']));
-    Extracted { content, category, importance, slot, turn_id: None, said_at: None }
+    Extracted { content, category, importance, slot, turn_id: None, said_at: None, source: Some(statement.trim().to_string()), happened: None }
 }
 
 #[cfg(test)]
@@ -588,7 +1044,9 @@ mod tests {
             (Role::Assistant, "I prefer to answer briefly. My name is Assistant."),
             (Role::User, "please remember that i prefer short answers"),
         ]);
-        assert_eq!(got, vec![Extracted { content: "I prefer short answers.".into(), category: Preference, importance: 7, slot: None, turn_id: None, said_at: None }]);
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].content.as_str(), got[0].category, got[0].importance), ("I prefer short answers.", Preference, 7));
+        assert_eq!(got[0].source.as_deref(), Some("please remember that i prefer short answers"), "the person's own words are kept");
     }
 
     #[test]
@@ -634,5 +1092,71 @@ mod tests {
     #[test]
     fn sentence_splitting_keeps_decimals_and_abbreviations() {
         assert_eq!(sentences("I use Python 3.12 daily. e.g. for scripts"), vec!["I use Python 3.12 daily.", "e.g. for scripts"]);
+        assert_eq!(sentences("My doctor is Dr. Patel. She is great!"), vec!["My doctor is Dr. Patel.", "She is great!"]);
+        assert_eq!(sentences("went to the gym. it was fun! anyway\nI'm back"), vec!["went to the gym.", "it was fun!", "anyway", "I'm back"]);
+        assert_eq!(sentences("He said \"I'm done.\" Then he left."), vec!["He said \"I'm done.\"", "Then he left."]);
+    }
+
+    /// Chat between people, written for this test: what a careful listener would remember of
+    /// each line, in the person's voice ("" = nothing).
+    const CHAT: &[(&str, &str)] = &[
+        ("I went to a support group yesterday.", "I went to a support group on 7 May 2023."),
+        ("I started surfing five years ago and never looked back.", "I started surfing in 2018 and never looked back."),
+        ("I get my ideas from books, movies and even dreams.", "I get my ideas from books, movies and even dreams."),
+        ("just teamed up with a local artist for a mural", "I just teamed up with a local artist for a mural."),
+        ("Always here to help!", ""),
+        ("Never give up!", ""),
+        ("I love that you chose pottery.", ""),
+        ("Hey Sam! Good to see you!", ""),
+        ("Wow, that's amazing!", ""),
+        ("I'm so proud of you.", ""),
+        ("What have you been up to lately?", ""),
+        ("Thanks so much for the kind words!", ""),
+        ("Haha yeah, my dog ate my sandwich again.", "My dog ate my sandwich again."),
+        ("We took the kids to the lake last weekend. They loved it.", "We took the kids to the lake on the weekend of 6–7 May 2023. They loved it."),
+        ("I've been volunteering at the animal shelter on Saturdays.", "I've been volunteering at the animal shelter on Saturdays."),
+        ("My sister just had a baby girl!", "My sister just had a baby girl!"),
+        ("I'm thinking of signing up for a pottery class next month.", "I'm thinking of signing up for a pottery class in June 2023."),
+        ("Been reading a lot of sci-fi lately.", "I've been reading a lot of sci-fi lately."),
+        ("I hope you have a great time in Rome!", ""),
+        ("You should totally try it!", ""),
+        ("I think that sounds like a great plan for you.", ""),
+        ("I moved here from Ohio when I was ten.", "I moved here from Ohio when I was ten."),
+        ("Finally finished my first half marathon this morning!", "I finally finished my first half marathon on 8 May 2023!"),
+        ("I'm a nurse, so my shifts are long.", "I'm a nurse, so my shifts are long."),
+        ("It was so powerful.", ""),
+    ];
+
+    #[test]
+    fn chat_lines_keep_what_the_person_tells_about_themselves() {
+        let on = time::Date::from_calendar_date(2023, time::Month::May, 8).unwrap();
+        let mut wrong = Vec::new();
+        for (text, want) in CHAT {
+            let got = extract_turn(Turn { text, said_on: Some(on), previous: None });
+            let got = got.first().map(|e| e.content.as_str()).unwrap_or("");
+            if got != *want {
+                wrong.push(format!("{text:?}\n   want {want:?}\n    got {got:?}"));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn a_dated_memory_knows_its_day_and_keeps_the_words_it_came_from() {
+        let on = time::Date::from_calendar_date(2023, time::Month::May, 8).unwrap();
+        let got = extract_turn(Turn { text: "Hey! I went to a support group yesterday. It was so powerful.", said_on: Some(on), previous: None });
+        assert_eq!(got.len(), 1, "{got:#?}");
+        assert_eq!(got[0].content, "I went to a support group on 7 May 2023. It was so powerful.");
+        assert_eq!(got[0].happened.map(|s| s.iso()), Some(("2023-05-07".to_string(), "2023-05-07".to_string())));
+        assert_eq!(got[0].source.as_deref(), Some("I went to a support group yesterday. It was so powerful."));
+    }
+
+    #[test]
+    fn a_short_answer_takes_its_subject_from_the_question() {
+        let got = extract_turn(Turn { text: "Yes, twice!", said_on: None, previous: Some("That's cool. Have you been to Paris?") });
+        assert_eq!(got.len(), 1, "{got:#?}");
+        assert_eq!(got[0].content, "Have I been to Paris? Yes, twice!");
+        // Without a question before it, "Yes, twice!" says nothing.
+        assert!(extract_turn(Turn { text: "Yes, twice!", said_on: None, previous: None }).is_empty());
     }
 }

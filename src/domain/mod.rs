@@ -9,3 +9,4 @@ pub mod extract;
 pub mod grant;
 pub mod rank;
 pub mod time;
+pub mod when;

@@ -197,7 +197,8 @@ pub async fn export(db: &Db, passport: &Passport) -> AppResult<serde_json::Value
             "id": m.id, "category": m.category.as_str(), "content": m.content, "importance": m.importance,
             "source_app": m.source, "flag": m.flag.map(|f| f.as_str()), "created_at": rfc3339(m.created_at),
             "updated_at": rfc3339(m.updated_at), "last_accessed": m.last_accessed.map(rfc3339), "access_count": m.access_count,
-            "versions": versions,
+            "versions": versions, "source_text": m.source_text, "source_turn_id": m.source_turn_id,
+            "said_at": m.said_at.map(rfc3339), "happened_from": m.happened_from, "happened_to": m.happened_to,
         }));
     }
     // Bounded: at most `MAX_OPEN_QUESTIONS_PER_PERSON` are ever open.

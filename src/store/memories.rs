@@ -215,8 +215,8 @@ async fn insert(
 ) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO memories (id, passport_id, category, content, content_key, slot_key, slot_value, importance, \
-         source_agent_id, source_job_id, source_turn_id, said_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+         source_agent_id, source_job_id, source_turn_id, said_at, source_text, happened_from, happened_to, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
     )
     .bind(id)
     .bind(passport_id)
@@ -230,6 +230,9 @@ async fn insert(
     .bind(source.job_id)
     .bind(item.turn_id.as_deref())
     .bind(item.said_at)
+    .bind(item.source.as_deref())
+    .bind(item.happened.map(|h| h.iso().0))
+    .bind(item.happened.map(|h| h.iso().1))
     .bind(now)
     .execute(&mut **tx)
     .await?;
@@ -351,6 +354,11 @@ struct RowForPerson {
     last_accessed: Option<i64>,
     access_count: i64,
     versions: i64,
+    source_text: Option<String>,
+    source_turn_id: Option<String>,
+    said_at: Option<i64>,
+    happened_from: Option<String>,
+    happened_to: Option<String>,
 }
 
 impl RowForPerson {
@@ -368,6 +376,11 @@ impl RowForPerson {
             last_accessed: self.last_accessed,
             access_count: self.access_count,
             versions: self.versions,
+            source_text: self.source_text,
+            source_turn_id: self.source_turn_id,
+            said_at: self.said_at,
+            happened_from: self.happened_from,
+            happened_to: self.happened_to,
         })
     }
 }
@@ -381,7 +394,8 @@ fn like_pattern(search: &str) -> String {
 /// A person's memories with the name of the app that wrote each and how many versions it has.
 const PERSON_SELECT: &str = "SELECT m.id, m.category, m.content, m.importance, m.source_agent_id, a.name AS source_name, \
                              m.flag, m.created_at, m.updated_at, m.last_accessed, m.access_count, \
-                             (SELECT COUNT(*) FROM memory_versions v WHERE v.memory_id = m.id) AS versions \
+                             (SELECT COUNT(*) FROM memory_versions v WHERE v.memory_id = m.id) AS versions, \
+                             m.source_text, m.source_turn_id, m.said_at, m.happened_from, m.happened_to \
                              FROM memories m LEFT JOIN global_agents a ON a.id = m.source_agent_id";
 
 const PERSON_WHERE: &str = "m.passport_id = $1 AND ($2 = '' OR m.category = $2) AND ($3 = '' OR m.source_agent_id = $3) \
@@ -653,6 +667,8 @@ pub async fn answer_question(db: &Db, passport_id: &str, conflict_id: &str, answ
                 importance: r.importance.clamp(1, 10) as u8,
                 turn_id: None,
                 said_at: None,
+                source: None,
+                happened: None,
             };
             let source = Source { agent_id: r.source_agent_id.as_deref(), job_id: None, readable: None };
             insert(&mut tx, &new_id(), passport_id, &source, &item, &content_key(&item.content), now).await?;

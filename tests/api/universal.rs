@@ -21,6 +21,7 @@ on_both_backends!(
     contradictions_become_questions_and_repeats_are_skipped,
     bad_input_is_422_and_loses_nothing,
     many_workers_apply_each_job_exactly_once,
+    a_relative_date_is_resolved_against_when_it_was_said,
 );
 
 /// An agent connected to a person through the consent page's approve call (hosted flow).
@@ -632,4 +633,32 @@ async fn the_sdks_message_fields_decide_what_is_remembered(app: TestApp) {
         crate::common::expect_error(res, 422, "REQ_422").await;
     }
     assert_eq!(app.count("memory_jobs").await, jobs);
+}
+
+async fn a_relative_date_is_resolved_against_when_it_was_said(app: TestApp) {
+    let cookie = person(&app, "dated@example.com").await;
+    let a = agent(&app, &[], "read_write").await;
+    let c = connect(&app, &cookie, &a, &["fact", "preference", "goal"], "read_write").await;
+    let messages = json!([
+        { "role": "assistant", "content": "How was your week?" },
+        { "role": "user", "content": "Hey! I went to a support group yesterday. It was so powerful.", "occurred_at": "2023-05-08T13:56:00Z",
+          "external_turn_id": "s3-t12" },
+        { "role": "user", "content": "I'm so proud of you. Always here to help!", "occurred_at": "2023-05-08T13:57:00Z" }
+    ]);
+    let res = c.post(&app, "/v1/universal/memories/add", &json!({ "messages": messages })).await;
+    assert_eq!(res.status(), 202);
+    let job = res.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
+    assert_eq!(c.finished(&app, &job).await["memories_created"], 1, "encouragement is not a memory");
+    let body = c.retrieve(&app, json!({ "query": "When did I go to the support group?", "limit": 3 })).await;
+    assert_eq!(body["data"][0]["content"], "I went to a support group on 7 May 2023. It was so powerful.", "{body}");
+
+    // The person sees the day, their own words, and the app's turn.
+    let res = app.client.get(app.url("/v1/uui/me/memories")).header("Cookie", &cookie).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let page = res.json::<Value>().await.unwrap();
+    let m = &page["data"]["memories"][0];
+    assert_eq!((m["happened_from"].as_str(), m["happened_to"].as_str()), (Some("2023-05-07"), Some("2023-05-07")), "{m}");
+    assert_eq!(m["source_text"], "I went to a support group yesterday. It was so powerful.");
+    assert_eq!(m["source_turn_id"], "s3-t12");
+    assert_eq!(m["said_at"], "2023-05-08T13:56:00Z");
 }

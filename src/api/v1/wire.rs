@@ -326,6 +326,19 @@ pub struct MemoryRow {
     access_count: i64,
     /// How many earlier wordings are kept.
     versions: i64,
+    /// The person's own words the memory was made from (null when they wrote it themselves).
+    source_text: Option<String>,
+    /// The app's id of the turn it came from (`external_turn_id`).
+    source_turn_id: Option<String>,
+    /// When the person said it (`occurred_at`, else when the app sent it).
+    #[schema(format = DateTime)]
+    said_at: Option<String>,
+    /// The first day of when what it tells happened ("yesterday" said on 8 May 2023: 2023-05-07).
+    #[schema(format = Date)]
+    happened_from: Option<String>,
+    /// The last day of it (the same day for a single day).
+    #[schema(format = Date)]
+    happened_to: Option<String>,
 }
 
 #[allow(dead_code)]

@@ -172,6 +172,13 @@ fn MemoryItem(memory: MemoryRow, reload: Callback<()>, on_delete: Callback<Memor
     };
     let flagged = memory.flag;
     let version_count = memory.versions;
+    let happened = match (&memory.happened_from, &memory.happened_to) {
+        (Some(f), Some(t)) => crate::domain::when::Span::parse_iso(f, t).map(|s| s.human()),
+        _ => None,
+    };
+    // The person's own words, when the memory says them differently.
+    let said = memory.source_text.clone().filter(|s| s.trim_end_matches(['.', '!']) != memory.content.trim_end_matches(['.', '!']));
+    let said_when = memory.said_at.map(human);
     let (id_save, id_flag, id_unflag, id_versions) = (id.clone(), id.clone(), id.clone(), id.clone());
     let for_delete = memory.clone();
     view! {
@@ -180,8 +187,16 @@ fn MemoryItem(memory: MemoryRow, reload: Callback<()>, on_delete: Callback<Memor
             <p class="memory-meta">
                 <span class="chip">{memory.category.label()}</span>
                 " "{format!("From {source}")}" · "{when}
+                {happened.map(|h| view! { " · " {format!("Happened {h}")} })}
                 {flagged.map(|f| view! { " · " <span class="badge badge-pending">{format!("Flagged: {} — not shared with apps", f.label())}</span> })}
             </p>
+            {said.map(|words| view! {
+                <details class="memory-source">
+                    <summary>"What you said"</summary>
+                    <blockquote>{words}</blockquote>
+                    {said_when.clone().map(|w| view! { <p class="memory-meta">{format!("Said {w}")}</p> })}
+                </details>
+            })}
             <Show when=move || editing.get() fallback=move || view! {
                 <div class="actions">
                     <button type="button" class="button secondary small" on:click=move |_| { correct.clear(); editing.set(true); }>"Correct"</button>

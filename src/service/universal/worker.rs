@@ -129,12 +129,19 @@ fn plan(job: &Claimed) -> Plan {
 }
 
 /// What a conversation gives to remember: the person's own statements, each with its turn and
-/// time, and the memories the assistant proposed, as given; at most one of each wording and
-/// `extract::MAX_PER_CONVERSATION` in all.
+/// time (relative dates resolved against when it was said), and the memories the assistant
+/// proposed, as given; at most one of each wording and `extract::MAX_PER_CONVERSATION` in all.
 fn statements(messages: &[Message]) -> Vec<extract::Extracted> {
     let mut out: Vec<extract::Extracted> = Vec::new();
+    let mut previous: Option<&str> = None;
     for m in messages {
-        let mut found = if m.is_persons_own_words() { extract::extract([(Role::User, m.content.as_str())]) } else { Vec::new() };
+        let said_on = m.occurred_at.map(crate::domain::when::date_of);
+        let mut found = if m.is_persons_own_words() {
+            extract::extract_turn(extract::Turn { text: &m.content, said_on, previous })
+        } else {
+            Vec::new()
+        };
+        previous = (!m.is_persons_own_words()).then_some(m.content.as_str());
         if let Some((content, category)) = &m.proposed_memory {
             if let Some(category) = crate::domain::categories::Category::parse(category) {
                 found.push(extract::Extracted {
@@ -144,6 +151,8 @@ fn statements(messages: &[Message]) -> Vec<extract::Extracted> {
                     importance: 6,
                     turn_id: None,
                     said_at: None,
+                    source: None,
+                    happened: None,
                 });
             }
         }
