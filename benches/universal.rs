@@ -78,6 +78,8 @@ async fn start_on(database_url: Option<&str>) -> Server {
         job_workers: 2,
         job_claim_secs: 60,
         metrics_token: None,
+        // The model when the set-up fetched it (make test does), as a deployment would find it.
+        embedding: memory_passport::embed::from_env(),
     };
     let (router, state) = server::build(config).await.expect("server builds");
     tokio::spawn(async move {
@@ -154,7 +156,7 @@ fn memories_for(n: usize) -> Vec<Extracted> {
         .map(|i| {
             let (opening, category) = OPENINGS[rng.next() % OPENINGS.len()];
             let content = format!("{opening} {} and {} (note {i}).", rng.pick(TOPICS), rng.pick(TOPICS));
-            Extracted { content, category, importance: (rng.next() % 10) as u8 + 1, slot: None, turn_id: None, said_at: None, source: None, happened: None }
+            Extracted { content, category, importance: (rng.next() % 10) as u8 + 1, slot: None, turn_id: None, said_at: None, source: None, happened: None, embedding: None }
         })
         .collect()
 }

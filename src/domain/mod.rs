@@ -4,6 +4,7 @@ pub mod agent;
 pub mod categories;
 pub mod consent_url;
 pub mod context;
+pub mod dense;
 pub mod email;
 pub mod extract;
 pub mod grant;

@@ -160,6 +160,22 @@ impl Index {
     /// may not be returned; relevance is scaled by the best eligible match. Document counts,
     /// frequencies and lengths are those of the `groups` alone.
     pub fn rank(&self, query: &str, groups: u8, touched_at: impl Fn(usize) -> Option<i64>, now_ms: i64, limit: usize) -> Vec<Ranked> {
+        self.rank_hybrid(query, groups, touched_at, None, now_ms, limit)
+    }
+
+    /// As `rank`, with each document's semantic similarity to the query (`similarity[i]`, a
+    /// cosine, for every document; ignored where `touched_at` says no) fused with its keyword
+    /// score by reciprocal rank (RRF, k = 60): a document high in either list ranks high, one
+    /// high in both ranks highest, and neither score's scale matters.
+    pub fn rank_hybrid(
+        &self,
+        query: &str,
+        groups: u8,
+        touched_at: impl Fn(usize) -> Option<i64>,
+        similarity: Option<&[f32]>,
+        now_ms: i64,
+        limit: usize,
+    ) -> Vec<Ranked> {
         let readable = |d: usize| groups & (1u8 << self.groups[d]) != 0;
         let (docs, total_len) = (0..MAX_GROUPS)
             .filter(|g| groups & (1u8 << g) != 0)
@@ -195,7 +211,10 @@ impl Index {
                 *slot += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / avg_len));
             }
         }
-        let matched: Vec<(u32, i64)> = matched.into_iter().filter_map(|d| Some((d, touched_at(d as usize)?))).collect();
+        let mut matched: Vec<(u32, i64)> = matched.into_iter().filter_map(|d| Some((d, touched_at(d as usize)?))).collect();
+        if let Some(sim) = similarity.filter(|s| s.len() == self.lens.len()) {
+            fuse(&mut text, &mut matched, sim, |d| readable(d), &touched_at, limit);
+        }
         let best = matched.iter().map(|&(d, _)| text[d as usize]).fold(0.0_f64, f64::max);
         let score = |index: usize, touched: i64| {
             let relevance = if best > 0.0 { text[index] / best } else { 0.0 };
@@ -236,6 +255,59 @@ impl Index {
         let mut ranked: Vec<Ranked> = top.into_iter().map(|w| w.0).collect();
         ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.index.cmp(&b.index)));
         ranked
+    }
+}
+
+/// RRF's constant: how much a first place outweighs a tenth.
+const RRF_K: f64 = 60.0;
+/// How deep each list is read for fusion: past this, a document's reciprocal rank is noise.
+const FUSE_DEPTH: usize = 200;
+/// Similarities below this say nothing about the query (unrelated sentences of MiniLM sit
+/// around 0–0.15).
+const MIN_SIMILARITY: f32 = 0.2;
+
+/// Replaces the keyword scores in `text` with fused reciprocal-rank scores and adds the
+/// semantically similar documents to `matched`.
+fn fuse(
+    text: &mut [f64],
+    matched: &mut Vec<(u32, i64)>,
+    sim: &[f32],
+    readable: impl Fn(usize) -> bool,
+    touched_at: &impl Fn(usize) -> Option<i64>,
+    limit: usize,
+) {
+    let depth = FUSE_DEPTH.max(limit * 4);
+    let mut by_text: Vec<u32> = matched.iter().map(|&(d, _)| d).collect();
+    by_text.sort_by(|a, b| text[*b as usize].total_cmp(&text[*a as usize]).then(a.cmp(b)));
+    by_text.truncate(depth);
+    let mut by_meaning: Vec<u32> =
+        (0..sim.len() as u32).filter(|&d| sim[d as usize] >= MIN_SIMILARITY && readable(d as usize)).collect();
+    let cmp = |a: &u32, b: &u32| sim[*b as usize].total_cmp(&sim[*a as usize]).then(a.cmp(b));
+    if by_meaning.len() > depth {
+        by_meaning.select_nth_unstable_by(depth, cmp);
+        by_meaning.truncate(depth);
+    }
+    by_meaning.sort_by(cmp);
+    for slot in text.iter_mut() {
+        *slot = 0.0;
+    }
+    for (rank, d) in by_text.iter().enumerate() {
+        text[*d as usize] += 1.0 / (RRF_K + rank as f64 + 1.0);
+    }
+    let known: std::collections::HashSet<u32> = matched.iter().map(|&(d, _)| d).collect();
+    for (rank, d) in by_meaning.iter().enumerate() {
+        text[*d as usize] += 1.0 / (RRF_K + rank as f64 + 1.0);
+        if !known.contains(d) {
+            if let Some(t) = touched_at(*d as usize) {
+                matched.push((*d, t));
+            }
+        }
+    }
+    // Keyword matches past the fused depth keep a sliver, so they still beat non-matches.
+    for &(d, _) in matched.iter() {
+        if text[d as usize] == 0.0 {
+            text[d as usize] = 1e-9;
+        }
     }
 }
 
@@ -355,5 +427,19 @@ mod tests {
         // The same index read with both groups does see them.
         let docs = readable.iter().map(|t| (*t, 5, 0)).chain(["rust rust rust"].iter().map(|t| (*t, 9, 1)));
         assert!(Index::new(docs).rank("rust", 0b11, |_| Some(0), 0, 10).iter().any(|r| r.index == readable.len()));
+    }
+
+    #[test]
+    fn meaning_finds_what_words_miss_and_both_together_rank_first() {
+        let docs = [("I adopted a puppy.", 5, 0), ("The invoice is due Friday.", 5, 0), ("My dog loves the beach.", 5, 0)];
+        let index = Index::new(docs);
+        // Similarities as a model would give for "Do I have a dog?".
+        let sim = [0.62_f32, 0.05, 0.55];
+        let ranked = index.rank_hybrid("Do I have a dog?", 1, |_| Some(0), Some(&sim), 0, 3);
+        let order: Vec<usize> = ranked.iter().map(|r| r.index).collect();
+        assert_eq!(order[..2], [2, 0], "'dog' matches both ways; the puppy by meaning alone");
+        assert!(ranked.iter().find(|r| r.index == 1).is_none_or(|r| r.relevance == 0.0), "the invoice is unrelated");
+        // Without similarities it is keyword ranking as before.
+        assert_eq!(index.rank_hybrid("dog", 1, |_| Some(0), None, 0, 1)[0].index, 2);
     }
 }

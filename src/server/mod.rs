@@ -128,6 +128,9 @@ fn spawn_background(state: &AppState) {
     use crate::service::universal::{commit, usage, worker};
     let _ = state.universal.committer.set(commit::Committer::spawn(state.db.clone()));
     worker::spawn(state.db.clone(), state.universal.clone(), state.config.job_workers, state.config.job_claim_secs as i64 * 1000);
+    if state.config.job_workers > 0 {
+        worker::spawn_backfill(state.db.clone(), state.universal.clone());
+    }
     let (db, universal) = (state.db.clone(), state.universal.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(usage::FLUSH_EVERY);
@@ -190,7 +193,23 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(config.site_addr)
             .build();
-        let universal = Arc::new(crate::service::universal::Universal::new(config.agent_rate_limit));
+        let embedder = match &config.embedding {
+            Some((dir, mode)) => match crate::embed::shared(dir, *mode) {
+                Ok(e) => {
+                    tracing::info!(model = e.model_id(), dir = %dir.display(), "semantic search on");
+                    Some(e)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "semantic search off: the embedding model did not load; retrieval ranks by keywords");
+                    None
+                }
+            },
+            None => {
+                tracing::info!("semantic search off: EMBEDDING_MODEL_DIR is not set; retrieval ranks by keywords (make run sets it)");
+                None
+            }
+        };
+        let universal = Arc::new(crate::service::universal::Universal::new(config.agent_rate_limit, embedder));
         AppState { leptos_options, db, config: Arc::new(config), key, mailer, universal }
     }
 }

@@ -2,7 +2,21 @@
 //! and conflict questions), and the batched record of use.
 use super::{new_id, now_ms, Db, StoreResult};
 use crate::domain::categories::Category;
+use crate::domain::dense::Quantized;
 use crate::domain::extract::{content_key, Extracted};
+use crate::domain::when::Span;
+use base64::Engine as _;
+
+/// Dimensions of the stored sentence embeddings.
+pub const EMBEDDING_DIM: usize = 384;
+
+fn encode_vector(v: &Quantized) -> String {
+    base64::engine::general_purpose::STANDARD_NO_PAD.encode(v.to_bytes())
+}
+
+fn decode_vector(s: &str) -> Option<Quantized> {
+    Quantized::from_bytes(&base64::engine::general_purpose::STANDARD_NO_PAD.decode(s).ok()?, EMBEDDING_DIM)
+}
 
 /// A person holds at most this many memories; extraction past it is skipped and reported.
 pub const MAX_MEMORIES_PER_PASSPORT: i64 = 200_000;
@@ -22,6 +36,10 @@ pub struct Servable {
     pub importance: u8,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When what it tells happened, if it says.
+    pub happened: Option<Span>,
+    /// Its sentence embedding and the model that made it.
+    pub embedding: Option<(Quantized, String)>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -32,12 +50,16 @@ struct ServableRow {
     importance: i64,
     created_at: i64,
     updated_at: i64,
+    happened_from: Option<String>,
+    happened_to: Option<String>,
+    embedding: Option<String>,
+    embedding_model: Option<String>,
 }
 
 /// Every unflagged memory of a person, oldest first.
 pub async fn servable(db: &Db, passport_id: &str) -> StoreResult<Vec<Servable>> {
     let rows = sqlx::query_as::<_, ServableRow>(
-        "SELECT id, category, content, importance, created_at, updated_at \
+        "SELECT id, category, content, importance, created_at, updated_at, happened_from, happened_to, embedding, embedding_model \
          FROM memories WHERE passport_id = $1 AND flag IS NULL ORDER BY created_at, id",
     )
     .bind(passport_id)
@@ -53,9 +75,53 @@ pub async fn servable(db: &Db, passport_id: &str) -> StoreResult<Vec<Servable>> 
                 content: r.content,
                 created_at: r.created_at,
                 updated_at: r.updated_at,
+                happened: r.happened_from.as_deref().zip(r.happened_to.as_deref()).and_then(|(f, t)| Span::parse_iso(f, t)),
+                embedding: r.embedding.as_deref().and_then(decode_vector).zip(r.embedding_model),
             })
         })
         .collect())
+}
+
+/// Memories without an embedding of `model` (older ones, corrected ones, or made while no
+/// model was loaded), oldest first: (id, passport id, content).
+pub async fn without_embedding(db: &Db, model: &str, limit: i64) -> StoreResult<Vec<(String, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, passport_id, content FROM memories WHERE embedding IS NULL OR embedding_model <> $1 \
+         ORDER BY created_at, id LIMIT $2",
+    )
+    .bind(model)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Stores embeddings of `model` for memories (id, passport id, vector) whose content is still
+/// the one embedded, and tells every node's cache of the people concerned.
+pub async fn set_embeddings(db: &Db, model: &str, items: &[(String, String, String, Quantized)]) -> StoreResult<usize> {
+    let mut tx = db.pool.begin().await?;
+    let mut people: Vec<&str> = Vec::new();
+    let mut done = 0;
+    for (id, passport_id, content, v) in items {
+        let changed = sqlx::query("UPDATE memories SET embedding = $1, embedding_model = $2 WHERE id = $3 AND content = $4")
+            .bind(encode_vector(v))
+            .bind(model)
+            .bind(id)
+            .bind(content)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed > 0 {
+            done += 1;
+            if !people.contains(&passport_id.as_str()) {
+                people.push(passport_id);
+            }
+        }
+    }
+    for p in people {
+        changed(&mut tx, p, 0).await?;
+    }
+    tx.commit().await?;
+    Ok(done)
 }
 
 /// What applying one job's extraction did.
@@ -215,8 +281,9 @@ async fn insert(
 ) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO memories (id, passport_id, category, content, content_key, slot_key, slot_value, importance, \
-         source_agent_id, source_job_id, source_turn_id, said_at, source_text, happened_from, happened_to, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
+         source_agent_id, source_job_id, source_turn_id, said_at, source_text, happened_from, happened_to, embedding, embedding_model, \
+         created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)",
     )
     .bind(id)
     .bind(passport_id)
@@ -233,6 +300,8 @@ async fn insert(
     .bind(item.source.as_deref())
     .bind(item.happened.map(|h| h.iso().0))
     .bind(item.happened.map(|h| h.iso().1))
+    .bind(item.embedding.as_ref().map(|(v, _)| encode_vector(v)))
+    .bind(item.embedding.as_ref().map(|(_, m)| m.as_str()))
     .bind(now)
     .execute(&mut **tx)
     .await?;
@@ -469,7 +538,9 @@ async fn rewrite(
     let slot = crate::domain::extract::slot_of_statement(content);
     sqlx::query(
         "UPDATE memories SET content = $1, content_key = $2, category = $3, slot_key = $4, slot_value = $5, \
-         flag = NULL, updated_at = $6 WHERE id = $7",
+         flag = NULL, updated_at = $6, \
+         embedding = CASE WHEN content = $1 THEN embedding ELSE NULL END, \
+         embedding_model = CASE WHEN content = $1 THEN embedding_model ELSE NULL END WHERE id = $7",
     )
     .bind(content)
     .bind(content_key(content))
@@ -669,6 +740,7 @@ pub async fn answer_question(db: &Db, passport_id: &str, conflict_id: &str, answ
                 said_at: None,
                 source: None,
                 happened: None,
+                embedding: None,
             };
             let source = Source { agent_id: r.source_agent_id.as_deref(), job_id: None, readable: None };
             insert(&mut tx, &new_id(), passport_id, &source, &item, &content_key(&item.content), now).await?;

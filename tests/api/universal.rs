@@ -22,6 +22,7 @@ on_both_backends!(
     bad_input_is_422_and_loses_nothing,
     many_workers_apply_each_job_exactly_once,
     a_relative_date_is_resolved_against_when_it_was_said,
+    meaning_finds_what_the_words_miss,
 );
 
 /// An agent connected to a person through the consent page's approve call (hosted flow).
@@ -661,4 +662,45 @@ async fn a_relative_date_is_resolved_against_when_it_was_said(app: TestApp) {
     assert_eq!(m["source_text"], "I went to a support group yesterday. It was so powerful.");
     assert_eq!(m["source_turn_id"], "s3-t12");
     assert_eq!(m["said_at"], "2023-05-08T13:56:00Z");
+}
+
+/// The embedding model as `make test` sets it up; without it (a bare `cargo test`) the test
+/// says so and passes only when the suite does not ask for the model (`MP_REQUIRE_MODEL`).
+fn model_loaded(app: &TestApp) -> bool {
+    let loaded = app.state.as_ref().is_some_and(|s| s.universal.embedder.is_some());
+    assert!(loaded || std::env::var_os("MP_REQUIRE_MODEL").is_none(), "make test sets EMBEDDING_MODEL_DIR; the model did not load");
+    if !loaded {
+        eprintln!("no embedding model: skipped");
+    }
+    loaded
+}
+
+async fn meaning_finds_what_the_words_miss(app: TestApp) {
+    if !model_loaded(&app) {
+        return;
+    }
+    let cookie = person(&app, "meaning@example.com").await;
+    let a = agent(&app, &[], "read_write").await;
+    let c = connect(&app, &cookie, &a, &["fact", "preference", "goal", "relationship"], "read_write").await;
+    for text in ["We adopted a puppy last week.", "I sent the quarterly invoice to my client on time.", "I finally fixed the squeaky bike brakes."] {
+        let job = c.add(&app, text).await;
+        assert_eq!(c.finished(&app, &job).await["memories_created"], 1, "{text}");
+    }
+    let vectors: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memories WHERE embedding IS NOT NULL").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(vectors, 3, "the worker embeds each memory once, as it stores it");
+    // No word of the question is in the memory.
+    let body = c.retrieve(&app, json!({ "query": "Do I have any pets?", "limit": 1 })).await;
+    assert!(body["data"][0]["content"].as_str().unwrap().contains("puppy"), "{body}");
+
+    // Memories made without the model (another node's worker, or before it was set up) get
+    // their vectors from the backfill and are then found by meaning too.
+    let passport_id: String = sqlx::query_scalar("SELECT id FROM passports WHERE email = 'meaning@example.com'").fetch_one(&app.db.pool).await.unwrap();
+    let knit = memory_passport::domain::extract::extract([(memory_passport::domain::extract::Role::User, "My grandmother taught me to knit scarves.")]);
+    memories::insert_many(&app.db, &passport_id, &knit).await.unwrap();
+    let e = app.state.as_ref().unwrap().universal.embedder.clone().unwrap();
+    while memory_passport::service::universal::worker::backfill_once(&app.db, &e).await.unwrap() > 0 {}
+    let missing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM memories WHERE embedding IS NULL").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(missing, 0);
+    let body = c.retrieve(&app, json!({ "query": "Who showed me how to make woolly things?", "limit": 1 })).await;
+    assert!(body["data"][0]["content"].as_str().unwrap().contains("knit"), "{body}");
 }

@@ -3,7 +3,9 @@
 //! loading and tokenizing every memory. Any change to the person's memories bumps the
 //! revision in the database, so every node notices on its next request.
 use crate::domain::categories::Category;
+use crate::domain::dense::Quantized;
 use crate::domain::rank::Index;
+use crate::store::memories::EMBEDDING_DIM as DIM;
 use crate::store::memories::{self, Servable};
 use crate::store::{now_ms, Db, StoreResult};
 use std::collections::HashMap;
@@ -22,6 +24,10 @@ pub struct Corpus {
     pub rev: i64,
     pub memories: Vec<Servable>,
     pub index: Index,
+    /// Each memory's quantised embedding, `DIM` bytes apiece, and its scale (0: none, or one
+    /// from another model).
+    vectors: Vec<i8>,
+    scales: Vec<f32>,
     /// (memory index, grant id) → (uses, last use). Per grant, because an agent may learn how
     /// often it used a memory, never how often other apps did.
     uses: Mutex<HashMap<(u32, String), (i64, i64)>>,
@@ -29,14 +35,48 @@ pub struct Corpus {
 }
 
 impl Corpus {
-    pub fn new(rev: i64, memories: Vec<Servable>, uses: Vec<(String, String, i64, i64)>) -> Corpus {
+    pub fn new(rev: i64, mut memories: Vec<Servable>, uses: Vec<(String, String, i64, i64)>, model: Option<&str>) -> Corpus {
         let index = Index::new(memories.iter().map(|m| (m.content.as_str(), m.importance, group(m.category))));
+        let mut vectors = vec![0i8; memories.len() * DIM];
+        let mut scales = vec![0f32; memories.len()];
+        for (i, m) in memories.iter_mut().enumerate() {
+            // Moved out of the memory: the cache keeps one flat copy.
+            if let Some((v, of)) = m.embedding.take() {
+                if Some(of.as_str()) == model && v.values.len() == DIM {
+                    vectors[i * DIM..(i + 1) * DIM].copy_from_slice(&v.values);
+                    scales[i] = v.scale;
+                }
+            }
+        }
         let position: HashMap<&str, u32> = memories.iter().enumerate().map(|(i, m)| (m.id.as_str(), i as u32)).collect();
         let uses = uses
             .into_iter()
             .filter_map(|(memory_id, grant_id, n, last)| Some(((*position.get(memory_id.as_str())?, grant_id), (n, last))))
             .collect();
-        Corpus { rev, memories, index, uses: Mutex::new(uses), last_hit: AtomicI64::new(now_ms()) }
+        Corpus { rev, memories, index, vectors, scales, uses: Mutex::new(uses), last_hit: AtomicI64::new(now_ms()) }
+    }
+
+    /// True when some memory has a vector of the loaded model.
+    pub fn has_vectors(&self) -> bool {
+        self.scales.iter().any(|s| *s > 0.0)
+    }
+
+    /// Every memory's cosine similarity to the query vector (0 for those without a vector).
+    pub fn similarities(&self, q: &Quantized) -> Vec<f32> {
+        if q.values.len() != DIM {
+            return vec![0.0; self.scales.len()];
+        }
+        self.vectors
+            .chunks_exact(DIM)
+            .zip(&self.scales)
+            .map(|(v, s)| {
+                if *s == 0.0 {
+                    return 0.0;
+                }
+                let dot: i32 = v.iter().zip(q.values.iter()).map(|(a, b)| i32::from(*a) * i32::from(*b)).sum();
+                dot as f32 * s * q.scale
+            })
+            .collect()
     }
 
     /// The index's group mask of `granted`: ranking reads only these categories' statistics.
@@ -78,14 +118,14 @@ pub struct CorpusCache {
 
 impl CorpusCache {
     /// The person's corpus at revision `rev` or later, loading it when the cached one is older.
-    pub async fn get(&self, db: &Db, passport_id: &str, rev: i64) -> StoreResult<Arc<Corpus>> {
+    pub async fn get(&self, db: &Db, passport_id: &str, rev: i64, model: Option<&'static str>) -> StoreResult<Arc<Corpus>> {
         if let Some(c) = self.lookup(passport_id, rev) {
             return Ok(c);
         }
         // Loaded after `rev` was read, so it holds at least that revision's memories. Indexing
         // is CPU work: it runs off the async threads.
         let (servable, uses) = (memories::servable(db, passport_id).await?, memories::uses_for_person(db, passport_id).await?);
-        let corpus = tokio::task::spawn_blocking(move || Corpus::new(rev, servable, uses))
+        let corpus = tokio::task::spawn_blocking(move || Corpus::new(rev, servable, uses, model))
             .await
             .map(Arc::new)
             .map_err(|e| crate::store::StoreError::Corrupt(format!("indexing failed: {e}")))?;

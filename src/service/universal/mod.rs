@@ -41,6 +41,9 @@ pub struct Universal {
     pub committer: std::sync::OnceLock<commit::Committer>,
     pub usage: UsageLog,
     pub jobs_ready: tokio::sync::Notify,
+    /// The sentence-embedding model, when one is configured: memories get vectors and
+    /// retrieval adds meaning to keywords.
+    pub embedder: Option<std::sync::Arc<crate::embed::Embedder>>,
     /// Throughput per agent, per process (a busy agent must not pay a write per request).
     per_agent: DefaultKeyedRateLimiter<String>,
 }
@@ -52,7 +55,7 @@ impl std::fmt::Debug for Universal {
 }
 
 impl Universal {
-    pub fn new(agent_rate_per_second: u32) -> Universal {
+    pub fn new(agent_rate_per_second: u32, embedder: Option<std::sync::Arc<crate::embed::Embedder>>) -> Universal {
         let rate = NonZeroU32::new(agent_rate_per_second.max(1)).expect("at least one");
         let burst = rate.saturating_mul(NonZeroU32::new(2).expect("two"));
         Universal {
@@ -60,8 +63,14 @@ impl Universal {
             committer: std::sync::OnceLock::new(),
             usage: UsageLog::default(),
             jobs_ready: tokio::sync::Notify::new(),
+            embedder,
             per_agent: RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)),
         }
+    }
+
+    /// The model that names stored vectors, when one is loaded.
+    pub fn model_id(&self) -> Option<&'static str> {
+        self.embedder.as_ref().map(|e| e.model_id())
     }
 
     /// Drops rate-limit state of keys that have been quiet (called by the sweeper).
@@ -206,10 +215,26 @@ pub struct Retrieved {
 /// with each use recorded.
 pub async fn retrieve(u: &Universal, db: &Db, caller: &Caller, req: &RetrieveRequest) -> AppResult<Option<Retrieved>> {
     let Some(grant) = &caller.grant else { return Ok(None) };
-    let corpus = u.corpora.get(db, &caller.passport_id, caller.memory_rev).await?;
+    let corpus = u.corpora.get(db, &caller.passport_id, caller.memory_rev, u.model_id()).await?;
     let now = now_ms();
     let groups = corpus::Corpus::groups(&grant.categories);
-    let ranked = corpus.index.rank(&req.query, groups, |i| corpus.eligible(i, &grant.categories).then(|| corpus.touched_at(i)), now, req.limit);
+    let similarity = match &u.embedder {
+        Some(e) if !req.query.trim().is_empty() && corpus.has_vectors() => e
+            .embed(&[req.query.as_str()])
+            .map_err(|err| tracing::warn!(error = %err, "embedding the query failed; keywords only"))
+            .ok()
+            .and_then(|mut v: Vec<Vec<f32>>| v.pop())
+            .map(|q: Vec<f32>| corpus.similarities(&crate::domain::dense::Quantized::new(&q))),
+        _ => None,
+    };
+    let ranked = corpus.index.rank_hybrid(
+        &req.query,
+        groups,
+        |i| corpus.eligible(i, &grant.categories).then(|| corpus.touched_at(i)),
+        similarity.as_deref(),
+        now,
+        req.limit,
+    );
     let items: Vec<Served> = ranked
         .iter()
         .map(|r| {

@@ -2,7 +2,9 @@
 //! nodes: a job is claimed atomically, and finishing it is guarded by that claim inside the
 //! same transaction as the memories it writes, so a job is applied exactly once.
 use super::Universal;
+use crate::domain::dense::Quantized;
 use crate::domain::extract::{self, Role};
+use crate::embed::Embedder;
 use crate::store::jobs::{self, Claimed, Outcome};
 use crate::store::memories::{self, Source};
 use crate::store::{grants, now_ms, Db, StoreResult};
@@ -70,7 +72,7 @@ pub fn spawn(db: Db, universal: Arc<Universal>, workers: usize, claim_ms: i64) {
         let (db, universal) = (db.clone(), universal.clone());
         tokio::spawn(async move {
             loop {
-                match run_once(&db, claim_ms).await {
+                match run_once_with(&db, universal.embedder.as_ref(), claim_ms).await {
                     Ok(0) => {
                         let _ = tokio::time::timeout(IDLE_POLL, universal.jobs_ready.notified()).await;
                     }
@@ -90,9 +92,17 @@ pub fn spawn(db: Db, universal: Arc<Universal>, workers: usize, claim_ms: i64) {
 /// concerns so two batches cannot deadlock on PostgreSQL; if that fails, each job is tried on
 /// its own so one bad job cannot hold back the others.
 pub async fn run_once(db: &Db, claim_ms: i64) -> StoreResult<usize> {
+    run_once_with(db, None, claim_ms).await
+}
+
+/// As `run_once`, giving each new memory its sentence embedding from `embedder`.
+pub async fn run_once_with(db: &Db, embedder: Option<&Arc<Embedder>>, claim_ms: i64) -> StoreResult<usize> {
     let mut claimed = jobs::claim(db, BATCH, claim_ms).await?;
     claimed.sort_by(|a, b| (&a.passport_id, &a.id).cmp(&(&b.passport_id, &b.id)));
-    let planned: Vec<(&Claimed, Plan)> = claimed.iter().map(|job| (job, plan(job))).collect();
+    let mut planned: Vec<(&Claimed, Plan)> = claimed.iter().map(|job| (job, plan(job))).collect();
+    if let Some(e) = embedder {
+        embed_planned(e, &mut planned).await;
+    }
     if let Err(e) = apply_all(db, &planned).await {
         tracing::warn!(error = %e, jobs = planned.len(), "job batch failed; trying each job alone");
         for one in &planned {
@@ -106,6 +116,88 @@ pub async fn run_once(db: &Db, claim_ms: i64) -> StoreResult<usize> {
         }
     }
     Ok(claimed.len())
+}
+
+/// Computes the embeddings of every planned statement at once, off the async threads (the
+/// full model takes milliseconds a sentence). A failure leaves them to the backfill.
+async fn embed_planned(e: &Arc<Embedder>, planned: &mut [(&Claimed, Plan)]) {
+    let texts: Vec<String> = planned
+        .iter()
+        .flat_map(|(_, p)| match p {
+            Plan::Extract(found) => found.iter().map(|f| f.content.clone()).collect(),
+            Plan::Fail(_) => Vec::new(),
+        })
+        .collect();
+    if texts.is_empty() {
+        return;
+    }
+    let e = e.clone();
+    let vectors = match tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        e.embed(&refs).map(|v| (v, e.model_id()))
+    })
+    .await
+    {
+        Ok(Ok(v)) => v,
+        Ok(Err(err)) => return tracing::warn!(error = %err, "embedding new memories failed; the backfill will"),
+        Err(err) => return tracing::warn!(error = %err, "embedding new memories failed; the backfill will"),
+    };
+    let (vectors, model) = vectors;
+    let mut vectors = vectors.into_iter();
+    for (_, p) in planned.iter_mut() {
+        if let Plan::Extract(found) = p {
+            for f in found.iter_mut() {
+                f.embedding = vectors.next().map(|v| (Quantized::new(&v), model.to_string()));
+            }
+        }
+    }
+}
+
+/// How many memories the backfill embeds per round.
+const BACKFILL_BATCH: i64 = 256;
+
+/// Gives every memory without a vector of the loaded model one: memories made before a model
+/// was configured, corrected by their person, or whose worker could not embed them. Rounds
+/// follow each other while there is work, then every few seconds.
+pub fn spawn_backfill(db: Db, universal: Arc<Universal>) {
+    let Some(e) = universal.embedder.clone() else { return };
+    tokio::spawn(async move {
+        loop {
+            let full = match backfill_once(&db, &e).await {
+                Ok(n) => n as i64 == BACKFILL_BATCH,
+                Err(err) => {
+                    tracing::warn!(error = %err, "embedding backfill failed");
+                    false
+                }
+            };
+            if !full {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        }
+    });
+}
+
+/// One round of the backfill; returns how many memories it looked at.
+pub async fn backfill_once(db: &Db, e: &Arc<Embedder>) -> StoreResult<usize> {
+    let todo = memories::without_embedding(db, e.model_id(), BACKFILL_BATCH).await?;
+    if todo.is_empty() {
+        return Ok(0);
+    }
+    let n = todo.len();
+    let e2 = e.clone();
+    let embedded = tokio::task::spawn_blocking(move || {
+        let texts: Vec<&str> = todo.iter().map(|(_, _, c)| c.as_str()).collect();
+        let vectors = e2.embed(&texts);
+        (todo, vectors)
+    })
+    .await
+    .map_err(|err| crate::store::StoreError::Corrupt(format!("embedding task: {err}")))?;
+    let (todo, vectors) = embedded;
+    let vectors = vectors.map_err(|err| crate::store::StoreError::Corrupt(format!("embedding: {err}")))?;
+    let items: Vec<(String, String, String, Quantized)> =
+        todo.into_iter().zip(vectors).map(|((id, p, c), v)| (id, p, c, Quantized::new(&v))).collect();
+    memories::set_embeddings(db, e.model_id(), &items).await?;
+    Ok(n)
 }
 
 /// How long a failed job waits before its next attempt: 250 ms, doubling per attempt, at most
@@ -153,6 +245,7 @@ fn statements(messages: &[Message]) -> Vec<extract::Extracted> {
                     said_at: None,
                     source: None,
                     happened: None,
+                    embedding: None,
                 });
             }
         }

