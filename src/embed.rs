@@ -26,6 +26,8 @@ const STATIC_FILE: &str = "static-v1.f32";
 pub enum Mode {
     Full,
     Static,
+    /// Memories by the full model (once each, in the worker), queries by the static table.
+    Mixed,
 }
 
 impl Mode {
@@ -33,6 +35,7 @@ impl Mode {
         match s {
             "full" => Some(Mode::Full),
             "static" => Some(Mode::Static),
+            "mixed" => Some(Mode::Mixed),
             _ => None,
         }
     }
@@ -58,12 +61,13 @@ fn tok_err(e: impl std::fmt::Display) -> EmbedError {
 
 pub struct Embedder {
     tokenizer: Tokenizer,
-    kind: Kind,
-}
-
-enum Kind {
-    Full(Box<BertModel>),
-    Static { table: Vec<f32>, weight: Vec<f32> },
+    /// The same, padding each batch to its longest text (cloning a tokenizer per call costs
+    /// more than running the model on a short query).
+    batch_tokenizer: Tokenizer,
+    mode: Mode,
+    full: Option<Box<BertModel>>,
+    /// The distilled table (one row per token) and each token's weight.
+    table: Option<(Vec<f32>, Vec<f32>)>,
 }
 
 impl std::fmt::Debug for Embedder {
@@ -81,9 +85,15 @@ impl Embedder {
             .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
             .map_err(tok_err)?;
         tokenizer.with_padding(None);
-        let kind = match mode {
-            Mode::Full => Kind::Full(Box::new(load_bert(&dir)?)),
-            Mode::Static => {
+        let mut batch_tokenizer = tokenizer.clone();
+        batch_tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
+        let full = match mode {
+            Mode::Full | Mode::Mixed => Some(Box::new(load_bert(&dir)?)),
+            Mode::Static => None,
+        };
+        let table = match mode {
+            Mode::Full => None,
+            Mode::Static | Mode::Mixed => {
                 let table = match read_table(&dir.join(STATIC_FILE)) {
                     Some(t) => t,
                     None => {
@@ -93,32 +103,45 @@ impl Embedder {
                     }
                 };
                 let weight = rarity_weights(&tokenizer, table.len() / DIM);
-                Kind::Static { table, weight }
+                Some((table, weight))
             }
         };
-        Ok(Embedder { tokenizer, kind })
+        Ok(Embedder { tokenizer, batch_tokenizer, mode, full, table })
     }
 
-    /// Names the vector space: vectors of different models are never compared.
+    /// Names the space of stored vectors: vectors of different models are never compared.
     pub fn model_id(&self) -> &'static str {
-        match self.kind {
-            Kind::Full(_) => "all-MiniLM-L6-v2",
-            Kind::Static { .. } => "all-MiniLM-L6-v2-static-v1",
+        match self.mode {
+            Mode::Full | Mode::Mixed => "all-MiniLM-L6-v2",
+            Mode::Static => "all-MiniLM-L6-v2-static-v1",
         }
     }
 
-    /// One unit vector per text.
+    /// One unit vector per text, for storing (memories).
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        match &self.kind {
-            Kind::Full(model) => texts.chunks(32).map(|chunk| embed_full(model, &self.tokenizer, chunk)).collect::<Result<Vec<_>, _>>().map(|v| v.concat()),
-            Kind::Static { table, weight } => texts
-                .iter()
-                .map(|t| {
-                    let enc = self.tokenizer.encode(*t, false).map_err(tok_err)?;
-                    Ok(static_vector(table, weight, enc.get_ids()))
-                })
-                .collect(),
+        match (&self.full, &self.table) {
+            (Some(model), _) => texts
+                .chunks(32)
+                .map(|chunk| embed_full(model, if chunk.len() == 1 { &self.tokenizer } else { &self.batch_tokenizer }, chunk))
+                .collect::<Result<Vec<_>, _>>()
+                .map(|v| v.concat()),
+            (None, Some(table)) => texts.iter().map(|t| self.embed_static(table, t)).collect(),
+            (None, None) => Err(EmbedError::Model("no model loaded".into())),
         }
+    }
+
+    /// The vector of a query: the static table when there is one (microseconds, every
+    /// retrieve), else the full model.
+    pub fn embed_query(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+        match &self.table {
+            Some(table) => self.embed_static(table, text),
+            None => self.embed(&[text]).map(|mut v| v.remove(0)),
+        }
+    }
+
+    fn embed_static(&self, (table, weight): &(Vec<f32>, Vec<f32>), text: &str) -> Result<Vec<f32>, EmbedError> {
+        let enc = self.tokenizer.encode(text, false).map_err(tok_err)?;
+        Ok(static_vector(table, weight, enc.get_ids()))
     }
 }
 
@@ -126,7 +149,7 @@ impl Embedder {
 /// tests and benchmarks that build their configuration by hand.
 pub fn from_env() -> Option<(PathBuf, Mode)> {
     let dir = std::env::var_os("EMBEDDING_MODEL_DIR").map(PathBuf::from).filter(|d| !d.as_os_str().is_empty())?;
-    let mode = std::env::var("EMBEDDING_MODE").ok().and_then(|m| Mode::parse(&m)).unwrap_or(Mode::Static);
+    let mode = std::env::var("EMBEDDING_MODE").ok().and_then(|m| Mode::parse(&m)).unwrap_or(Mode::Mixed);
     Some((dir, mode))
 }
 
@@ -170,8 +193,6 @@ fn load_bert(dir: &Path) -> Result<BertModel, EmbedError> {
 
 /// Mean-pooled, normalised outputs for a batch (padded to its longest text).
 fn embed_full(model: &BertModel, tokenizer: &Tokenizer, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
-    let mut tokenizer = tokenizer.clone();
-    tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
     let encodings = tokenizer.encode_batch(texts.to_vec(), true).map_err(tok_err)?;
     let ids: Vec<Tensor> = encodings.iter().map(|e| Tensor::new(e.get_ids(), &Device::Cpu)).collect::<Result<_, _>>()?;
     let mask: Vec<Tensor> = encodings.iter().map(|e| Tensor::new(e.get_attention_mask(), &Device::Cpu)).collect::<Result<_, _>>()?;
@@ -205,6 +226,30 @@ fn static_vector(table: &[f32], weight: &[f32], ids: &[u32]) -> Vec<f32> {
         }
     }
     normalised(v)
+}
+
+/// Every token's output shares one large common direction, which makes every pair of
+/// sentences look alike; taking the vocabulary's mean out (as PCA would, before it reduces)
+/// leaves what tells tokens apart.
+#[allow(dead_code)]
+fn centred(mut table: Vec<f32>, weight: &[f32]) -> Vec<f32> {
+    let mut mean = vec![0f32; DIM];
+    let mut total = 0f32;
+    for (row, w) in table.chunks_exact(DIM).zip(weight) {
+        if *w > 0.0 {
+            mean.iter_mut().zip(row).for_each(|(m, x)| *m += x);
+            total += 1.0;
+        }
+    }
+    mean.iter_mut().for_each(|m| *m /= total.max(1.0));
+    for row in table.chunks_exact_mut(DIM) {
+        row.iter_mut().zip(&mean).for_each(|(x, m)| *x -= m);
+        let norm = row.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            row.iter_mut().for_each(|x| *x /= norm);
+        }
+    }
+    table
 }
 
 /// Rarer tokens say more: BERT's vocabulary lists word pieces roughly from most to least
@@ -289,6 +334,32 @@ mod tests {
             let v = e.embed(&["I adopted a puppy last week.", "We got a new dog recently.", "The invoice is due on Friday."]).unwrap();
             assert!(v.iter().all(|x| x.len() == DIM && (cos(x, x) - 1.0).abs() < 1e-4));
             assert!(cos(&v[0], &v[1]) > cos(&v[0], &v[2]) + 0.1, "{mode:?}: {} vs {}", cos(&v[0], &v[1]), cos(&v[0], &v[2]));
+        }
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+
+    /// `cargo test --lib embed::timing -- --ignored --nocapture`: how long a query takes.
+    #[test]
+    #[ignore = "a measurement, not a test"]
+    fn query_embedding_time() {
+        let Some((dir, _)) = from_env() else { return };
+        for mode in [Mode::Static, Mode::Full] {
+            let e = Embedder::load(&dir, mode).unwrap();
+            let q = "When did I go to the support group with my sister?";
+            e.embed(&[q]).unwrap();
+            let t = std::time::Instant::now();
+            for _ in 0..50 {
+                e.embed(&[q]).unwrap();
+            }
+            let tok = std::time::Instant::now();
+            for _ in 0..50 {
+                e.tokenizer.encode(q, true).unwrap();
+            }
+            println!("{mode:?}: {:.3} ms a query, tokenizing {:.3} ms", t.elapsed().as_secs_f64() * 20.0, tok.elapsed().as_secs_f64() * 20.0);
         }
     }
 }

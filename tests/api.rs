@@ -370,3 +370,5 @@ mod openapi;
 mod security;
 #[path = "api/hardening.rs"]
 mod hardening;
+#[path = "api/memory_eval.rs"]
+mod memory_eval;

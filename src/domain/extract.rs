@@ -164,7 +164,7 @@ const PEOPLE: &[&str] = &[
 /// People there is usually one of, so "my manager is X" replaces "my manager is Y".
 const SINGULAR_PEOPLE: &[&str] = &["manager", "boss", "wife", "husband", "partner", "girlfriend", "boyfriend", "doctor", "therapist", "mentor"];
 
-const THEIR_TASTE: &[&str] = &[" likes ", " loves ", " prefers ", " hates ", " enjoys ", " wants ", " dislikes "];
+const THEIR_TASTE: &[&str] = &[" likes ", " loves ", " prefers ", " hates ", " enjoys ", " wants ", " dislikes ", " want ", " prefer "];
 
 /// (phrase at the start of the statement, category, importance), first match wins.
 const RULES: &[(&str, Category, u8)] = &[
@@ -323,7 +323,7 @@ pub fn extract<'a>(messages: impl IntoIterator<Item = (Role, &'a str)>) -> Vec<E
 /// only goes on about the one before ("It was so powerful.") stays with it.
 pub fn extract_turn(turn: Turn<'_>) -> Vec<Extracted> {
     let mut out: Vec<Extracted> = Vec::new();
-    let all = sentences(turn.text);
+    let all: Vec<&str> = prose_lines(turn.text).flat_map(sentences).collect();
     if let Some(answer) = short_answer(&all, turn.previous) {
         out.push(answer);
     }
@@ -343,7 +343,16 @@ pub fn extract_turn(turn: Turn<'_>) -> Vec<Extracted> {
                 out.push(found);
                 last_kept = Some(out.len() - 1);
             }
-            Reading::GoesOn(more) => {
+            Reading::Stands(text, category, importance) if last_kept.is_none() => {
+                let mut found = make(text, category, importance);
+                found.source = Some(sentence.trim().to_string());
+                let found = dated(found, turn.said_on);
+                if !out.iter().any(|e| e.content.eq_ignore_ascii_case(&found.content)) {
+                    out.push(found);
+                    last_kept = Some(out.len() - 1);
+                }
+            }
+            Reading::GoesOn(more) | Reading::Stands(more, _, _) => {
                 if let Some(i) = last_kept {
                     let kept = &mut out[i];
                     let more = turn.said_on.and_then(|on| super::when::resolve(more, on)).map(|(t, _)| t).unwrap_or_else(|| more.to_string());
@@ -365,9 +374,37 @@ pub fn extract_turn(turn: Turn<'_>) -> Vec<Extracted> {
     out
 }
 
+/// The lines of a message that are prose: not inside a fenced code block, not code, a
+/// table or a log line (people paste those to an assistant; they are not about them).
+fn prose_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut fenced = false;
+    text.lines().filter(move |line| {
+        let t = line.trim();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            fenced = !fenced;
+            return false;
+        }
+        !fenced && !t.is_empty() && !looks_like_code(line)
+    })
+}
+
+fn looks_like_code(line: &str) -> bool {
+    let t = line.trim();
+    const MARKS: &[&str] = &["{", "}", "();", " = ", "=>", "->", "::", "def ", "import ", "</", "/>", "#include", "console.", "print(", "select ", "$ ", ">>> ", "|--", "| "];
+    let lower = t.to_lowercase();
+    if line.starts_with("    ") || line.starts_with('\t') || MARKS.iter().any(|m| lower.contains(m) || lower.starts_with(m.trim())) {
+        return true;
+    }
+    let letters = t.chars().filter(|c| c.is_alphabetic() || *c == ' ').count();
+    letters * 10 < t.chars().count() * 7
+}
+
 /// What one sentence is to the memory.
 enum Reading<'a> {
     Keep(Extracted),
+    /// About the person's life without saying "I": more about the sentence before if there is
+    /// one, else a memory of its own.
+    Stands(&'a str, Category, u8),
     /// Not about the person by itself, but goes on about the sentence before.
     GoesOn(&'a str),
     Skip,
@@ -508,6 +545,28 @@ const DROPPED_I: &[&str] = &[
     "reached", "celebrated", "attended", "hosted", "organized", "organised", "planted", "grew", "volunteered",
 ];
 
+/// Words that tie a sentence without "I" to the person's life.
+const LIFE_WORDS: &[&str] = &[
+    "he", "she", "him", "her", "his", "hers", "they", "them", "their", "family", "wedding", "engaged", "married",
+    "baby", "pregnant", "job", "work", "boss", "house", "apartment", "flat", "lease", "rent", "trip", "vacation",
+    "holiday", "vet", "dentist", "hospital", "class", "school", "college", "university", "meeting", "appointment",
+    "interview", "birthday", "party", "race", "marathon", "concert", "salary", "raise", "promotion", "mortgage",
+    "car", "bike", "garden", "dinner", "lunch", "date", "surgery", "project", "deadline", "team", "office", "shift",
+    "exam", "course", "puppy", "kitten", "home", "landlord", "budget", "paycheck", "commute", "gym", "therapy",
+];
+
+/// Words of reactions to what the other said.
+const REACTION: &[&str] = &[
+    "sounds", "looks", "seems", "plan", "cute", "view", "idea", "congrats", "wonderful", "fantastic", "incredible",
+    "beautiful", "lovely", "crazy", "wild", "hilarious", "funny", "sweet", "perfect", "omg", "adorable", "gorgeous",
+    "brilliant", "exciting", "fun", "cool", "lucky", "smart", "wise", "brave", "inspiring", "impressive", "sad",
+    "terrible", "awful", "rough", "tough", "hard", "bummer", "shame", "news", "yay", "glad", "relief",
+];
+const REACTION_STARTS: &[&str] = &[
+    "that's", "that is", "that was", "this is so", "what a", "how ", "so ", "such ", "sounds", "looks", "seems",
+    "what an", "aww", "ugh", "oof", "yikes", "congrats", "good for", "fair enough", "makes sense", "no way",
+];
+
 /// Words that say nothing by themselves (with ATTITUDE and the pronouns): a sentence needs at
 /// least one other word to be worth keeping.
 const FILLER: &[&str] = &[
@@ -531,9 +590,18 @@ const SECOND_PERSON: &[&str] = &["you", "your", "you're", "you've", "you'll", "y
 
 /// Reads one sentence: a memory, a continuation of the one before, or nothing.
 fn read(sentence: &str) -> Reading<'_> {
-    let trimmed = sentence.trim().trim_start_matches(['-', '*', '•', ' ', '"', '“']);
+    let trimmed = sentence.trim().trim_start_matches(['-', '*', '•', ' ', '"', '“', '#']).trim_matches('*').trim();
+    let trimmed = if trimmed.ends_with('?') {
+        // "I'm building a budget app in Flask, can you help me…?": the statement is kept.
+        match statement_before_request(trimmed) {
+            Some(statement) => statement,
+            None => return Reading::Skip,
+        }
+    } else {
+        trimmed
+    };
     let n = trimmed.chars().count();
-    if trimmed.ends_with('?') || n < 6 {
+    if n < 6 || trimmed.ends_with(':') {
         return Reading::Skip;
     }
     // Quoted words are someone else's ("Translate 'I love you'").
@@ -577,11 +645,32 @@ fn read(sentence: &str) -> Reading<'_> {
     let has_first = words.iter().any(|w| FIRST_PERSON.contains(w));
     let dropped_i = starts_without_i(&words);
     if !has_first && !dropped_i {
-        // Not about the person; kept only as more about the sentence before ("It was so
-        // powerful."), never when it speaks to the listener.
+        // Without "I", what a person says is still mostly about their life ("lucia got
+        // engaged last weekend!!", "biscuit is great but the vet says he has to lose 3
+        // pounds"): it goes on about the sentence before, or stands alone when it has
+        // something to say. Never when it speaks to or about the listener, and not a reaction
+        // ("That's so cool!", "What a view!").
         let has_you = words.iter().any(|w| SECOND_PERSON.contains(w));
-        let content = words.iter().filter(|w| !FILLER.contains(w)).count();
-        return if !has_you && words.len() >= 3 && content >= 1 { Reading::GoesOn(statement) } else { Reading::Skip };
+        let content = words.iter().filter(|w| !FILLER.contains(w) && !REACTION.contains(w)).count();
+        if has_you || words.len() < 3 || content == 0 {
+            return Reading::Skip;
+        }
+        let reaction = REACTION_STARTS.iter().any(|r| lower.starts_with(r)) && words.len() <= 8;
+        if reaction {
+            return Reading::Skip;
+        }
+        if theirs(&lower, &words) {
+            return Reading::Skip;
+        }
+        // Standing alone it needs a sign of the person's life (people, pets, plans, money,
+        // work, home), or much to say; numbers alone say little ("Python 3.12 was released").
+        let said = words.iter().filter(|w| !FILLER.contains(w) && !REACTION.contains(w) && !w.chars().all(|c| c.is_ascii_digit())).count();
+        let life = words.iter().any(|w| LIFE_WORDS.contains(w) || PEOPLE.contains(w)) || lower.contains('$');
+        if words.len() >= 4 && ((life && said >= 2) || said >= 4) {
+            let (category, importance) = by_topic(&lower);
+            return Reading::Stands(statement, category, importance.min(5));
+        }
+        return Reading::GoesOn(statement);
     }
     if about_the_listener(&words) {
         return Reading::Skip;
@@ -603,6 +692,28 @@ fn read(sentence: &str) -> Reading<'_> {
     };
     let (category, importance) = classify(&statement.to_lowercase().replace('’', "'"));
     Reading::Keep(make(statement, category, importance))
+}
+
+/// The first-person statement a question opens with, before its request: "I'm building a
+/// budget app, can you help me add charts?" → "I'm building a budget app".
+fn statement_before_request(question: &str) -> Option<&str> {
+    const OPENERS: &[&str] = &[
+        "can you", "could you", "would you", "will you", "can we", "how can", "how do", "how should", "how would",
+        "what's the best", "what is the best", "what should", "what would", "any tips", "any ideas", "any advice",
+        "do you", "should i", "is there", "are there", "which", "what do you", "what are", "what is", "how to",
+        "where should", "when should", "is it", "would it", "does that", "does this", "what's a good",
+    ];
+    let lower = question.to_lowercase();
+    let cut = OPENERS
+        .iter()
+        .filter_map(|o| {
+            [", ", " and ", " - ", " — ", " so ", "; "].iter().filter_map(|sep| lower.find(&format!("{sep}{o}"))).min()
+        })
+        .min()?;
+    let before = question[..cut].trim_end_matches([',', ' ', ';', '-', '—']);
+    let words = word_list(&before.to_lowercase()).len();
+    let personal = word_list(&before.to_lowercase()).iter().any(|w| FIRST_PERSON.contains(w));
+    (personal && words >= 4).then_some(before)
 }
 
 /// "Wow, I…" → "I…"; "Haha yeah I did" → "I did".
@@ -942,7 +1053,8 @@ mod tests {
         ("Sarah prefers email over Slack.", None),
         ("Our users want a dark mode.", None),
         // negatives: not about the person
-        ("The meeting is at 3pm.", None),
+        // Without "I", but about the person's day: kept.
+        ("The meeting is at 3pm.", Some(Fact)),
         ("Python 3.12 was released in October.", None),
         ("This function returns a list.", None),
     ];

@@ -5,9 +5,9 @@
 const K1: f64 = 1.2;
 const B: f64 = 0.75;
 /// How much each signal weighs in the final score; relevance dominates when there is any.
-const W_TEXT: f64 = 0.70;
-const W_IMPORTANCE: f64 = 0.20;
-const W_RECENCY: f64 = 0.10;
+const W_TEXT: f64 = 0.85;
+const W_IMPORTANCE: f64 = 0.10;
+const W_RECENCY: f64 = 0.05;
 /// Recency halves every 30 days.
 const HALF_LIFE_MS: f64 = 30.0 * 24.0 * 60.0 * 60.0 * 1000.0;
 
@@ -260,6 +260,8 @@ impl Index {
 
 /// RRF's constant: how much a first place outweighs a tenth.
 const RRF_K: f64 = 60.0;
+/// How much the keyword list counts against the semantic one in fusion.
+const KEYWORD_WEIGHT: f64 = 1.0;
 /// How deep each list is read for fusion: past this, a document's reciprocal rank is noise.
 const FUSE_DEPTH: usize = 200;
 /// Similarities below this say nothing about the query (unrelated sentences of MiniLM sit
@@ -292,7 +294,7 @@ fn fuse(
         *slot = 0.0;
     }
     for (rank, d) in by_text.iter().enumerate() {
-        text[*d as usize] += 1.0 / (RRF_K + rank as f64 + 1.0);
+        text[*d as usize] += KEYWORD_WEIGHT / (RRF_K + rank as f64 + 1.0);
     }
     let known: std::collections::HashSet<u32> = matched.iter().map(|&(d, _)| d).collect();
     for (rank, d) in by_meaning.iter().enumerate() {

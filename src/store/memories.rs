@@ -38,6 +38,8 @@ pub struct Servable {
     pub updated_at: i64,
     /// When what it tells happened, if it says.
     pub happened: Option<Span>,
+    /// When the person said it (the app's `occurred_at`), if an app's conversation made it.
+    pub said_at: Option<i64>,
     /// Its sentence embedding and the model that made it.
     pub embedding: Option<(Quantized, String)>,
 }
@@ -52,6 +54,7 @@ struct ServableRow {
     updated_at: i64,
     happened_from: Option<String>,
     happened_to: Option<String>,
+    said_at: Option<i64>,
     embedding: Option<String>,
     embedding_model: Option<String>,
 }
@@ -59,7 +62,7 @@ struct ServableRow {
 /// Every unflagged memory of a person, oldest first.
 pub async fn servable(db: &Db, passport_id: &str) -> StoreResult<Vec<Servable>> {
     let rows = sqlx::query_as::<_, ServableRow>(
-        "SELECT id, category, content, importance, created_at, updated_at, happened_from, happened_to, embedding, embedding_model \
+        "SELECT id, category, content, importance, created_at, updated_at, happened_from, happened_to, said_at, embedding, embedding_model \
          FROM memories WHERE passport_id = $1 AND flag IS NULL ORDER BY created_at, id",
     )
     .bind(passport_id)
@@ -75,6 +78,7 @@ pub async fn servable(db: &Db, passport_id: &str) -> StoreResult<Vec<Servable>> 
                 content: r.content,
                 created_at: r.created_at,
                 updated_at: r.updated_at,
+                said_at: r.said_at,
                 happened: r.happened_from.as_deref().zip(r.happened_to.as_deref()).and_then(|(f, t)| Span::parse_iso(f, t)),
                 embedding: r.embedding.as_deref().and_then(decode_vector).zip(r.embedding_model),
             })

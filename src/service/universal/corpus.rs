@@ -28,6 +28,8 @@ pub struct Corpus {
     /// from another model).
     vectors: Vec<i8>,
     scales: Vec<f32>,
+    /// See `freshest`.
+    freshest: i64,
     /// (memory index, grant id) → (uses, last use). Per grant, because an agent may learn how
     /// often it used a memory, never how often other apps did.
     uses: Mutex<HashMap<(u32, String), (i64, i64)>>,
@@ -53,7 +55,9 @@ impl Corpus {
             .into_iter()
             .filter_map(|(memory_id, grant_id, n, last)| Some(((*position.get(memory_id.as_str())?, grant_id), (n, last))))
             .collect();
-        Corpus { rev, memories, index, vectors, scales, uses: Mutex::new(uses), last_hit: AtomicI64::new(now_ms()) }
+        let mut corpus = Corpus { rev, memories, index, vectors, scales, freshest: 0, uses: Mutex::new(uses), last_hit: AtomicI64::new(now_ms()) };
+        corpus.freshest = (0..corpus.memories.len()).map(|i| corpus.touched_at(i)).max().unwrap_or(0);
+        corpus
     }
 
     /// True when some memory has a vector of the loaded model.
@@ -89,11 +93,19 @@ impl Corpus {
         granted.contains(&self.memories[i].category)
     }
 
-    /// When memory `i` was made or last changed (the recency that ranking uses; use by
-    /// agents does not count, so one agent's reading cannot shift another's results).
+    /// How fresh memory `i` is, for ranking: when the person said it (an app's
+    /// `occurred_at`), else when it was made or last changed. Use by agents does not count,
+    /// so one agent's reading cannot shift another's results.
     pub fn touched_at(&self, i: usize) -> i64 {
         let m = &self.memories[i];
-        m.updated_at.max(m.created_at)
+        let changed = if m.updated_at > m.created_at { Some(m.updated_at) } else { None };
+        changed.or(m.said_at).unwrap_or(m.created_at)
+    }
+
+    /// The freshest memory's time: recency is measured back from it, so what the person said
+    /// last ranks as new however long ago the conversation was.
+    pub fn freshest(&self) -> i64 {
+        self.freshest
     }
 
     /// Counts one use of memory `i` by `grant_id` and returns that grant's (uses, last use).

@@ -220,10 +220,9 @@ pub async fn retrieve(u: &Universal, db: &Db, caller: &Caller, req: &RetrieveReq
     let groups = corpus::Corpus::groups(&grant.categories);
     let similarity = match &u.embedder {
         Some(e) if !req.query.trim().is_empty() && corpus.has_vectors() => e
-            .embed(&[req.query.as_str()])
+            .embed_query(&req.query)
             .map_err(|err| tracing::warn!(error = %err, "embedding the query failed; keywords only"))
             .ok()
-            .and_then(|mut v: Vec<Vec<f32>>| v.pop())
             .map(|q: Vec<f32>| corpus.similarities(&crate::domain::dense::Quantized::new(&q))),
         _ => None,
     };
@@ -232,7 +231,7 @@ pub async fn retrieve(u: &Universal, db: &Db, caller: &Caller, req: &RetrieveReq
         groups,
         |i| corpus.eligible(i, &grant.categories).then(|| corpus.touched_at(i)),
         similarity.as_deref(),
-        now,
+        corpus.freshest(),
         req.limit,
     );
     let items: Vec<Served> = ranked

@@ -1,0 +1,339 @@
+//! The memory evaluation: conversations with labelled evidence sent through the real API as
+//! an app would (each of the person's turns in its own add, with the other side's turn before
+//! it and its time), then each question sent to /retrieve. It reports recall@1/5/10 of the
+//! evidence overall and per question type, extraction coverage (evidence turns that became at
+//! least one memory), memories per turn, and the same recall for two baselines on the same
+//! turns: BM25 over the raw turns and dense MiniLM over the raw turns.
+//!
+//! `make eval` runs the whole of it (`--ignored`) on the original set in
+//! tests/data/eval/own.json and, when present, on the BEAM-derived set that the set-up keeps
+//! outside the repository (EVAL_DATA_DIR, default ../shared/eval). A slice runs in `make test`
+//! with a fixed floor.
+use crate::common::{spawn_app, Backend, TestApp};
+use crate::consent_exchange::{agent, person};
+use crate::universal::{connect, Connected};
+use memory_passport::domain::rank::Index;
+use memory_passport::embed::{self, Embedder, Mode};
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Deserialize)]
+struct DevSet {
+    source: String,
+    conversations: Vec<Conversation>,
+}
+
+#[derive(Deserialize)]
+struct Conversation {
+    id: String,
+    sessions: Vec<Session>,
+    questions: Vec<Question>,
+}
+
+#[derive(Deserialize)]
+struct Session {
+    date: String,
+    turns: Vec<Turn>,
+}
+
+#[derive(Deserialize)]
+struct Turn {
+    id: String,
+    speaker: String,
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct Question {
+    question: String,
+    #[serde(rename = "type")]
+    kind: String,
+    evidence: Vec<String>,
+}
+
+const KS: [usize; 3] = [1, 5, 10];
+/// The longest message the API takes (MAX_MESSAGE_CHARS); an app splits longer ones.
+const MAX_CHARS: usize = 16_000;
+
+/// Hits at 1, 5 and 10, and questions, per question type.
+#[derive(Default, Clone)]
+struct Recall {
+    hits: BTreeMap<String, [usize; 3]>,
+    asked: BTreeMap<String, usize>,
+}
+
+impl Recall {
+    fn add(&mut self, kind: &str, ranked_turns: &[String], evidence: &HashSet<&str>) {
+        let hits = self.hits.entry(kind.to_string()).or_default();
+        for (i, k) in KS.iter().enumerate() {
+            if ranked_turns.iter().take(*k).any(|t| evidence.contains(t.as_str())) {
+                hits[i] += 1;
+            }
+        }
+        *self.asked.entry(kind.to_string()).or_default() += 1;
+    }
+
+    fn merge(&mut self, other: &Recall) {
+        for (k, h) in &other.hits {
+            let mine = self.hits.entry(k.clone()).or_default();
+            for i in 0..3 {
+                mine[i] += h[i];
+            }
+        }
+        for (k, n) in &other.asked {
+            *self.asked.entry(k.clone()).or_default() += n;
+        }
+    }
+
+    /// Recall at 1, 5, 10 for one type, or all with `None`.
+    fn at(&self, kind: Option<&str>) -> [f64; 3] {
+        let (hits, asked) = match kind {
+            Some(k) => (self.hits.get(k).copied().unwrap_or_default(), self.asked.get(k).copied().unwrap_or(0)),
+            None => (
+                self.hits.values().fold([0; 3], |a, h| [a[0] + h[0], a[1] + h[1], a[2] + h[2]]),
+                self.asked.values().sum(),
+            ),
+        };
+        hits.map(|h| h as f64 / asked.max(1) as f64)
+    }
+}
+
+#[derive(Default)]
+struct Report {
+    system: Recall,
+    bm25_raw: Recall,
+    dense_raw: Recall,
+    person_turns: usize,
+    memories: usize,
+    evidence_turns: usize,
+    evidence_with_memory: usize,
+    ingest_secs: f64,
+    query_embed_secs: f64,
+    sample: Vec<String>,
+}
+
+impl Report {
+    fn coverage(&self) -> f64 {
+        self.evidence_with_memory as f64 / self.evidence_turns.max(1) as f64
+    }
+
+    fn print(&self, name: &str, dense_name: &str) {
+        println!("\n== {name} ==");
+        println!(
+            "person turns {} · memories {} ({:.2} per turn) · extraction coverage {:.3} ({} of {} evidence turns) · ingest {:.0} turns/s",
+            self.person_turns,
+            self.memories,
+            self.memories as f64 / self.person_turns.max(1) as f64,
+            self.coverage(),
+            self.evidence_with_memory,
+            self.evidence_turns,
+            self.person_turns as f64 / self.ingest_secs.max(1e-9),
+        );
+        let questions: usize = self.system.asked.values().sum();
+        println!("full MiniLM: {:.2} ms a question", self.query_embed_secs * 1000.0 / questions.max(1) as f64);
+        println!("{:<18} {:>5} | {:^20} | {:^20} | {:^20}", "type", "n", "Memory Passport", "BM25 raw turns", dense_name);
+        println!("{:<18} {:>5} | {:>6} {:>6} {:>6} | {:>6} {:>6} {:>6} | {:>6} {:>6} {:>6}", "", "", "R@1", "R@5", "R@10", "R@1", "R@5", "R@10", "R@1", "R@5", "R@10");
+        let mut kinds: Vec<Option<&str>> = self.system.asked.keys().map(|k| Some(k.as_str())).collect();
+        kinds.push(None);
+        for kind in kinds {
+            let n = kind.map_or_else(|| self.system.asked.values().sum(), |k| self.system.asked[k]);
+            let (s, b, d) = (self.system.at(kind), self.bm25_raw.at(kind), self.dense_raw.at(kind));
+            println!(
+                "{:<18} {:>5} | {:>6.3} {:>6.3} {:>6.3} | {:>6.3} {:>6.3} {:>6.3} | {:>6.3} {:>6.3} {:>6.3}",
+                kind.unwrap_or("all"),
+                n,
+                s[0], s[1], s[2], b[0], b[1], b[2], d[0], d[1], d[2]
+            );
+        }
+    }
+}
+
+fn load(path: &std::path::Path) -> Option<DevSet> {
+    let text = std::fs::read_to_string(path).ok()?;
+    Some(serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+}
+
+fn own_set() -> DevSet {
+    load(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/eval/own.json")).expect("tests/data/eval/own.json")
+}
+
+/// The full model for the dense baseline, when the set-up fetched it.
+fn full_model() -> Option<std::sync::Arc<Embedder>> {
+    let (dir, _) = embed::from_env()?;
+    embed::shared(&dir, Mode::Full).ok()
+}
+
+fn cosine_top(query: &[f32], docs: &[Vec<f32>], k: usize) -> Vec<usize> {
+    let mut scored: Vec<(usize, f32)> = docs.iter().enumerate().map(|(i, d)| (i, d.iter().zip(query).map(|(a, b)| a * b).sum())).collect();
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    scored.into_iter().take(k).map(|(i, _)| i).collect()
+}
+
+/// Runs one conversation through a fresh person and app, and scores its questions.
+async fn run_conversation(app: &TestApp, c: &Conversation, dense: Option<&Embedder>, report: &mut Report) {
+    let email = format!("eval-{}@example.com", c.id.to_lowercase());
+    let cookie = person(app, &email).await;
+    let a = agent(app, &[], "read_write").await;
+    let all = ["preference", "fact", "goal", "procedure", "relationship", "expertise"];
+    let conn: Connected = connect(app, &cookie, &a, &all, "read_write").await;
+
+    // The person's turns, each in its own add with the other side's turn before it.
+    let started = Instant::now();
+    let mut person_turns: Vec<&Turn> = Vec::new();
+    for s in &c.sessions {
+        let mut previous: Option<&Turn> = None;
+        for t in &s.turns {
+            if t.speaker != "person" {
+                previous = Some(t);
+                continue;
+            }
+            person_turns.push(t);
+            let mut messages = Vec::new();
+            if let Some(p) = previous {
+                messages.push(json!({ "role": "assistant", "content": truncate(&p.text), "source_kind": "assistant_output" }));
+            }
+            messages.push(json!({ "role": "user", "content": truncate(&t.text), "occurred_at": s.date, "external_turn_id": t.id }));
+            let res = conn.post(app, "/v1/universal/memories/add", &json!({ "messages": messages })).await;
+            assert_eq!(res.status(), 202, "{}: {}", t.id, res.text().await.unwrap_or_default());
+            previous = None;
+        }
+    }
+    for _ in 0..12_000 {
+        if memory_passport::store::jobs::pending(&app.db).await.unwrap() == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    report.ingest_secs += started.elapsed().as_secs_f64();
+    let passport_id: String = sqlx::query_scalar("SELECT id FROM passports WHERE email = $1").bind(&email).fetch_one(&app.db.pool).await.unwrap();
+    let rows: Vec<(String, Option<String>, String)> = sqlx::query_as("SELECT id, source_turn_id, content FROM memories WHERE passport_id = $1")
+        .bind(&passport_id)
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+    let turn_of: HashMap<&str, &str> = rows.iter().filter_map(|(id, t, _)| Some((id.as_str(), t.as_deref()?))).collect();
+    let with_memory: HashSet<&str> = turn_of.values().copied().collect();
+    report.person_turns += person_turns.len();
+    report.memories += rows.len();
+    report.sample.extend(rows.iter().map(|(_, _, content)| content.clone()));
+
+    let evidence: HashSet<&str> = c.questions.iter().flat_map(|q| q.evidence.iter().map(String::as_str)).collect();
+    report.evidence_turns += evidence.len();
+    report.evidence_with_memory += evidence.iter().filter(|e| with_memory.contains(*e)).count();
+    let verbose = std::env::var_os("EVAL_VERBOSE").is_some();
+    if verbose {
+        for t in person_turns.iter().filter(|t| evidence.contains(t.id.as_str()) && !with_memory.contains(t.id.as_str())) {
+            println!("no memory from evidence {}: {:?}", t.id, t.text);
+        }
+    }
+
+    // Baselines over the raw turns.
+    let bm25 = Index::new(person_turns.iter().map(|t| (t.text.as_str(), 5, 0)));
+    let dense_docs: Option<Vec<Vec<f32>>> = dense.map(|e| {
+        let texts: Vec<&str> = person_turns.iter().map(|t| t.text.as_str()).collect();
+        e.embed(&texts).expect("embeds the turns")
+    });
+
+    let (mut system, mut bm25_raw, mut dense_raw) = (Recall::default(), Recall::default(), Recall::default());
+    for q in &c.questions {
+        let ev: HashSet<&str> = q.evidence.iter().map(String::as_str).collect();
+        let body = conn.retrieve(app, json!({ "query": q.question, "limit": 10 })).await;
+        let ranked: Vec<String> = body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|m| turn_of.get(m["id"].as_str()?).map(|t| t.to_string()))
+            .collect();
+        if verbose && !ranked.iter().any(|t| ev.contains(t.as_str())) {
+            let top: Vec<&str> = body["data"].as_array().unwrap().iter().take(3).filter_map(|m| m["content"].as_str()).collect();
+            println!("missed [{}] {:?} evidence {:?}; top: {:?}", q.kind, q.question, q.evidence, top);
+        }
+        system.add(&q.kind, &ranked, &ev);
+        let raw: Vec<String> = bm25.rank(&q.question, 1, |_| Some(0), 0, 10).iter().map(|r| person_turns[r.index].id.clone()).collect();
+        bm25_raw.add(&q.kind, &raw, &ev);
+        if let (Some(e), Some(docs)) = (dense, &dense_docs) {
+            let t = Instant::now();
+            let qv = e.embed(&[q.question.as_str()]).unwrap().remove(0);
+            report.query_embed_secs += t.elapsed().as_secs_f64();
+            let top: Vec<String> = cosine_top(&qv, docs, 10).into_iter().map(|i| person_turns[i].id.clone()).collect();
+            dense_raw.add(&q.kind, &top, &ev);
+        }
+    }
+    report.system.merge(&system);
+    report.bm25_raw.merge(&bm25_raw);
+    report.dense_raw.merge(&dense_raw);
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(MAX_CHARS).collect()
+}
+
+async fn evaluate(set: &DevSet, only: Option<&[&str]>) -> Report {
+    let dense = full_model();
+    let mut report = Report::default();
+    for c in &set.conversations {
+        if only.is_some_and(|ids| !ids.contains(&c.id.as_str())) {
+            continue;
+        }
+        // A server per conversation, as a person per deployment: sign-in limits per client
+        // stay those of one person.
+        let app = spawn_app(Backend::Sqlite).await;
+        run_conversation(&app, c, dense.as_deref(), &mut report).await;
+    }
+    report
+}
+
+/// A fixed, spread-out sample of stored memories for hand-labelling junk (every n-th).
+fn write_sample(name: &str, report: &Report) {
+    let step = (report.sample.len() / 200).max(1);
+    let sample: Vec<&String> = report.sample.iter().step_by(step).take(200).collect();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/eval");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}-memory-sample.txt"));
+    std::fs::write(&path, sample.iter().map(|s| s.replace('\n', " ")).collect::<Vec<_>>().join("\n")).unwrap();
+    println!("memory sample for labelling: {}", path.display());
+}
+
+/// `make eval`: every set, in full.
+#[tokio::test]
+#[ignore = "make eval runs it"]
+async fn eval_full() {
+    let dense_name = if full_model().is_some() { "MiniLM raw turns" } else { "(no model)" };
+    let own = own_set();
+    let report = evaluate(&own, None).await;
+    report.print(&format!("own set ({})", own.source), dense_name);
+    write_sample("own", &report);
+    if std::env::var_os("EVAL_ONLY_OWN").is_some() {
+        return;
+    }
+    let beam_dir = std::env::var_os("EVAL_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/eval"));
+    match load(&beam_dir.join("devset.json")) {
+        Some(beam) => {
+            let report = evaluate(&beam, None).await;
+            report.print(&format!("BEAM-derived set ({})", beam.source), dense_name);
+            write_sample("beam", &report);
+        }
+        None => println!("\n(no BEAM-derived set at {}: skipped)", beam_dir.display()),
+    }
+}
+
+/// One conversation of the own set, in every `make test`: recall and coverage must stay above
+/// floors set from the first measurement (a regression alarm, not the target).
+#[tokio::test]
+async fn a_slice_of_the_evaluation_stays_above_its_floor() {
+    let own = own_set();
+    let report = evaluate(&own, Some(&["o1"])).await;
+    report.print("own set, conversation o1", "MiniLM raw turns");
+    // Measured 2026-12-02 (mixed mode): recall@10 0.845 with the model, 0.741 by keywords
+    // alone; coverage 1.000. The floors leave room for noise, not for a regression.
+    let semantic = full_model().is_some();
+    let floor = if semantic { 0.80 } else { 0.70 };
+    let recall = report.system.at(None)[2];
+    assert!(recall >= floor, "recall@10 {recall:.3} under its floor {floor}");
+    assert!(report.coverage() >= 0.95, "extraction coverage {:.3} under 0.95", report.coverage());
+    let per_turn = report.memories as f64 / report.person_turns as f64;
+    assert!((0.5..=2.0).contains(&per_turn), "{per_turn:.2} memories a turn");
+}
