@@ -324,8 +324,9 @@ pub fn extract<'a>(messages: impl IntoIterator<Item = (Role, &'a str)>) -> Vec<E
 pub fn extract_turn(turn: Turn<'_>) -> Vec<Extracted> {
     let mut out: Vec<Extracted> = Vec::new();
     let all: Vec<&str> = prose_lines(turn.text).flat_map(sentences).collect();
+    // An answer to the other side's question is one memory with the question in it.
     if let Some(answer) = short_answer(&all, turn.previous) {
-        out.push(answer);
+        return vec![dated(answer, turn.said_on)];
     }
     let mut last_kept: Option<usize> = None;
     for sentence in all {
@@ -507,6 +508,10 @@ const STOCK: &[&str] = &[
     "same here", "me too", "me neither", "i agree", "i hear you", "i feel you", "i know right", "i know, right",
     "i see", "i guess so", "i think so", "i hope so", "i bet", "you're welcome", "see you", "good night", "good morning",
     "have fun", "enjoy it", "stay safe", "hang in there", "you deserve", "so inspiring", "that's inspiring",
+    "happy new year", "happy birthday", "merry christmas", "happy holidays", "happy thanksgiving", "happy easter",
+    "happy st", "i have news", "i'm back", "gotta go", "gotta run", "gotta shower", "quick update", "long story short",
+    "save me", "wish me luck", "fingers crossed", "talk later", "ttyl", "brb", "miss you", "love you", "sorry i went",
+    "sorry for the", "sorry i've been", "i'll let you know", "keep you posted", "will report back",
 ];
 
 /// Words after "I" that make a sentence about the listener when "you" follows ("I love that
@@ -540,9 +545,19 @@ const RESPONSE_VERBS: &[&str] = &[
 const DROPPED_I: &[&str] = &[
     "just", "finally", "recently", "went", "got", "started", "finished", "been", "had", "made", "took", "bought",
     "found", "saw", "met", "visited", "joined", "tried", "spent", "did", "moved", "signed", "ran", "painted", "teamed",
-    "adopted", "learned", "learnt", "picked", "booked", "baked", "cooked", "won", "lost", "left", "quit", "came",
+    "adopted", "learned", "learnt", "picked", "booked", "baked", "cooked", "won", "lost", "quit", "came",
     "decided", "managed", "began", "built", "wrote", "read", "watched", "played", "hit", "completed", "received",
     "reached", "celebrated", "attended", "hosted", "organized", "organised", "planted", "grew", "volunteered",
+];
+
+/// States and manners that pass: alone in a short sentence, there is nothing to remember.
+const PASSING: &[&str] = &[
+    "grateful", "exhausted", "tired", "busy", "back", "fine", "okay", "ok", "sad", "nervous", "stressed", "done",
+    "ready", "bored", "boring", "blessed", "terrified", "scared", "thrilled", "happier", "keeping", "planning",
+    "ahead", "mourning", "dying", "dead", "starving", "hungry", "sleepy", "lol", "lmao", "haha", "ugh", "omg", "bit",
+    "little", "kinda", "sorta", "anxious", "relieved", "honored", "honoured", "touched", "speechless", "obsessed",
+    "jealous", "screaming", "crying", "cried", "laughing", "shook", "lost", "confused", "curious", "wait", "sure",
+    "want", "convince", "myself", "head", "down", "kept", "said", "yes", "told", "meant", "mean", "need", "wanted",
 ];
 
 /// Words that tie a sentence without "I" to the person's life.
@@ -602,6 +617,10 @@ fn read(sentence: &str) -> Reading<'_> {
     };
     let n = trimmed.chars().count();
     if n < 6 || trimmed.ends_with(':') {
+        return Reading::Skip;
+    }
+    let whole = trimmed.to_lowercase().replace('’', "'");
+    if STOCK.iter().any(|p| whole.contains(p)) {
         return Reading::Skip;
     }
     // Quoted words are someone else's ("Translate 'I love you'").
@@ -679,8 +698,13 @@ fn read(sentence: &str) -> Reading<'_> {
     if theirs(&lower, &words) {
         return Reading::Skip;
     }
-    let content = words.iter().filter(|w| !FILLER.contains(w) && !ATTITUDE.contains(w)).count();
-    if content == 0 {
+    let content: Vec<&&str> = words.iter().filter(|w| !FILLER.contains(w) && !ATTITUDE.contains(w)).collect();
+    if content.is_empty() {
+        return Reading::Skip;
+    }
+    // "I'm so grateful.", "Good but i'm exhausted.", "I'm keeping busy.": a passing state or a
+    // manner of speaking, not something to remember.
+    if words.len() <= 7 && content.iter().all(|w| PASSING.contains(w) || w.ends_with("ly") || w.len() <= 2) {
         return Reading::Skip;
     }
     let statement_i;
@@ -757,12 +781,24 @@ fn without_quotes(lower: &str) -> String {
 /// oneself without the "I".
 fn starts_without_i(words: &[&str]) -> bool {
     let Some(first) = words.first() else { return false };
+    // "Moving day is the 17th", "Wedding is in May": the first word is the subject.
+    if words.get(1).is_some_and(|w| matches!(*w, "is" | "was" | "are" | "were" | "has" | "day" | "side" | "'s")) {
+        return false;
+    }
     if DROPPED_I.contains(first) {
         // "Just" and friends must lead to a verb: "Just teamed up", not "Just wow".
-        return !matches!(*first, "just" | "finally" | "recently") || words.get(1).is_some_and(|w| DROPPED_I.contains(w) || is_past(w) || w.ends_with("ing"));
+        return !matches!(*first, "just" | "finally" | "recently") || words.get(1).is_some_and(|w| DROPPED_I.contains(w) || is_past(w) || PROGRESSIVE.contains(w));
     }
-    (is_past(first) && first.len() > 4) || (first.ends_with("ing") && first.len() > 5 && !matches!(*first, "nothing" | "something" | "everything" | "anything" | "morning" | "evening" | "spring" | "thing" | "amazing" | "interesting" | "according" | "during"))
+    (is_past(first) && first.len() > 4) || PROGRESSIVE.contains(first)
 }
+
+/// Verbs whose -ing form opens a sentence about oneself ("Working on a new painting").
+const PROGRESSIVE: &[&str] = &[
+    "working", "going", "trying", "thinking", "getting", "heading", "planning", "reading", "watching", "learning",
+    "taking", "doing", "looking", "having", "starting", "finishing", "training", "running", "packing", "cooking",
+    "baking", "waiting", "studying", "writing", "playing", "moving", "saving", "prepping", "building", "painting",
+    "volunteering", "applying", "interviewing", "visiting", "leaving", "flying", "driving", "recovering", "hoping",
+];
 
 fn is_past(w: &str) -> bool {
     w.ends_with("ed") && !matches!(w, "need" | "feed" | "seed" | "speed" | "bed" | "red" | "shed" | "weed" | "indeed" | "ted" | "ned")
@@ -889,11 +925,16 @@ fn by_topic(lower: &str) -> (Category, u8) {
 fn short_answer(sentences: &[&str], previous: Option<&str>) -> Option<Extracted> {
     let previous = previous?.trim();
     let question = self::sentences(previous).into_iter().rev().find(|s| s.ends_with('?'))?;
-    let answer = sentences.first()?.trim();
-    let lower = answer.to_lowercase();
+    let answer = sentences.iter().map(|s| s.trim()).collect::<Vec<_>>().join(" ");
+    let lower = answer.to_lowercase().replace('’', "'");
     let words = word_list(&lower);
-    let opens = matches!(words.first().copied(), Some("yes" | "yeah" | "yep" | "yup" | "no" | "nope" | "definitely" | "absolutely" | "sure" | "not" | "never" | "twice" | "once" | "always" | "sometimes" | "often" | "of"));
-    if sentences.len() > 2 || words.len() > 8 || !opens || words.iter().any(|w| FIRST_PERSON.contains(w) && *w != "me") {
+    // A reply of a line or two that leans on the question: "Only the first two days.",
+    // "nope, not yet", "Anything by Tana French." Thanks and stock phrases are not answers.
+    let bare = lower.trim_end_matches(['.', '!', ' ', '~']);
+    if sentences.len() > 2 || words.len() > 15 || words.is_empty() || SMALL_TALK.contains(&bare) || STOCK.iter().any(|p| lower.contains(p)) {
+        return None;
+    }
+    if words.iter().all(|w| FILLER.contains(w) || REACTION.contains(w) || INTERJECTIONS.contains(w)) {
         return None;
     }
     let turned = to_first_person(question);
@@ -901,7 +942,7 @@ fn short_answer(sentences: &[&str], previous: Option<&str>) -> Option<Extracted>
         return None;
     }
     let content = format!("{} {}", sentence_case(&turned), answer);
-    let (category, importance) = classify(&turned.to_lowercase());
+    let (category, importance) = classify(&format!("{} {lower}", turned.to_lowercase()));
     let mut e = make(&content, category, importance);
     e.source = Some(format!("{question} {answer}"));
     Some(e)
@@ -1270,6 +1311,9 @@ mod tests {
         let got = extract_turn(Turn { text: "Yes, twice!", said_on: None, previous: Some("That's cool. Have you been to Paris?") });
         assert_eq!(got.len(), 1, "{got:#?}");
         assert_eq!(got[0].content, "Have I been to Paris? Yes, twice!");
+        let got = extract_turn(Turn { text: "Only the first two days.", said_on: None, previous: Some("Ouch! How long did your jaw hurt?") });
+        assert_eq!(got[0].content, "How long did my jaw hurt? Only the first two days.");
+        assert!(extract_turn(Turn { text: "Thanks!!", said_on: None, previous: Some("Did you get my card?") }).is_empty());
         // Without a question before it, "Yes, twice!" says nothing.
         assert!(extract_turn(Turn { text: "Yes, twice!", said_on: None, previous: None }).is_empty());
     }

@@ -652,6 +652,7 @@ async fn a_relative_date_is_resolved_against_when_it_was_said(app: TestApp) {
     assert_eq!(c.finished(&app, &job).await["memories_created"], 1, "encouragement is not a memory");
     let body = c.retrieve(&app, json!({ "query": "When did I go to the support group?", "limit": 3 })).await;
     assert_eq!(body["data"][0]["content"], "I went to a support group on 7 May 2023. It was so powerful.", "{body}");
+    assert_eq!((body["data"][0]["happened_from"].as_str(), body["data"][0]["happened_to"].as_str()), (Some("2023-05-07"), Some("2023-05-07")));
 
     // The person sees the day, their own words, and the app's turn.
     let res = app.client.get(app.url("/v1/uui/me/memories")).header("Cookie", &cookie).send().await.unwrap();

@@ -99,6 +99,8 @@ pub async fn retrieve(State(state): State<AppState>, Agent(caller): Agent, ApiJs
             context_snippet: m.snippet,
             last_accessed: m.last_accessed.map(rfc3339),
             access_count: m.access_count,
+            happened_from: m.happened.map(|h| h.iso().0),
+            happened_to: m.happened.map(|h| h.iso().1),
         })
         .collect();
     let body = RetrieveAnswer {

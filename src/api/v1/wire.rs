@@ -173,6 +173,13 @@ pub struct RetrievedMemory {
     pub last_accessed: Option<String>,
     #[schema(minimum = 0)]
     pub access_count: i64,
+    /// The first day of when what it tells happened, when the person's words said
+    /// ("yesterday" said on 8 May 2023: 2023-05-07); null otherwise.
+    #[schema(format = Date)]
+    pub happened_from: Option<String>,
+    /// The last day of it (the same as `happened_from` for one day).
+    #[schema(format = Date)]
+    pub happened_to: Option<String>,
 }
 
 /// The answer to add: the job is stored before this is sent.

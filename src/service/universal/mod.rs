@@ -201,6 +201,8 @@ pub struct Served {
     pub relevance: f64,
     pub last_accessed: Option<i64>,
     pub access_count: i64,
+    /// When what it tells happened, as the person's words said.
+    pub happened: Option<crate::domain::when::Span>,
 }
 
 /// What a retrieve found; `None` from `retrieve` means no active grant.
@@ -248,6 +250,7 @@ pub async fn retrieve(u: &Universal, db: &Db, caller: &Caller, req: &RetrieveReq
                 relevance: r.relevance,
                 last_accessed: Some(last),
                 access_count: count,
+                happened: m.happened,
             }
         })
         .collect();
