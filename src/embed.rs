@@ -149,7 +149,7 @@ impl Embedder {
 /// tests and benchmarks that build their configuration by hand.
 pub fn from_env() -> Option<(PathBuf, Mode)> {
     let dir = std::env::var_os("EMBEDDING_MODEL_DIR").map(PathBuf::from).filter(|d| !d.as_os_str().is_empty())?;
-    let mode = std::env::var("EMBEDDING_MODE").ok().and_then(|m| Mode::parse(&m)).unwrap_or(Mode::Mixed);
+    let mode = std::env::var("EMBEDDING_MODE").ok().and_then(|m| Mode::parse(&m)).unwrap_or(Mode::Static);
     Some((dir, mode))
 }
 

@@ -327,10 +327,11 @@ async fn a_slice_of_the_evaluation_stays_above_its_floor() {
     let own = own_set();
     let report = evaluate(&own, Some(&["o1"])).await;
     report.print("own set, conversation o1", "MiniLM raw turns");
-    // Measured 2026-12-02 (mixed mode): recall@10 0.845 with the model, 0.741 by keywords
-    // alone; coverage 1.000. The floors leave room for noise, not for a regression.
+    // Measured 2026-12-02: recall@10 0.810 with the model (static, the default; 0.845
+    // mixed), 0.741 by keywords alone; coverage 1.000. The floors leave room for the order
+    // in which two workers take jobs, not for a regression.
     let semantic = full_model().is_some();
-    let floor = if semantic { 0.80 } else { 0.70 };
+    let floor = if semantic { 0.76 } else { 0.70 };
     let recall = report.system.at(None)[2];
     assert!(recall >= floor, "recall@10 {recall:.3} under its floor {floor}");
     assert!(report.coverage() >= 0.95, "extraction coverage {:.3} under 0.95", report.coverage());

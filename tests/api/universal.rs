@@ -23,6 +23,7 @@ on_both_backends!(
     many_workers_apply_each_job_exactly_once,
     a_relative_date_is_resolved_against_when_it_was_said,
     meaning_finds_what_the_words_miss,
+    concurrent_retrieves_after_a_change_load_the_memories_once,
 );
 
 /// An agent connected to a person through the consent page's approve call (hosted flow).
@@ -704,4 +705,25 @@ async fn meaning_finds_what_the_words_miss(app: TestApp) {
     assert_eq!(missing, 0);
     let body = c.retrieve(&app, json!({ "query": "Who showed me how to make woolly things?", "limit": 1 })).await;
     assert!(body["data"][0]["content"].as_str().unwrap().contains("knit"), "{body}");
+}
+
+async fn concurrent_retrieves_after_a_change_load_the_memories_once(app: TestApp) {
+    let cookie = person(&app, "flight@example.com").await;
+    let a = agent(&app, &[], "read_write").await;
+    let c = connect(&app, &cookie, &a, &["preference", "fact"], "read_write").await;
+    let job = c.add(&app, "I love green tea. I live in Porto.").await;
+    c.finished(&app, &job).await;
+    let cache = &app.state.as_ref().expect("in-process server").universal.corpora;
+    let before = cache.loads();
+    let retrieves: Vec<_> = (0..20).map(|_| c.retrieve(&app, json!({ "query": "tea" }))).collect();
+    let bodies = futures_join_values(retrieves).await;
+    assert!(bodies.iter().all(|b| b["data"][0]["content"] == "I love green tea."), "{bodies:?}");
+    assert_eq!(cache.loads() - before, 1, "twenty requests at once, one load");
+}
+
+async fn futures_join_values<F: std::future::Future<Output = Value>>(futures: Vec<F>) -> Vec<Value> {
+    let out = std::sync::Mutex::new(Vec::new());
+    let wrapped: Vec<_> = futures.into_iter().map(|f| async { let v = f.await; out.lock().unwrap().push(v); }).collect();
+    futures_join_all(wrapped).await;
+    out.into_inner().unwrap()
 }

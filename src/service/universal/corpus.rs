@@ -18,6 +18,10 @@ pub const STALE_CHECK_EVERY: std::time::Duration = std::time::Duration::from_sec
 /// People whose memories one node keeps at once; the least recently used go first.
 pub const MAX_CACHED_PASSPORTS: usize = 4_096;
 
+/// The most memory (bytes, estimated) one node spends on cached people: past it, the least
+/// recently used go first. About 1 KB a memory (text, ids, index postings, its vector).
+pub const MAX_CACHED_BYTES: usize = 1 << 30;
+
 /// A person's servable memories, their ranking index, and each grant's use of them.
 #[derive(Debug)]
 pub struct Corpus {
@@ -30,6 +34,8 @@ pub struct Corpus {
     scales: Vec<f32>,
     /// See `freshest`.
     freshest: i64,
+    /// What this corpus holds in memory, estimated (see `MAX_CACHED_BYTES`).
+    pub bytes: usize,
     /// (memory index, grant id) → (uses, last use). Per grant, because an agent may learn how
     /// often it used a memory, never how often other apps did.
     uses: Mutex<HashMap<(u32, String), (i64, i64)>>,
@@ -55,7 +61,12 @@ impl Corpus {
             .into_iter()
             .filter_map(|(memory_id, grant_id, n, last)| Some(((*position.get(memory_id.as_str())?, grant_id), (n, last))))
             .collect();
-        let mut corpus = Corpus { rev, memories, index, vectors, scales, freshest: 0, uses: Mutex::new(uses), last_hit: AtomicI64::new(now_ms()) };
+        // Text and ids, the struct itself, the postings (a term occurrence ≈ 16 B with the
+        // map's share), the vector and its scale.
+        let bytes = memories.iter().map(|m| m.content.len() * 2 + m.id.len() + std::mem::size_of::<Servable>() + 16 * m.content.len() / 6).sum::<usize>()
+            + vectors.len()
+            + scales.len() * 4;
+        let mut corpus = Corpus { rev, memories, index, vectors, scales, freshest: 0, bytes, uses: Mutex::new(uses), last_hit: AtomicI64::new(now_ms()) };
         corpus.freshest = (0..corpus.memories.len()).map(|i| corpus.touched_at(i)).max().unwrap_or(0);
         corpus
     }
@@ -126,14 +137,32 @@ fn group(c: Category) -> u8 {
 #[derive(Debug, Default)]
 pub struct CorpusCache {
     map: Mutex<HashMap<String, Arc<Corpus>>>,
+    /// One lock per person being loaded.
+    loading: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    loads: std::sync::atomic::AtomicUsize,
 }
 
 impl CorpusCache {
     /// The person's corpus at revision `rev` or later, loading it when the cached one is older.
+    /// Loads of one person are single-flight: concurrent requests wait for the first load
+    /// instead of each reading and indexing every memory.
     pub async fn get(&self, db: &Db, passport_id: &str, rev: i64, model: Option<&'static str>) -> StoreResult<Arc<Corpus>> {
         if let Some(c) = self.lookup(passport_id, rev) {
             return Ok(c);
         }
+        let flight = self.loading.lock().expect("loading lock").entry(passport_id.to_string()).or_default().clone();
+        let _turn = flight.lock().await;
+        let loaded = self.load(db, passport_id, rev, model).await;
+        self.loading.lock().expect("loading lock").remove(passport_id);
+        loaded
+    }
+
+    async fn load(&self, db: &Db, passport_id: &str, rev: i64, model: Option<&'static str>) -> StoreResult<Arc<Corpus>> {
+        // Another request may have loaded it while this one waited its turn.
+        if let Some(c) = self.lookup(passport_id, rev) {
+            return Ok(c);
+        }
+        self.loads.fetch_add(1, Ordering::Relaxed);
         // Loaded after `rev` was read, so it holds at least that revision's memories. Indexing
         // is CPU work: it runs off the async threads.
         let (servable, uses) = (memories::servable(db, passport_id).await?, memories::uses_for_person(db, passport_id).await?);
@@ -142,18 +171,33 @@ impl CorpusCache {
             .map(Arc::new)
             .map_err(|e| crate::store::StoreError::Corrupt(format!("indexing failed: {e}")))?;
         let mut map = self.map.lock().expect("cache lock");
-        if map.len() >= MAX_CACHED_PASSPORTS && !map.contains_key(passport_id) {
-            if let Some(oldest) = map.iter().min_by_key(|(_, c)| c.last_hit.load(Ordering::Relaxed)).map(|(k, _)| k.clone()) {
-                map.remove(&oldest);
-            }
-        }
-        match map.get(passport_id) {
-            Some(current) if current.rev > rev => Ok(current.clone()),
+        let current = match map.get(passport_id) {
+            Some(current) if current.rev > rev => current.clone(),
             _ => {
                 map.insert(passport_id.to_string(), corpus.clone());
-                Ok(corpus)
+                corpus
             }
+        };
+        // Within both bounds, least recently used first; the one just asked for stays.
+        let mut total: usize = map.values().map(|c| c.bytes).sum();
+        while map.len() > 1 && (map.len() > MAX_CACHED_PASSPORTS || total > MAX_CACHED_BYTES) {
+            let Some(oldest) = map
+                .iter()
+                .filter(|(k, _)| k.as_str() != passport_id)
+                .min_by_key(|(_, c)| c.last_hit.load(Ordering::Relaxed))
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            total -= map.remove(&oldest).map_or(0, |c| c.bytes);
         }
+        Ok(current)
+    }
+
+    /// How many times this node has read and indexed a person's memories (for tests and
+    /// metrics: single flight keeps it at one per change).
+    pub fn loads(&self) -> usize {
+        self.loads.load(Ordering::Relaxed)
     }
 
     fn lookup(&self, passport_id: &str, rev: i64) -> Option<Arc<Corpus>> {
