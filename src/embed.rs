@@ -228,30 +228,6 @@ fn static_vector(table: &[f32], weight: &[f32], ids: &[u32]) -> Vec<f32> {
     normalised(v)
 }
 
-/// Every token's output shares one large common direction, which makes every pair of
-/// sentences look alike; taking the vocabulary's mean out (as PCA would, before it reduces)
-/// leaves what tells tokens apart.
-#[allow(dead_code)]
-fn centred(mut table: Vec<f32>, weight: &[f32]) -> Vec<f32> {
-    let mut mean = vec![0f32; DIM];
-    let mut total = 0f32;
-    for (row, w) in table.chunks_exact(DIM).zip(weight) {
-        if *w > 0.0 {
-            mean.iter_mut().zip(row).for_each(|(m, x)| *m += x);
-            total += 1.0;
-        }
-    }
-    mean.iter_mut().for_each(|m| *m /= total.max(1.0));
-    for row in table.chunks_exact_mut(DIM) {
-        row.iter_mut().zip(&mean).for_each(|(x, m)| *x -= m);
-        let norm = row.iter().map(|x| x * x).sum::<f32>().sqrt();
-        if norm > 0.0 {
-            row.iter_mut().for_each(|x| *x /= norm);
-        }
-    }
-    table
-}
-
 /// Rarer tokens say more: BERT's vocabulary lists word pieces roughly from most to least
 /// frequent after its first ~2,000 entries (specials and single characters), so a token's
 /// weight grows with the log of its rank (Zipf), as model2vec does. Special tokens weigh 0.

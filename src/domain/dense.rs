@@ -18,8 +18,13 @@ impl Quantized {
 
     /// Cosine similarity with a unit query vector (≈, both are unit length).
     pub fn dot(&self, q: &Quantized) -> f32 {
-        let sum: i32 = self.values.iter().zip(q.values.iter()).map(|(a, b)| i32::from(*a) * i32::from(*b)).sum();
-        sum as f32 * self.scale * q.scale
+        q.dot_with(&self.values, self.scale)
+    }
+
+    /// The same with a vector kept as its parts (a cache's flat array and its scale).
+    pub fn dot_with(&self, values: &[i8], scale: f32) -> f32 {
+        let sum: i32 = self.values.iter().zip(values).map(|(a, b)| i32::from(*a) * i32::from(*b)).sum();
+        sum as f32 * self.scale * scale
     }
 
     /// The scale (4 bytes, little-endian) then one byte per dimension.

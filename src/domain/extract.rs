@@ -333,7 +333,13 @@ pub fn extract_turn(turn: Turn<'_>) -> Vec<Extracted> {
         if out.len() >= MAX_PER_CONVERSATION {
             break;
         }
-        match read(sentence) {
+        // A sentence that stands alone is kept as any other when there is none before it to
+        // go on about.
+        let reading = match read(sentence) {
+            Reading::Stands(text, category, importance) if last_kept.is_none() => Reading::Keep(make(text, category, importance)),
+            other => other,
+        };
+        match reading {
             Reading::Keep(mut found) => {
                 found.source = Some(sentence.trim().to_string());
                 let found = dated(found, turn.said_on);
@@ -343,15 +349,6 @@ pub fn extract_turn(turn: Turn<'_>) -> Vec<Extracted> {
                 }
                 out.push(found);
                 last_kept = Some(out.len() - 1);
-            }
-            Reading::Stands(text, category, importance) if last_kept.is_none() => {
-                let mut found = make(text, category, importance);
-                found.source = Some(sentence.trim().to_string());
-                let found = dated(found, turn.said_on);
-                if !out.iter().any(|e| e.content.eq_ignore_ascii_case(&found.content)) {
-                    out.push(found);
-                    last_kept = Some(out.len() - 1);
-                }
             }
             Reading::GoesOn(more) | Reading::Stands(more, _, _) => {
                 if let Some(i) = last_kept {
@@ -735,9 +732,9 @@ fn statement_before_request(question: &str) -> Option<&str> {
         })
         .min()?;
     let before = question[..cut].trim_end_matches([',', ' ', ';', '-', '—']);
-    let words = word_list(&before.to_lowercase()).len();
-    let personal = word_list(&before.to_lowercase()).iter().any(|w| FIRST_PERSON.contains(w));
-    (personal && words >= 4).then_some(before)
+    let lower = before.to_lowercase();
+    let words = word_list(&lower);
+    (words.len() >= 4 && words.iter().any(|w| FIRST_PERSON.contains(w))).then_some(before)
 }
 
 /// "Wow, I…" → "I…"; "Haha yeah I did" → "I did".

@@ -34,6 +34,8 @@ pub struct Corpus {
     scales: Vec<f32>,
     /// See `freshest`.
     freshest: i64,
+    /// See `has_vectors` (asked on every retrieve; worked out once).
+    has_vectors: bool,
     /// What this corpus holds in memory, estimated (see `MAX_CACHED_BYTES`).
     pub bytes: usize,
     /// (memory index, grant id) → (uses, last use). Per grant, because an agent may learn how
@@ -66,14 +68,16 @@ impl Corpus {
         let bytes = memories.iter().map(|m| m.content.len() * 2 + m.id.len() + std::mem::size_of::<Servable>() + 16 * m.content.len() / 6).sum::<usize>()
             + vectors.len()
             + scales.len() * 4;
-        let mut corpus = Corpus { rev, memories, index, vectors, scales, freshest: 0, bytes, uses: Mutex::new(uses), last_hit: AtomicI64::new(now_ms()) };
+        let has_vectors = scales.iter().any(|s| *s > 0.0);
+        let mut corpus =
+            Corpus { rev, memories, index, vectors, scales, freshest: 0, has_vectors, bytes, uses: Mutex::new(uses), last_hit: AtomicI64::new(now_ms()) };
         corpus.freshest = (0..corpus.memories.len()).map(|i| corpus.touched_at(i)).max().unwrap_or(0);
         corpus
     }
 
     /// True when some memory has a vector of the loaded model.
     pub fn has_vectors(&self) -> bool {
-        self.scales.iter().any(|s| *s > 0.0)
+        self.has_vectors
     }
 
     /// Every memory's cosine similarity to the query vector (0 for those without a vector).
@@ -84,13 +88,7 @@ impl Corpus {
         self.vectors
             .chunks_exact(DIM)
             .zip(&self.scales)
-            .map(|(v, s)| {
-                if *s == 0.0 {
-                    return 0.0;
-                }
-                let dot: i32 = v.iter().zip(q.values.iter()).map(|(a, b)| i32::from(*a) * i32::from(*b)).sum();
-                dot as f32 * s * q.scale
-            })
+            .map(|(v, s)| if *s == 0.0 { 0.0 } else { q.dot_with(v, *s) })
             .collect()
     }
 

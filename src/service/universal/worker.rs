@@ -131,18 +131,11 @@ async fn embed_planned(e: &Arc<Embedder>, planned: &mut [(&Claimed, Plan)]) {
     if texts.is_empty() {
         return;
     }
-    let e = e.clone();
-    let vectors = match tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        e.embed(&refs).map(|v| (v, e.model_id()))
-    })
-    .await
-    {
-        Ok(Ok(v)) => v,
-        Ok(Err(err)) => return tracing::warn!(error = %err, "embedding new memories failed; the backfill will"),
+    let model = e.model_id();
+    let vectors = match embed_off_thread(e, texts).await {
+        Ok(v) => v,
         Err(err) => return tracing::warn!(error = %err, "embedding new memories failed; the backfill will"),
     };
-    let (vectors, model) = vectors;
     let mut vectors = vectors.into_iter();
     for (_, p) in planned.iter_mut() {
         if let Plan::Extract(found) = p {
@@ -151,6 +144,17 @@ async fn embed_planned(e: &Arc<Embedder>, planned: &mut [(&Claimed, Plan)]) {
             }
         }
     }
+}
+
+/// Embeds texts on a blocking thread (the full model takes milliseconds a sentence).
+async fn embed_off_thread(e: &Arc<Embedder>, texts: Vec<String>) -> Result<Vec<Vec<f32>>, String> {
+    let e = e.clone();
+    tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        e.embed(&refs).map_err(|err| format!("embedding: {err}"))
+    })
+    .await
+    .map_err(|err| format!("embedding task: {err}"))?
 }
 
 /// How many memories the backfill embeds per round.
@@ -184,16 +188,8 @@ pub async fn backfill_once(db: &Db, e: &Arc<Embedder>) -> StoreResult<usize> {
         return Ok(0);
     }
     let n = todo.len();
-    let e2 = e.clone();
-    let embedded = tokio::task::spawn_blocking(move || {
-        let texts: Vec<&str> = todo.iter().map(|(_, _, c)| c.as_str()).collect();
-        let vectors = e2.embed(&texts);
-        (todo, vectors)
-    })
-    .await
-    .map_err(|err| crate::store::StoreError::Corrupt(format!("embedding task: {err}")))?;
-    let (todo, vectors) = embedded;
-    let vectors = vectors.map_err(|err| crate::store::StoreError::Corrupt(format!("embedding: {err}")))?;
+    let texts = todo.iter().map(|(_, _, c)| c.clone()).collect();
+    let vectors = embed_off_thread(e, texts).await.map_err(crate::store::StoreError::Corrupt)?;
     let items: Vec<(String, String, String, Quantized)> =
         todo.into_iter().zip(vectors).map(|((id, p, c), v)| (id, p, c, Quantized::new(&v))).collect();
     memories::set_embeddings(db, e.model_id(), &items).await?;
