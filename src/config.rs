@@ -11,8 +11,17 @@ pub struct ProxyList(pub Vec<IpAddr>);
 impl std::str::FromStr for ProxyList {
     type Err = String;
     fn from_str(s: &str) -> Result<ProxyList, String> {
-        crate::server::client_ip::parse_trusted(s).map(ProxyList)
+        parse_trusted(s).map(ProxyList)
     }
+}
+
+/// Parses "10.0.0.1, 10.0.0.2"; unparsable entries are an error for the operator to fix.
+pub fn parse_trusted(list: &str) -> Result<Vec<IpAddr>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<IpAddr>().map_err(|_| format!("TRUSTED_PROXIES: {s:?} is not an IP address")))
+        .collect()
 }
 
 /// A setting that must never be printed (Debug shows a placeholder).
@@ -155,5 +164,21 @@ impl Config {
     /// The origin (scheme://host[:port]) of `public_url`, for same-origin checks.
     pub fn public_origin(&self) -> Option<String> {
         url::Url::parse(&self.public_url).ok().map(|u| u.origin().ascii_serialization())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn parses_proxy_lists() {
+        assert_eq!(parse_trusted(" 10.0.0.1 , ::1 ").unwrap(), vec![ip("10.0.0.1"), ip("::1")]);
+        assert!(parse_trusted("10.0.0.1, proxy").is_err());
+        assert!(parse_trusted("").unwrap().is_empty());
     }
 }

@@ -2,7 +2,7 @@
 //! JSON envelope `{"error", "code", "request_id", "details"}`) or a sentence for a person (its
 //! Display, which server functions carry to pages through `ServerFnError`'s blanket conversion).
 use crate::domain::agent::FieldError;
-use crate::server::request_id;
+use crate::request::id as request_id;
 use crate::store::StoreError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -139,7 +139,7 @@ pub struct ConsentAnswer {
 
 impl ConsentAnswer {
     /// The answer to the consent link `link`, before the person's choices are filled in.
-    pub fn for_link(link: &crate::domain::consent_url::LinkQuery) -> ConsentAnswer {
+    pub fn for_link(link: &crate::domain::consent_url::ConsentLink) -> ConsentAnswer {
         ConsentAnswer {
             agent_id: link.agent_id.clone(),
             state: link.state.clone(),
@@ -159,63 +159,6 @@ pub struct Approved {
     pub location: String,
     pub token: Option<String>,
     pub grant_id: String,
-}
-
-#[cfg(feature = "ssr")]
-mod conversions {
-    use super::*;
-    use crate::store::agents::Agent;
-    use crate::store::api_keys::ApiKeyRow;
-
-    impl From<&Agent> for AgentView {
-        fn from(a: &Agent) -> AgentView {
-            let p = &a.profile;
-            AgentView {
-                id: a.id.clone(),
-                name: p.name.clone(),
-                description: p.description.clone(),
-                website_url: p.website_url.clone(),
-                logo_url: p.logo_url.clone(),
-                default_categories: p.default_categories.clone(),
-                redirect_uris: p.redirect_uris.clone(),
-                access_type: p.access_type,
-                status: a.status,
-                retired: a.retired_at.is_some(),
-                created_at: a.created_at,
-                updated_at: a.updated_at,
-                changes_since_review: a.changes_since_review.clone(),
-            }
-        }
-    }
-
-    impl From<&Agent> for PublicAgent {
-        fn from(a: &Agent) -> PublicAgent {
-            let p = &a.profile;
-            PublicAgent {
-                id: a.id.clone(),
-                name: p.name.clone(),
-                description: p.description.clone(),
-                website_url: p.website_url.clone(),
-                logo_url: p.logo_url.clone(),
-                default_categories: p.default_categories.clone(),
-                access_type: p.access_type,
-                status: a.status,
-            }
-        }
-    }
-
-    impl From<&ApiKeyRow> for ApiKeyView {
-        fn from(k: &ApiKeyRow) -> ApiKeyView {
-            ApiKeyView {
-                id: k.id.clone(),
-                name: k.name.clone(),
-                key_prefix: k.key_prefix.clone(),
-                created_at: k.created_at,
-                last_used_at: k.last_used_at,
-                revoked_at: k.revoked_at,
-            }
-        }
-    }
 }
 
 /// One app's access to a person's memory, as the person sees it on the manage page.
@@ -390,4 +333,54 @@ pub struct ManageOverview {
     pub questions: Vec<ConflictQuestion>,
     pub questions_total: i64,
     pub memory_count: i64,
+}
+
+// ---- The API reference of `/docs/api`, made from the OpenAPI document. ----
+
+/// The OpenAPI document, reduced to what a reader needs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ApiReference {
+    pub title: String,
+    pub version: String,
+    pub description: String,
+    pub groups: Vec<OperationGroup>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OperationGroup {
+    pub name: String,
+    pub description: String,
+    pub operations: Vec<Operation>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Operation {
+    pub method: String,
+    pub path: String,
+    pub summary: String,
+    pub description: String,
+    /// Header or cookie names the call needs.
+    pub credentials: Vec<String>,
+    pub params: Vec<Field>,
+    pub body: Vec<Field>,
+    pub responses: Vec<ResponseDoc>,
+}
+
+/// A parameter or a field of a JSON body.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Field {
+    pub name: String,
+    /// "path", "query" or "body".
+    pub location: String,
+    pub kind: String,
+    pub required: bool,
+    pub description: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResponseDoc {
+    pub status: String,
+    pub description: String,
+    /// The schema's name, when it has one.
+    pub schema: String,
 }

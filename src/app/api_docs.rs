@@ -2,55 +2,7 @@
 //! `/v1/openapi.json` serves (so the page cannot describe a route that does not exist).
 use super::components::PageTitle;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-/// The OpenAPI document, reduced to what a reader needs.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ApiReference {
-    pub title: String,
-    pub version: String,
-    pub description: String,
-    pub groups: Vec<OperationGroup>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct OperationGroup {
-    pub name: String,
-    pub description: String,
-    pub operations: Vec<Operation>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Operation {
-    pub method: String,
-    pub path: String,
-    pub summary: String,
-    pub description: String,
-    /// Header or cookie names the call needs.
-    pub credentials: Vec<String>,
-    pub params: Vec<Field>,
-    pub body: Vec<Field>,
-    pub responses: Vec<ResponseDoc>,
-}
-
-/// A parameter or a field of a JSON body.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Field {
-    pub name: String,
-    /// "path", "query" or "body".
-    pub location: String,
-    pub kind: String,
-    pub required: bool,
-    pub description: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ResponseDoc {
-    pub status: String,
-    pub description: String,
-    /// The schema's name, when it has one.
-    pub schema: String,
-}
+pub use crate::model::{ApiReference, Field, Operation, OperationGroup, ResponseDoc};
 
 #[server(endpoint = "docs/api", input = leptos::server_fn::codec::GetUrl)]
 pub async fn load_api_reference() -> Result<ApiReference, ServerFnError> {

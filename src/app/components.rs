@@ -212,7 +212,7 @@ pub fn NotFound() -> impl IntoView {
 
 #[cfg(feature = "ssr")]
 fn set_not_found_status() {
-    crate::server::context::set_status(http::StatusCode::NOT_FOUND);
+    crate::web::context::set_status(http::StatusCode::NOT_FOUND);
 }
 
 #[cfg(not(feature = "ssr"))]

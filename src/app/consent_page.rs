@@ -1,22 +1,83 @@
 //! `/consent`: who is asking (before sign-in), email sign-in with a one-time code, then the
 //! person's choice of categories, duration and access; approve or deny.
-use super::components::{error_text, failure, go_to, ActionError, Alert, PageTitle, StatusBadge};
-use super::consent::{consent_view, ApproveConsent, ConsentData, DenyConsent, ExistingGrant};
+use super::components::{error_text, failure, go_to, ActionError, Alert, PageTitle};
 use super::passport_auth::{SignInWithCode, SignOutPerson};
+use super::grant_fields::{AccessChoice, AgentHeader, CategoryPicker, DurationChoice};
 use crate::domain::agent::{AccessType, AgentStatus};
 use crate::domain::categories::{self, Category};
-use crate::domain::consent_url::LinkQuery;
+use crate::domain::consent_url::ConsentLink;
 use crate::domain::grant::{self, GrantDuration};
 use crate::domain::time::human;
-use crate::model::{ConsentAnswer, Notice, PublicAgent};
+use crate::domain::consent_url::LinkProblem;
+use crate::model::{Approved, ConsentAnswer, ExistingGrant, Notice, PublicAgent, SignInState};
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_query_map};
+
+/// Everything the consent page needs: the agent, and who is signed in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConsentData {
+    pub agent: PublicAgent,
+    pub person: Option<String>,
+    pub existing: Option<ExistingGrant>,
+    /// Where a signed-out person is in the sign-in, and the last plain form post's notice.
+    pub sign_in: SignInState,
+}
+
+/// Looks up the agent of a consent link (checking the redirect URI exactly) and the person.
+#[server(endpoint = "consent/view")]
+pub async fn consent_view(agent_id: String, redirect_uri: String) -> Result<Result<ConsentData, LinkProblem>, ServerFnError> {
+    use crate::web::context;
+    context::run(async move {
+        let state = context::state()?;
+        let agent = match crate::service::consent::link_agent(&state.db, &agent_id, &redirect_uri).await? {
+            Ok(agent) => agent,
+            Err(problem) => return Ok(Err(problem)),
+        };
+        let passport = context::passport().await?;
+        let existing = match &passport {
+            Some(p) => crate::service::consent::existing_grant(&state.db, p, &agent.id).await?,
+            None => None,
+        };
+        let sign_in = context::sign_in_state();
+        Ok(Ok(ConsentData { agent: PublicAgent::from(&agent), person: passport.map(|p| p.email), existing, sign_in }))
+    })
+    .await
+}
+
+/// The person approves: creates or updates the grant; answers where the browser goes next
+/// (and, for the hosted completion page, this app's token, shown once).
+#[server(endpoint = "consent/approve", input = Json)]
+pub async fn approve_consent(answer: ConsentAnswer) -> Result<Approved, ServerFnError> {
+    use crate::web::context;
+    context::as_person(|state, passport| async move {
+        let approved = crate::service::consent::approve(&state.db, &state.mailer, &state.config.public_url, &passport, &answer).await?;
+        if let Some(token) = &approved.token {
+            context::set_cookie(context::completion_cookie(&state, token));
+        }
+        Ok(approved)
+    })
+    .await
+}
+
+/// The person says no: recorded when signed in; answers where the browser goes next.
+#[server(endpoint = "consent/deny", input = Json)]
+pub async fn deny_consent(answer: ConsentAnswer) -> Result<String, ServerFnError> {
+    use crate::web::context;
+    context::run(async move {
+        let state = context::state()?;
+        let passport = context::passport().await?;
+        crate::service::consent::deny(&state.db, &state.config.public_url, passport.as_ref(), &answer).await
+    })
+    .await
+}
 
 
 #[component]
 pub fn ConsentPage() -> impl IntoView {
-    // The raw query, decoded exactly once (see `LinkQuery::parse`).
-    let link = LinkQuery::parse(&use_location().search.get_untracked());
+    // The raw query, decoded exactly once (see `ConsentLink::parse`).
+    let link = ConsentLink::parse(&use_location().search.get_untracked());
     let refresh = RwSignal::new(0u32);
     let (agent_id, redirect_uri) = (link.agent_id.clone(), link.redirect_uri.clone());
     let view_data = Resource::new(move || refresh.get(), move |_| consent_view(agent_id.clone(), redirect_uri.clone()));
@@ -47,7 +108,7 @@ pub fn ConsentPage() -> impl IntoView {
 }
 
 #[component]
-fn ConsentFlow(data: ConsentData, link: LinkQuery, refresh: RwSignal<u32>) -> impl IntoView {
+fn ConsentFlow(data: ConsentData, link: ConsentLink, refresh: RwSignal<u32>) -> impl IntoView {
     let preselected = grant::preselected(&link.categories, &data.agent.default_categories);
     let requested_access = grant::requested_access(AccessType::parse(&link.access), data.agent.access_type);
     let step = match data.person.clone() {
@@ -74,23 +135,9 @@ fn ConsentFlow(data: ConsentData, link: LinkQuery, refresh: RwSignal<u32>) -> im
 
 #[component]
 fn AgentCard(agent: PublicAgent, preselected: Vec<Category>, access: AccessType) -> impl IntoView {
-    let initial = agent.name.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default();
     view! {
         <article class="card agent-card" aria-labelledby="agent-name">
-            <div class="agent-head">
-                {if agent.logo_url.is_empty() {
-                    view! { <span class="logo placeholder" aria-hidden="true">{initial}</span> }.into_any()
-                } else {
-                    view! { <img class="logo" src=agent.logo_url.clone() alt="" width="56" height="56"/> }.into_any()
-                }}
-                <div>
-                    <h1 id="agent-name">{agent.name.clone()}</h1>
-                    {(!agent.website_url.is_empty()).then(|| view! {
-                        <a href=agent.website_url.clone() rel="noopener noreferrer" target="_blank">{agent.website_url.clone()}</a>
-                    })}
-                </div>
-                <StatusBadge status=agent.status/>
-            </div>
+            <AgentHeader agent=agent.clone() heading_id="agent-name" main=true/>
             {(agent.status == AgentStatus::Pending).then(|| view! {
                 <p class="alert alert-warning" role="note">
                     "This app has not been reviewed by the Memory Passport operators yet. Only continue if you trust it."
@@ -115,7 +162,7 @@ fn AgentCard(agent: PublicAgent, preselected: Vec<Category>, access: AccessType)
 #[component]
 fn ConsentForm(
     agent: PublicAgent,
-    link: LinkQuery,
+    link: ConsentLink,
     preselected: Vec<Category>,
     requested_access: AccessType,
     existing: Option<ExistingGrant>,
@@ -194,28 +241,8 @@ fn ConsentForm(
                 </p>
             })}
             <form class="form" method="post" on:submit=on_approve novalidate>
-                <fieldset>
-                    <legend>"Memory categories"</legend>
-                    {Category::ALL.into_iter().map(|c| {
-                        let id = format!("consent-cat-{}", c.as_str());
-                        let desc = format!("{id}-desc");
-                        let tag = if preselected.contains(&c) { "Requested" } else { "Optional" };
-                        view! {
-                            <div class="category-choice">
-                                <input id=id.clone() type="checkbox" name="categories" value=c.as_str() aria-describedby=desc.clone()
-                                    checked=preselected.contains(&c)
-                                    prop:checked=move || chosen.with(|cs| cs.contains(&c))
-                                    on:change=move |ev| {
-                                        let on = event_target_checked(&ev);
-                                        chosen.update(|cs| { cs.retain(|x| *x != c); if on { cs.push(c); cs.sort(); } });
-                                        problem.set(None);
-                                    }/>
-                                <label for=id>{c.label()} " " <span class=format!("tag tag-{}", tag.to_lowercase())>{tag}</span></label>
-                                <p id=desc class="hint">{c.description()}</p>
-                            </div>
-                        }
-                    }).collect_view()}
-                </fieldset>
+                <CategoryPicker chosen=chosen legend="Memory categories" id_prefix="consent-cat" requested=preselected.clone()
+                    on_change=Callback::new(move |_| problem.set(None))/>
                 <p class="summary" aria-live="polite">
                     {move || {
                         let w = withheld();
@@ -226,42 +253,10 @@ fn ConsentForm(
                         }
                     }}
                 </p>
-                <fieldset>
-                    <legend>"For how long?"</legend>
-                    {GrantDuration::ALL.into_iter().map(|d| {
-                        let id = format!("consent-duration-{}", d.as_str());
-                        view! {
-                            <div class="checkbox-row">
-                                <input id=id.clone() type="radio" name="duration" value=d.as_str()
-                                    prop:checked=move || duration.get() == Some(d)
-                                    on:change=move |_| { duration.set(Some(d)); problem.set(None); }/>
-                                <label for=id>{d.label()}</label>
-                            </div>
-                        }
-                    }).collect_view()}
-                </fieldset>
+                <DurationChoice selected=duration legend="For how long?" name="duration" id_prefix="consent-duration"
+                    on_pick=Callback::new(move |d| { duration.set(Some(d)); problem.set(None); })/>
                 {match requested_access {
-                    AccessType::ReadWrite => view! {
-                        <fieldset>
-                            <legend>"Access"</legend>
-                            {[AccessType::ReadWrite, AccessType::ReadOnly].into_iter().map(|a| {
-                                let id = format!("consent-access-{}", a.as_str());
-                                let hint = match a {
-                                    AccessType::ReadWrite => " — use what you share and remember new things",
-                                    AccessType::ReadOnly => " — only use what you share",
-                                };
-                                view! {
-                                    <div class="checkbox-row">
-                                        <input id=id.clone() type="radio" name="access" value=a.as_str()
-                                            checked=a == requested_access
-                                            prop:checked=move || access.get() == a
-                                            on:change=move |_| access.set(a)/>
-                                        <label for=id>{a.label()} <span class="muted">{hint}</span></label>
-                                    </div>
-                                }
-                            }).collect_view()}
-                        </fieldset>
-                    }.into_any(),
+                    AccessType::ReadWrite => view! { <AccessChoice access=access name="access" id_prefix="consent-access" explained=true/> }.into_any(),
                     AccessType::ReadOnly => view! {
                         <p><strong>"Access: "</strong>"read only"</p>
                         <input type="hidden" name="access" value="read_only"/>
@@ -284,7 +279,7 @@ fn ConsentForm(
 /// page alone and clears it with this answer, so a reload shows it no more.
 #[server(endpoint = "consent/completion_token")]
 pub async fn completion_token() -> Result<Option<String>, ServerFnError> {
-    crate::server::context::run(async move { Ok(crate::server::context::take_completion_token()) }).await
+    crate::web::context::run(async move { Ok(crate::web::context::take_completion_token()) }).await
 }
 
 /// `/complete`: the hosted page after approving or denying without an app callback.

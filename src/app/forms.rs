@@ -4,13 +4,14 @@
 //! notice cookie. The hydrated page sends the same steps to server functions instead; both
 //! call the same services.
 use crate::auth::cookies::{self, SameSite};
-use crate::domain::consent_url::LinkQuery;
+use crate::domain::consent_url::ConsentLink;
 use crate::error::{AppError, AppResult};
 use crate::model::{ConsentAnswer, Notice};
-use crate::server::client_ip::ClientKey;
-use crate::server::context::{code_sent_cleared, code_sent_cookie, completion_cookie};
-use crate::server::AppState;
-use crate::service::{consent, otp, passport_session};
+use crate::request::client_ip::ClientKey;
+use crate::web::context::{code_sent_cleared, code_sent_cookie, completion_cookie};
+use crate::web::AppState;
+use crate::service::session::{self, SessionKind};
+use crate::service::{consent, otp};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -82,12 +83,12 @@ async fn sign_in_step(state: &AppState, client: &ClientKey, headers: &HeaderMap,
         "verify_code" => {
             let passport = otp::verify_code(&state.db, &state.key, client.as_str(), &fields.get("email"), &fields.get("code")).await?;
             vec![
-                passport_session::start(&state.db, &passport.id, secure).await?,
+                session::start(&state.db, SessionKind::Passport, &passport.id, secure).await?,
                 code_sent_cleared(state),
             ]
         }
         "change_email" => vec![code_sent_cleared(state)],
-        "sign_out" => vec![passport_session::end(&state.db, headers, secure).await?],
+        "sign_out" => vec![session::end(&state.db, SessionKind::Passport, headers, secure).await?],
         _ => return Ok(None),
     }))
 }
@@ -106,7 +107,7 @@ async fn consent_step(state: &AppState, client: &ClientKey, headers: &HeaderMap,
     if let Some(cookies) = sign_in_step(state, client, headers, fields, back).await? {
         return Ok(Next { location: back.to_string(), cookies });
     }
-    let link = LinkQuery::parse(query.as_deref().unwrap_or_default());
+    let link = ConsentLink::parse(query.as_deref().unwrap_or_default());
     let answer = ConsentAnswer {
         categories: fields.all("categories"),
         duration: fields.get("duration"),
@@ -114,7 +115,7 @@ async fn consent_step(state: &AppState, client: &ClientKey, headers: &HeaderMap,
         ..ConsentAnswer::for_link(&link)
     };
     let secure = state.config.secure_cookies();
-    let passport = passport_session::person(&state.db, headers, secure).await?;
+    let passport = session::person(&state.db, headers, secure).await?;
     match fields.get("intent").as_str() {
         "approve" => {
             let passport = passport.ok_or(AppError::Unauthenticated)?;
@@ -148,8 +149,8 @@ pub async fn use_link(State(state): State<AppState>, client: ClientKey, body: St
     let secure = state.config.secure_cookies();
     let signed_in = async {
         let (passport, return_to) = otp::verify_link(&state.db, &state.key, client.as_str(), &fields.get("email"), &fields.get("token")).await?;
-        let session = passport_session::start(&state.db, &passport.id, secure).await?;
-        AppResult::Ok(Next { location: return_to, cookies: vec![session, code_sent_cleared(&state)] })
+        let started = session::start(&state.db, SessionKind::Passport, &passport.id, secure).await?;
+        AppResult::Ok(Next { location: return_to, cookies: vec![started, code_sent_cleared(&state)] })
     };
     match signed_in.await {
         Ok(next) => next.into_response(),

@@ -1,9 +1,15 @@
 //! The pages, in shared Leptos components (rendered on the server, hydrated in the browser).
+//!
+//! Layering: pages and their server functions call `service` (and read `domain` and `model`),
+//! never `store`; request facts (state, signed-in account, cookies, client) come from
+//! `web::context`. Server functions live beside the components that call them, in the same
+//! file, as in the Leptos examples; a server function two files call lives with the first
+//! (e.g. `passport_auth`, the email sign-in of both the consent and the manage page).
 pub mod api_docs;
 mod components;
-mod consent;
 mod consent_page;
 mod dashboard;
+mod grant_fields;
 mod home;
 mod manage;
 mod operator;
@@ -20,7 +26,7 @@ use leptos_router::{path, SsrMode};
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    crate::server::headers::adopt_nonce();
+    crate::web::headers::adopt_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">

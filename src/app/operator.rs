@@ -7,8 +7,8 @@ use leptos::prelude::*;
 
 #[server]
 pub async fn operator_session() -> Result<Option<String>, ServerFnError> {
-    crate::server::context::run(async move {
-        let account = crate::server::context::account(crate::service::accounts::AccountKind::Operator).await?;
+    crate::web::context::run(async move {
+        let account = crate::web::context::account(crate::service::accounts::AccountKind::Operator).await?;
         Ok(account.map(|a| a.email))
     })
     .await
@@ -16,9 +16,9 @@ pub async fn operator_session() -> Result<Option<String>, ServerFnError> {
 
 #[server(endpoint = "operator/sign_in")]
 pub async fn operator_sign_in(email: String, password: String) -> Result<(), ServerFnError> {
-    use crate::server::context;
+    use crate::web::context;
     use crate::service::accounts::AccountKind;
-    crate::server::context::run(async move {
+    crate::web::context::run(async move {
         let state = context::state()?;
         let token =
             crate::service::accounts::sign_in(&state.db, AccountKind::Operator, &context::client_key(), &email, &password).await?;
@@ -30,8 +30,8 @@ pub async fn operator_sign_in(email: String, password: String) -> Result<(), Ser
 
 #[server]
 pub async fn operator_sign_out() -> Result<(), ServerFnError> {
-    crate::server::context::run(async move {
-        crate::server::context::end_session(crate::service::accounts::AccountKind::Operator).await
+    crate::web::context::run(async move {
+        crate::web::context::end_session(crate::service::accounts::AccountKind::Operator).await
     })
     .await
 }
@@ -40,8 +40,7 @@ pub async fn operator_sign_out() -> Result<(), ServerFnError> {
 pub async fn review_queue() -> Result<Vec<ReviewItem>, ServerFnError> {
     use crate::model::AgentView;
     use crate::service::accounts::AccountKind;
-    crate::server::context::run(async move {
-        let (state, _) = crate::server::context::require(AccountKind::Operator).await?;
+    crate::web::context::as_account(AccountKind::Operator, |state, _| async move {
         let queue = crate::service::agents::review_queue(&state.db).await?;
         Ok(queue.iter().map(|(a, email)| ReviewItem { agent: AgentView::from(a), tenant_email: email.clone() }).collect())
     })
@@ -52,8 +51,7 @@ pub async fn review_queue() -> Result<Vec<ReviewItem>, ServerFnError> {
 pub async fn set_agent_status(id: String, status: String) -> Result<(), ServerFnError> {
     use crate::error::AppError;
     use crate::service::accounts::AccountKind;
-    crate::server::context::run(async move {
-        let (state, operator) = crate::server::context::require(AccountKind::Operator).await?;
+    crate::web::context::as_account(AccountKind::Operator, |state, operator| async move {
         let status = AgentStatus::parse(&status)
             .filter(|s| *s != AgentStatus::Pending)
             .ok_or_else(|| AppError::invalid("status", "Choose verify, reject or suspend."))?;

@@ -10,7 +10,7 @@ use std::time::Duration;
 /// returns to `return_to` when it is this site's consent or manage page.
 #[server(endpoint = "passport/send_code")]
 pub async fn send_code(email: String, return_to: Option<String>) -> Result<u64, ServerFnError> {
-    use crate::server::context;
+    use crate::web::context;
     context::run(async move {
         let state = context::state()?;
         let wait = crate::service::otp::send_code(
@@ -32,7 +32,7 @@ pub async fn send_code(email: String, return_to: Option<String>) -> Result<u64, 
 /// Checks the code and starts the person's session (creating the Passport the first time).
 #[server(endpoint = "passport/verify_code")]
 pub async fn verify_code(email: String, code: String) -> Result<(), ServerFnError> {
-    use crate::server::context;
+    use crate::web::context;
     context::run(async move {
         let state = context::state()?;
         let passport =
@@ -45,7 +45,7 @@ pub async fn verify_code(email: String, code: String) -> Result<(), ServerFnErro
 /// "Use a different email": forgets where the last code went.
 #[server(endpoint = "passport/change_email")]
 pub async fn change_email() -> Result<(), ServerFnError> {
-    use crate::server::context;
+    use crate::web::context;
     context::run(async move {
         context::forget_code_sent(&context::state()?);
         Ok(())
@@ -56,13 +56,13 @@ pub async fn change_email() -> Result<(), ServerFnError> {
 /// The signed-in person's email, if any.
 #[server(endpoint = "passport/session")]
 pub async fn current_person() -> Result<Option<String>, ServerFnError> {
-    use crate::server::context;
+    use crate::web::context;
     context::run(async move { Ok(context::passport().await?.map(|p| p.email)) }).await
 }
 
 #[server(endpoint = "passport/sign_out")]
 pub async fn sign_out_person() -> Result<(), ServerFnError> {
-    use crate::server::context;
+    use crate::web::context;
     context::run(context::end_passport_session()).await
 }
 

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 #[server(endpoint = "tenant/sign_up")]
 pub async fn sign_up(email: String, password: String) -> Result<(), ServerFnError> {
-    use crate::server::context;
+    use crate::web::context;
     use crate::service::accounts::AccountKind;
     context::run(async move {
         let state = context::state()?;
@@ -18,7 +18,7 @@ pub async fn sign_up(email: String, password: String) -> Result<(), ServerFnErro
 
 #[server(endpoint = "tenant/sign_in")]
 pub async fn sign_in(email: String, password: String) -> Result<(), ServerFnError> {
-    use crate::server::context;
+    use crate::web::context;
     use crate::service::accounts::AccountKind;
     context::run(async move {
         let state = context::state()?;
@@ -32,14 +32,14 @@ pub async fn sign_in(email: String, password: String) -> Result<(), ServerFnErro
 
 #[server(endpoint = "tenant/sign_out")]
 pub async fn sign_out() -> Result<(), ServerFnError> {
-    use crate::server::context;
+    use crate::web::context;
     context::run(context::end_session(crate::service::accounts::AccountKind::Tenant)).await
 }
 
 /// The signed-in tenant, if any.
 #[server(endpoint = "tenant/session")]
 pub async fn current_tenant() -> Result<Option<TenantSession>, ServerFnError> {
-    use crate::server::context;
+    use crate::web::context;
     context::run(async move {
         let state = context::state()?;
         let account = context::account(crate::service::accounts::AccountKind::Tenant).await?;

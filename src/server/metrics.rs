@@ -2,7 +2,7 @@
 //! depth, and jobs completed and failed. Recorded through the `metrics` facade and rendered
 //! by `metrics-exporter-prometheus`; no label ever carries a secret or a person's data (routes
 //! are the patterns, e.g. `/v1/uui/me/memories/{id}`).
-use super::AppState;
+use crate::web::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
@@ -47,7 +47,7 @@ pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Respon
             return (StatusCode::UNAUTHORIZED, "metrics need the bearer token").into_response();
         }
     }
-    match crate::store::jobs::pending(&state.db).await {
+    match crate::service::universal::pending_jobs(&state.db).await {
         Ok(n) => metrics::gauge!("memory_jobs_pending").set(n as f64),
         Err(e) => tracing::warn!(error = %e, "could not count pending jobs"),
     }

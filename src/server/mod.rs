@@ -1,14 +1,10 @@
 //! The HTTP server: one router for pages, server functions, static files and `/v1`.
-pub mod client_ip;
-pub mod context;
-pub mod csrf;
-pub mod headers;
 pub mod metrics;
-pub mod request_id;
 mod server_fn_errors;
-mod state;
 
-pub use state::AppState;
+pub use crate::web::AppState;
+use crate::request::id as request_id;
+use crate::web::{csrf, headers};
 
 use crate::app::{shell, App};
 use crate::auth::server_key::{KeyError, ServerKey};

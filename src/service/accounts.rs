@@ -6,7 +6,8 @@ use crate::store::accounts;
 pub use crate::store::accounts::{Account, AccountKind};
 use crate::store::rate_limit;
 use super::limits::{enforce, SIGN_IN_PER_CLIENT, SIGN_IN_PER_EMAIL, SIGN_UPS_PER_CLIENT};
-use crate::store::{sessions, Db, StoreError};
+use super::session::SessionKind;
+use crate::store::{Db, StoreError};
 
 /// How much slower every answer for an account becomes while it draws more wrong passwords
 /// (from all clients together) than `SIGN_IN_PER_EMAIL` allows one client: guessing from many
@@ -36,7 +37,7 @@ pub async fn register(db: &Db, kind: AccountKind, raw_email: &str, password: &st
 pub async fn sign_up(db: &Db, client: &str, raw_email: &str, password: &str) -> AppResult<String> {
     enforce(db, &format!("signup:{client}"), SIGN_UPS_PER_CLIENT).await?;
     let account = register(db, AccountKind::Tenant, raw_email, password).await?;
-    Ok(sessions::create(db, AccountKind::Tenant.session_kind(), &account.id).await?)
+    super::session::create(db, SessionKind::TENANT, &account.id).await
 }
 
 /// Checks a password with limits per account and per client; returns a new session token.
@@ -59,7 +60,7 @@ pub async fn sign_in(db: &Db, kind: AccountKind, client: &str, raw_email: &str, 
     match account {
         Some(account) if ok => {
             rate_limit::reset(db, &bucket).await?;
-            Ok(sessions::create(db, kind.session_kind(), &account.id).await?)
+            super::session::create(db, SessionKind::Account(kind), &account.id).await
         }
         _ => {
             rate_limit::hit(db, &account_wide, SIGN_IN_PER_EMAIL).await?;
@@ -68,10 +69,3 @@ pub async fn sign_in(db: &Db, kind: AccountKind, client: &str, raw_email: &str, 
     }
 }
 
-/// The account behind a session token, if the session is live.
-pub async fn from_session(db: &Db, kind: AccountKind, token: &str) -> AppResult<Option<Account>> {
-    match sessions::subject(db, kind.session_kind(), token).await? {
-        Some(id) => Ok(accounts::find_by_id(db, kind, &id).await?),
-        None => Ok(None),
-    }
-}

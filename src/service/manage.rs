@@ -104,17 +104,20 @@ pub async fn update_grant(
 ) -> AppResult<GrantCard> {
     let current = grants::get(db, grant_id)
         .await?
-        .filter(|g| g.passport_id == passport.id && g.is_active(now_ms()))
+        .filter(|g| g.passport_id == passport.id && grant::in_force(g.revoked_at, g.expires_at, now_ms()))
         .ok_or(AppError::NotFound)?;
     let cats = grant::approved_categories(chosen).map_err(|m| AppError::invalid("categories", m))?;
     let access = grant::granted_access(current.access_type, access).map_err(|m| AppError::invalid("access", m))?;
-    let updated = grants::update_by_person(db, &passport.id, grant_id, &cats, access, duration).await?.ok_or(AppError::NotFound)?;
+    let updated = grants::update_by_person(db, &passport.id, grant_id, current.updated_at, &cats, access, duration).await?.ok_or(AppError::NotFound)?;
     cards(db, &passport.id).await?.into_iter().find(|c| c.id == updated.id).ok_or(AppError::NotFound)
 }
 
 pub async fn revoke_grant(db: &Db, passport: &Passport, grant_id: &str) -> AppResult<()> {
     grants::revoke(db, &passport.id, grant_id).await?.then_some(()).ok_or(AppError::NotFound)
 }
+
+/// Memories on one page of the manage page (and of `/v1/uui/me/memories`).
+pub const PAGE_SIZE: u32 = 50;
 
 pub async fn memory_page(db: &Db, passport: &Passport, filter: &MemoryFilter) -> AppResult<MemoryPage> {
     if filter.search.chars().count() > MAX_SEARCH_CHARS {
@@ -126,7 +129,7 @@ pub async fn memory_page(db: &Db, passport: &Passport, filter: &MemoryFilter) ->
     }
     let mut filter = filter.clone();
     filter.agent_id = filter.agent_id.filter(|a| crate::store::is_id(a));
-    Ok(memories::page_for_person(db, &passport.id, &filter).await?)
+    Ok(memories::page_for_person(db, &passport.id, &filter, PAGE_SIZE).await?)
 }
 
 /// A memory's new wording, tidied, or the sentence saying what is wrong with it.

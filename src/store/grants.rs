@@ -376,12 +376,15 @@ pub async fn history_for_passport(db: &Db, passport_id: &str, limit: i64) -> Sto
         .collect())
 }
 
-/// A person's change to one of their live grants: categories, access, and a new duration
-/// counted from now. Returns the updated grant, or `None` when there is no such live grant.
+/// Changes a person's grant to these categories, access and duration counted from now, if it
+/// is still as the caller read it (`seen_updated_at`: no revocation or other change came in
+/// between; whether it may be changed at all is the caller's rule). Returns the updated grant,
+/// or `None` when there is no such grant as read.
 pub async fn update_by_person(
     db: &Db,
     passport_id: &str,
     grant_id: &str,
+    seen_updated_at: i64,
     cats: &[Category],
     access: AccessType,
     duration: GrantDuration,
@@ -394,8 +397,7 @@ pub async fn update_by_person(
     let mut tx = db.pool.begin().await?;
     let sql = format!(
         "UPDATE grants SET categories = $1, access_type = $2, duration = $3, expires_at = $4, updated_at = $5 \
-         WHERE id = $6 AND passport_id = $7 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $5) \
-         RETURNING {COLUMNS}"
+         WHERE id = $6 AND passport_id = $7 AND updated_at = $8 RETURNING {COLUMNS}"
     );
     let row = sqlx::query_as::<_, GrantRow>(&sql)
         .bind(names_json(cats))
@@ -405,6 +407,7 @@ pub async fn update_by_person(
         .bind(now)
         .bind(grant_id)
         .bind(passport_id)
+        .bind(seen_updated_at)
         .fetch_optional(&mut *tx)
         .await?;
     let Some(grant) = row.map(Grant::try_from).transpose()? else { return Ok(None) };

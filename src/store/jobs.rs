@@ -161,6 +161,17 @@ pub async fn retry_after(db: &Db, job: &Claimed, delay_ms: i64) -> StoreResult<(
 }
 
 /// Stores a finished job's summary (same transaction as `finish`).
+/// Marks a claimed job failed with `error` (e.g. its grant no longer lets it write), inside
+/// the worker's transaction.
+pub async fn set_failed(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: &str, error: &str) -> StoreResult<()> {
+    sqlx::query("UPDATE memory_jobs SET status = 'failed', error = $2, result = NULL WHERE id = $1")
+        .bind(id)
+        .bind(error)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 pub async fn set_result(tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: &str, result: &str) -> StoreResult<()> {
     sqlx::query("UPDATE memory_jobs SET result = $1 WHERE id = $2").bind(result).bind(id).execute(&mut **tx).await?;
     Ok(())

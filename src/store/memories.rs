@@ -410,9 +410,6 @@ pub async fn record_use(db: &Db, memories: &[Use], grants: &[(String, i64)]) -> 
 
 use crate::model::{Flag, MemoryFilter, MemoryPage, MemoryRow, MemoryVersion};
 
-/// Memories on one page of the manage page (and of `/v1/uui/me/memories`).
-pub const PAGE_SIZE: u32 = 50;
-
 #[derive(sqlx::FromRow)]
 struct RowForPerson {
     id: String,
@@ -474,8 +471,8 @@ const PERSON_SELECT: &str = "SELECT m.id, m.category, m.content, m.importance, m
 const PERSON_WHERE: &str = "m.passport_id = $1 AND ($2 = '' OR m.category = $2) AND ($3 = '' OR m.source_agent_id = $3) \
                             AND ($4 = '' OR LOWER(m.content) LIKE $4 ESCAPE '\\')";
 
-/// A page of a person's memories, newest first, with the filter applied.
-pub async fn page_for_person(db: &Db, passport_id: &str, filter: &MemoryFilter) -> StoreResult<MemoryPage> {
+/// A page of `page_size` of a person's memories, newest first, with the filter applied.
+pub async fn page_for_person(db: &Db, passport_id: &str, filter: &MemoryFilter, page_size: u32) -> StoreResult<MemoryPage> {
     let category = filter.category.map(|c| c.as_str()).unwrap_or("");
     let agent = filter.agent_id.as_deref().unwrap_or("");
     let pattern = like_pattern(&filter.search);
@@ -492,11 +489,11 @@ pub async fn page_for_person(db: &Db, passport_id: &str, filter: &MemoryFilter) 
         .bind(category)
         .bind(agent)
         .bind(&pattern)
-        .bind(i64::from(PAGE_SIZE))
+        .bind(i64::from(page_size))
         .bind(i64::from(filter.offset))
         .fetch_all(&db.pool)
         .await?;
-    Ok(MemoryPage { memories: rows.into_iter().filter_map(RowForPerson::into_row).collect(), total, offset: filter.offset, page_size: PAGE_SIZE })
+    Ok(MemoryPage { memories: rows.into_iter().filter_map(RowForPerson::into_row).collect(), total, offset: filter.offset, page_size })
 }
 
 /// Every memory of a person (for the export), oldest first.

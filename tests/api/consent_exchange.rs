@@ -1,6 +1,6 @@
 //! Consent (approve, deny, re-consent) through the server functions the consent page uses,
 //! and the server-side code exchange at /v1/universal/token, on both databases.
-use crate::common::{expect_error, TestApp};
+use crate::common::{call, exchange, expect_error, query, AgentCreds, Person, TestApp, REDIRECT};
 use crate::on_both_backends;
 use memory_passport::auth::pkce;
 use memory_passport::store::grants;
@@ -16,63 +16,6 @@ on_both_backends!(
     reviving_a_grant_ends_old_tokens_and_codes_keep_their_link_token,
 );
 
-pub(crate) const REDIRECT: &str = "https://app.example/integrations/memoryos/callback";
-
-/// A person signed in through the real one-time code flow; returns the session cookie.
-pub(crate) async fn person(app: &TestApp, email: &str) -> String {
-    let is_code = |m: &String| m.contains(&format!("To: {email}")) && m.contains("is your Memory Passport code");
-    let outbox = app.dir.path().join("outbox");
-    let count = || std::fs::read_dir(&outbox).map(|d| d.count()).unwrap_or(0);
-    let before = count();
-    let codes_before = if before == 0 { 0 } else { app.mails(before).await.iter().filter(|m| is_code(m)).count() };
-    assert_eq!(app.server_fn("passport/send_code", None, &[("email", email)]).await.status(), 200);
-    let mut mail = None;
-    // The newest code for this address, once it has arrived.
-    for n in before + 1..=before + 20 {
-        let codes: Vec<String> = app.mails(n).await.into_iter().filter(is_code).collect();
-        if codes.len() > codes_before {
-            mail = codes.into_iter().last();
-            break;
-        }
-    }
-    let mail = mail.expect("a sign-in code was mailed");
-    let subject = mail.lines().find(|l| l.starts_with("Subject: ")).unwrap();
-    let code = &subject["Subject: ".len().."Subject: ".len() + 6];
-    let res = app.server_fn("passport/verify_code", None, &[("email", email), ("code", code)]).await;
-    assert_eq!(res.status(), 200);
-    res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string()
-}
-
-/// A tenant's agent with `redirect_uris`; returns (id, secret).
-pub(crate) async fn agent(app: &TestApp, redirect_uris: &[&str], access: &str) -> (String, String) {
-    let t = app.tenant("consent").await;
-    let mut body = crate::common::guide_body("Support Copilot");
-    body["redirect_uris"] = json!(redirect_uris);
-    body["redirect_uri"] = Value::Null;
-    body["requested_access"] = json!(access);
-    let res = app.post_json("/v1/agents/global", Some(&t.api_key), &body).await;
-    assert_eq!(res.status(), 201);
-    let data = res.json::<Value>().await.unwrap()["data"].clone();
-    (data["id"].as_str().unwrap().to_string(), data["raw_agent_api_key"].as_str().unwrap().to_string())
-}
-
-pub(crate) async fn call(app: &TestApp, endpoint: &str, cookie: Option<&str>, answer: &Value) -> reqwest::Response {
-    app.server_fn_json(endpoint, cookie, &json!({ "answer": answer })).await
-}
-
-pub(crate) async fn exchange(app: &TestApp, secret: &str, code: &str, redirect_uri: &str, verifier: Option<&str>) -> reqwest::Response {
-    let mut body = json!({ "code": code, "redirect_uri": redirect_uri });
-    if let Some(v) = verifier {
-        body["code_verifier"] = json!(v);
-    }
-    app.post_json("/v1/universal/token", Some(secret), &body).await
-}
-
-pub(crate) fn query(location: &str, name: &str) -> Option<String> {
-    let url = url::Url::parse(location).unwrap();
-    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
-}
-
 fn answer(agent_id: &str, redirect_uri: &str) -> Value {
     json!({
         "agent_id": agent_id,
@@ -85,8 +28,8 @@ fn answer(agent_id: &str, redirect_uri: &str) -> Value {
 }
 
 async fn redirect_code_exchange_with_pkce(app: TestApp) {
-    let (agent_id, secret) = agent(&app, &[REDIRECT], "read_write").await;
-    let cookie = person(&app, "pkce@example.com").await;
+    let AgentCreds { id: agent_id, secret } = AgentCreds::create(&app, &[REDIRECT], "read_write").await;
+    let cookie = Person::sign_in(&app, "pkce@example.com").await.cookie;
     let verifier = "v".repeat(43) + "-._~0123456789";
     let mut a = answer(&agent_id, REDIRECT);
     a["code_challenge"] = json!(pkce::challenge_of(&verifier));
@@ -127,8 +70,8 @@ async fn redirect_code_exchange_with_pkce(app: TestApp) {
 }
 
 async fn hosted_completion_shows_a_token_and_mails_a_revoke_link(app: TestApp) {
-    let (agent_id, secret) = agent(&app, &[], "read_only").await;
-    let cookie = person(&app, "hosted@example.com").await;
+    let AgentCreds { id: agent_id, secret } = AgentCreds::create(&app, &[], "read_only").await;
+    let cookie = Person::sign_in(&app, "hosted@example.com").await.cookie;
     let res = call(&app, "consent/approve", Some(&cookie), &answer(&agent_id, "")).await;
     assert_eq!(res.status(), 200);
     let approved: Value = res.json().await.unwrap();
@@ -139,7 +82,7 @@ async fn hosted_completion_shows_a_token_and_mails_a_revoke_link(app: TestApp) {
     let grant = grants::grant_for_token(&app.db, token, &agent.id).await.unwrap().unwrap();
     assert_eq!(grant.id, grant_id);
 
-    let mails = app.mails(2).await;
+    let mails = app.outbox().wait_for(2).await;
     let note = mails.iter().find(|m| m.contains("can now use parts of your Memory Passport")).expect("a notification");
     assert!(note.contains("To: hosted@example.com"));
     assert!(note.contains(&format!("/manage?revoke={grant_id}")));
@@ -148,8 +91,8 @@ async fn hosted_completion_shows_a_token_and_mails_a_revoke_link(app: TestApp) {
 }
 
 async fn reconsent_updates_the_one_grant_and_denials_are_recorded(app: TestApp) {
-    let (agent_id, _) = agent(&app, &[REDIRECT], "read_only").await;
-    let cookie = person(&app, "again@example.com").await;
+    let AgentCreds { id: agent_id, .. } = AgentCreds::create(&app, &[REDIRECT], "read_only").await;
+    let cookie = Person::sign_in(&app, "again@example.com").await.cookie;
     let first: Value = call(&app, "consent/approve", Some(&cookie), &answer(&agent_id, REDIRECT)).await.json().await.unwrap();
     let mut changed = answer(&agent_id, REDIRECT);
     changed["categories"] = json!(["fact"]);
@@ -171,8 +114,8 @@ async fn reconsent_updates_the_one_grant_and_denials_are_recorded(app: TestApp) 
 }
 
 async fn bad_answers_and_unusable_agents_are_refused(app: TestApp) {
-    let (agent_id, _) = agent(&app, &[REDIRECT], "read_only").await;
-    let cookie = person(&app, "careful@example.com").await;
+    let AgentCreds { id: agent_id, .. } = AgentCreds::create(&app, &[REDIRECT], "read_only").await;
+    let cookie = Person::sign_in(&app, "careful@example.com").await.cookie;
     assert_eq!(call(&app, "consent/approve", None, &answer(&agent_id, REDIRECT)).await.status(), 401, "signed out");
     let variants: Vec<(&str, Value)> = vec![
         ("categories", json!([])),
@@ -207,9 +150,9 @@ async fn bad_answers_and_unusable_agents_are_refused(app: TestApp) {
 }
 
 async fn codes_are_single_use_bound_and_short_lived(app: TestApp) {
-    let (agent_a, secret_a) = agent(&app, &[REDIRECT], "read_only").await;
-    let (_, secret_b) = agent(&app, &[REDIRECT], "read_only").await;
-    let cookie = person(&app, "bound@example.com").await;
+    let AgentCreds { id: agent_a, secret: secret_a } = AgentCreds::create(&app, &[REDIRECT], "read_only").await;
+    let AgentCreds { secret: secret_b, .. } = AgentCreds::create(&app, &[REDIRECT], "read_only").await;
+    let cookie = Person::sign_in(&app, "bound@example.com").await.cookie;
     let fresh_code = || async {
         let res = call(&app, "consent/approve", Some(&cookie), &answer(&agent_a, REDIRECT)).await;
         query(res.json::<Value>().await.unwrap()["location"].as_str().unwrap(), "code").unwrap()
@@ -239,31 +182,31 @@ async fn tokens_are_pairwise_and_die_with_the_grant(app: TestApp) {
     let mut ids = vec![];
     for name in ["Agent A", "Agent B"] {
         let data = app.create_agent(&t.api_key, name).await;
-        ids.push((data["id"].as_str().unwrap().to_string(), data["raw_agent_api_key"].as_str().unwrap().to_string()));
+        ids.push(AgentCreds::from_data(&data));
     }
-    let cookie = person(&app, "pair@example.com").await;
+    let cookie = Person::sign_in(&app, "pair@example.com").await.cookie;
     let mut tokens = vec![];
-    for (id, _) in &ids {
+    for AgentCreds { id, .. } in &ids {
         let res: Value = call(&app, "consent/approve", Some(&cookie), &answer(id, "")).await.json().await.unwrap();
         tokens.push(res["token"].as_str().unwrap().to_string());
     }
     assert_ne!(tokens[0], tokens[1]);
-    assert!(grants::grant_for_token(&app.db, &tokens[0], &ids[0].0).await.unwrap().is_some());
-    assert!(grants::grant_for_token(&app.db, &tokens[0], &ids[1].0).await.unwrap().is_none(), "A's token is not B's");
-    assert!(grants::grant_for_token(&app.db, &tokens[1], &ids[0].0).await.unwrap().is_none());
+    assert!(grants::grant_for_token(&app.db, &tokens[0], &ids[0].id).await.unwrap().is_some());
+    assert!(grants::grant_for_token(&app.db, &tokens[0], &ids[1].id).await.unwrap().is_none(), "A's token is not B's");
+    assert!(grants::grant_for_token(&app.db, &tokens[1], &ids[0].id).await.unwrap().is_none());
 
     // Retiring agent A revokes its grant and with it the token.
-    let res = app.client.delete(app.url(&format!("/v1/agents/global/{}", ids[0].0))).header("Authorization", format!("ApiKey {}", t.api_key)).send().await.unwrap();
+    let res = app.client.delete(app.url(&format!("/v1/agents/global/{}", ids[0].id))).header("Authorization", format!("ApiKey {}", t.api_key)).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    assert!(grants::grant_for_token(&app.db, &tokens[0], &ids[0].0).await.unwrap().is_none());
+    assert!(grants::grant_for_token(&app.db, &tokens[0], &ids[0].id).await.unwrap().is_none());
     let passport = memory_passport::store::passports::find_by_email(&app.db, "pair@example.com").await.unwrap().unwrap();
-    assert!(grants::find(&app.db, &passport.id, &ids[0].0).await.unwrap().unwrap().revoked_at.is_some());
-    assert!(grants::grant_for_token(&app.db, &tokens[1], &ids[1].0).await.unwrap().unwrap().is_active(memory_passport::store::now_ms()));
+    assert!(grants::find(&app.db, &passport.id, &ids[0].id).await.unwrap().unwrap().revoked_at.is_some());
+    assert!(grants::grant_for_token(&app.db, &tokens[1], &ids[1].id).await.unwrap().unwrap().is_active(memory_passport::store::now_ms()));
 }
 
 async fn reviving_a_grant_ends_old_tokens_and_codes_keep_their_link_token(app: TestApp) {
-    let (agent_id, secret) = agent(&app, &[REDIRECT], "read_only").await;
-    let cookie = person(&app, "revive@example.com").await;
+    let AgentCreds { id: agent_id, secret } = AgentCreds::create(&app, &[REDIRECT], "read_only").await;
+    let cookie = Person::sign_in(&app, "revive@example.com").await.cookie;
     let mut first = answer(&agent_id, "");
     first["link_token"] = json!("user-1");
     let approved: Value = call(&app, "consent/approve", Some(&cookie), &first).await.json().await.unwrap();

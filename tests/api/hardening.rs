@@ -1,9 +1,7 @@
 //! Security round 2 (see `docs/security-matrix.md`, rows 12-*): framing, sniffing and caching
 //! headers, per-/64 client limits, and the other holes an audit of the first round found.
 //! Each test runs on SQLite and on PostgreSQL.
-use crate::common::{spawn_app_with, Backend, TestApp};
-use crate::consent_exchange::{agent, exchange, person};
-use crate::manage::Me;
+use crate::common::{call, connect, exchange, spawn_app_with, AgentCreds, Backend, Connected, Me, Person, TestApp, REDIRECT};
 use crate::on_both_backends;
 use reqwest::Method;
 
@@ -54,7 +52,7 @@ fn header<'a>(res: &'a reqwest::Response, name: &str) -> &'a str {
 }
 
 async fn every_answer_refuses_framing_and_sniffing(app: TestApp) {
-    let cookie = person(&app, "frame@example.com").await;
+    let cookie = Person::sign_in(&app, "frame@example.com").await.cookie;
     for path in ["/", "/consent", "/consent?agent_id=nope", "/manage", "/dashboard", "/dashboard/api-keys", "/operator",
         "/complete?status=granted&state=s", "/signin", "/docs/api", "/no/such/page"] {
         let res = app.client.get(app.url(path)).header("Cookie", &cookie).send().await.unwrap();
@@ -95,11 +93,11 @@ async fn every_answer_refuses_framing_and_sniffing(app: TestApp) {
 }
 
 async fn credentials_and_personal_pages_are_never_cached(app: TestApp) {
-    let cookie = person(&app, "cache@example.com").await;
-    let a = agent(&app, &[crate::consent_exchange::REDIRECT], "read_write").await;
+    let cookie = Person::sign_in(&app, "cache@example.com").await.cookie;
+    let a = AgentCreds::create(&app, &[REDIRECT], "read_write").await;
 
     // The token exchange, whether it succeeds or not (RFC 6749 §5.1: no-store, Pragma no-cache).
-    let res = exchange(&app, &a.1, "no-such-code", crate::consent_exchange::REDIRECT, None).await;
+    let res = exchange(&app, &a.secret, "no-such-code", REDIRECT, None).await;
     assert!(res.status().is_client_error());
     assert_eq!(header(&res, "cache-control"), "no-store");
     assert_eq!(header(&res, "pragma"), "no-cache");
@@ -147,7 +145,7 @@ async fn behind_proxy(backend: Backend) -> TestApp {
 
 /// One IPv6 /64 is one client: rotating addresses inside it gives no more sends; another /64 is
 /// another client. (Also keyed so: sign-in, sign-up, code checks and agent auth failures, which
-/// all take the client from `server::client_ip`.)
+/// all take the client from `request::client_ip`.)
 async fn ipv6_clients_share_their_64s_limits(app: TestApp) {
     let max = memory_passport::service::limits::OTP_SENDS_PER_CLIENT.max_hits;
     for i in 0..max {
@@ -220,23 +218,23 @@ async fn a_verified_badge_does_not_outlive_a_material_edit(app: TestApp) {
 }
 
 async fn a_consent_link_cannot_ask_for_more_access_than_registered(app: TestApp) {
-    let cookie = person(&app, "access@example.com").await;
-    let a = agent(&app, &[], "read_only").await;
+    let cookie = Person::sign_in(&app, "access@example.com").await.cookie;
+    let a = AgentCreds::create(&app, &[], "read_only").await;
     let answer = serde_json::json!({
-        "agent_id": a.0, "state": "s", "redirect_uri": "", "categories": ["fact"], "duration": "90_days",
+        "agent_id": a.id, "state": "s", "redirect_uri": "", "categories": ["fact"], "duration": "90_days",
         "access": "read_write", "requested_access": "read_write",
     });
-    let res = crate::consent_exchange::call(&app, "consent/approve", Some(&cookie), &answer).await;
+    let res = call(&app, "consent/approve", Some(&cookie), &answer).await;
     assert_eq!(res.status(), 422, "a link's read_write cannot exceed the registered read_only");
     assert_eq!(app.count("grants").await, 0);
     // The page offers no read-and-write choice either.
-    let html = app.client.get(app.url(&format!("/consent?agent_id={}&state=s&access=read_write", a.0))).header("Cookie", &cookie)
+    let html = app.client.get(app.url(&format!("/consent?agent_id={}&state=s&access=read_write", a.id))).header("Cookie", &cookie)
         .send().await.unwrap().text().await.unwrap();
     assert!(!html.contains("value=\"read_write\""), "no read-write choice on the page");
     // Read-only is what it gets.
     let mut ok = answer.clone();
     ok["access"] = serde_json::json!("read_only");
-    assert_eq!(crate::consent_exchange::call(&app, "consent/approve", Some(&cookie), &ok).await.status(), 200);
+    assert_eq!(call(&app, "consent/approve", Some(&cookie), &ok).await.status(), 200);
 }
 
 /// Posts a server function's form as if from `client` (behind our trusted proxy).
@@ -251,16 +249,6 @@ async fn server_fn_from(app: &TestApp, client: &str, endpoint: &str, form: &[(&s
         .unwrap()
 }
 
-/// The newest mail to `email`: its code and its one-click link's (email, token).
-async fn newest_code_mail(app: &TestApp, email: &str, n: usize) -> (String, String) {
-    let mails = app.mails(n).await;
-    let mail = mails.iter().rev().find(|m| m.contains(&format!("To: {email}"))).expect("a mail to the address");
-    let subject = mail.lines().find(|l| l.starts_with("Subject: ")).unwrap();
-    let code = subject["Subject: ".len().."Subject: ".len() + 6].to_string();
-    let link = mail.lines().find(|l| l.contains("/passport/link?")).expect("a one-click link").trim().to_string();
-    (code, link)
-}
-
 fn wrong_code(right: &str) -> &'static str {
     if right == "000000" { "000001" } else { "000000" }
 }
@@ -272,7 +260,7 @@ async fn a_stranger_cannot_lock_a_person_out_of_signing_in(app: TestApp) {
     let email = "target@example.com";
     let (a, b) = ("203.0.113.66", "198.51.100.20");
     assert_eq!(server_fn_from(&app, a, "passport/send_code", &[("email", email)]).await.status(), 200);
-    let (code, _) = newest_code_mail(&app, email, 1).await;
+    let (code, _) = app.outbox().code_and_link(email, 1).await;
     let mut statuses = vec![];
     for _ in 0..7 {
         statuses.push(server_fn_from(&app, a, "passport/verify_code", &[("email", email), ("code", wrong_code(&code))]).await.status().as_u16());
@@ -293,7 +281,7 @@ async fn a_stranger_cannot_lock_a_person_out_of_signing_in(app: TestApp) {
 async fn past_the_days_ceiling_no_code_is_taken_but_the_link_signs_in(app: TestApp) {
     let email = "ceiling@example.com";
     assert_eq!(server_fn_from(&app, "203.0.113.1", "passport/send_code", &[("email", email)]).await.status(), 200);
-    let (code, link) = newest_code_mail(&app, email, 1).await;
+    let (code, link) = app.outbox().code_and_link(email, 1).await;
     let per_day = memory_passport::service::limits::OTP_FAILURES_PER_EMAIL_PER_DAY.max_hits;
     let mut refused = 0;
     for i in 0..(per_day + 10) {
@@ -324,7 +312,7 @@ async fn the_mails_one_click_link_signs_in_once_and_returns_to_the_page(app: Tes
     let back = "/consent?agent_id=abc&state=s%20t";
     let res = app.server_fn("passport/send_code", None, &[("email", email), ("return_to", back)]).await;
     assert_eq!(res.status(), 200);
-    let (_, link) = newest_code_mail(&app, email, 1).await;
+    let (_, link) = app.outbox().code_and_link(email, 1).await;
     // Opening the link signs nobody in: it asks for a click (mail scanners open links too).
     let page = app.client.get(&link).send().await.unwrap();
     assert_eq!(page.status(), 200);
@@ -355,9 +343,9 @@ async fn the_mails_one_click_link_signs_in_once_and_returns_to_the_page(app: Tes
     for evil in ["https://evil.example/", "//evil.example", "/dashboard"] {
         sqlx::query("DELETE FROM otp_codes").execute(&app.db.pool).await.unwrap();
         let other = format!("elsewhere-{}@example.com", evil.len());
-        let n = std::fs::read_dir(app.dir.path().join("outbox")).unwrap().count();
+        let n = app.outbox().files();
         assert_eq!(app.server_fn("passport/send_code", None, &[("email", &other), ("return_to", evil)]).await.status(), 200);
-        let (_, link) = newest_code_mail(&app, &other, n + 1).await;
+        let (_, link) = app.outbox().code_and_link(&other, n + 1).await;
         let pairs: Vec<(String, String)> = url::form_urlencoded::parse(link.split_once('?').unwrap().1.as_bytes()).into_owned().collect();
         let res = app.client.post(app.url("/passport/link")).header("Origin", &app.base).form(&pairs).send().await.unwrap();
         assert_eq!(res.headers()["location"], "/manage", "{evil}");
@@ -391,7 +379,7 @@ async fn code_sends_to_one_mailbox_are_capped_across_plus_addresses(app: TestApp
     assert_eq!(app.server_fn("passport/send_code", None, &[("email", "other@example.com")]).await.status(), 200);
     // Identity stays the exact address: each variant is its own Passport when used.
     let n = max + 1;
-    let (code, _) = newest_code_mail(&app, "bombed+0@example.com", n).await;
+    let (code, _) = app.outbox().code_and_link("bombed+0@example.com", n).await;
     let res = app.server_fn("passport/verify_code", None, &[("email", "bombed+0@example.com"), ("code", &code)]).await;
     assert_eq!(res.status(), 200);
     let emails: Vec<String> = sqlx::query_scalar("SELECT email FROM passports").fetch_all(&app.db.pool).await.unwrap();
@@ -400,9 +388,9 @@ async fn code_sends_to_one_mailbox_are_capped_across_plus_addresses(app: TestApp
 
 async fn open_questions_are_bounded_per_app_and_paged(app: TestApp) {
     use memory_passport::store::memories::MAX_OPEN_QUESTIONS_PER_APP;
-    let cookie = person(&app, "asked@example.com").await;
-    let a = agent(&app, &[], "read_write").await;
-    let c = crate::universal::connect(&app, &cookie, &a, &["fact"], "read_write").await;
+    let cookie = Person::sign_in(&app, "asked@example.com").await.cookie;
+    let a = AgentCreds::create(&app, &[], "read_write").await;
+    let c = connect(&app, &cookie, &a, &["fact"], "read_write").await;
     let first = c.add(&app, "My name is Ada.").await;
     c.finished(&app, &first).await;
     let extra = 10;
@@ -441,9 +429,9 @@ async fn open_questions_are_bounded_per_app_and_paged(app: TestApp) {
 
 async fn tables_are_swept_past_their_retention(app: TestApp) {
     use memory_passport::store::Retention;
-    let cookie = person(&app, "swept@example.com").await;
-    let a = agent(&app, &[crate::consent_exchange::REDIRECT], "read_write").await;
-    let c = crate::universal::connect(&app, &cookie, &a, &["fact"], "read_write").await;
+    let cookie = Person::sign_in(&app, "swept@example.com").await.cookie;
+    let a = AgentCreds::create(&app, &[REDIRECT], "read_write").await;
+    let c = connect(&app, &cookie, &a, &["fact"], "read_write").await;
     let job = c.add(&app, "My name is Ada.").await;
     c.finished(&app, &job).await;
     let me = Me { app: &app, cookie: cookie.clone() };
@@ -468,39 +456,39 @@ async fn tables_are_swept_past_their_retention(app: TestApp) {
 }
 
 async fn consent_answers_are_rate_limited_per_person(app: TestApp) {
-    let cookie = person(&app, "clicky@example.com").await;
-    let a = agent(&app, &[], "read_write").await;
-    let answer = serde_json::json!({ "agent_id": a.0, "state": "s", "redirect_uri": "", "categories": ["fact"], "duration": "30_days", "access": "read_only" });
+    let cookie = Person::sign_in(&app, "clicky@example.com").await.cookie;
+    let a = AgentCreds::create(&app, &[], "read_write").await;
+    let answer = serde_json::json!({ "agent_id": a.id, "state": "s", "redirect_uri": "", "categories": ["fact"], "duration": "30_days", "access": "read_only" });
     let max = memory_passport::service::limits::CONSENT_ANSWERS_PER_PERSON.max_hits;
     for i in 0..max {
         let endpoint = if i % 2 == 0 { "consent/approve" } else { "consent/deny" };
-        assert_eq!(crate::consent_exchange::call(&app, endpoint, Some(&cookie), &answer).await.status(), 200, "{i}");
+        assert_eq!(call(&app, endpoint, Some(&cookie), &answer).await.status(), 200, "{i}");
     }
     let tokens = app.count("uui_tokens").await;
-    let res = crate::consent_exchange::call(&app, "consent/approve", Some(&cookie), &answer).await;
+    let res = call(&app, "consent/approve", Some(&cookie), &answer).await;
     assert_eq!(res.status(), 429);
     assert!(res.headers().contains_key("retry-after"));
     assert_eq!(app.count("uui_tokens").await, tokens, "nothing more written");
-    assert_eq!(crate::consent_exchange::call(&app, "consent/deny", Some(&cookie), &answer).await.status(), 429);
+    assert_eq!(call(&app, "consent/deny", Some(&cookie), &answer).await.status(), 429);
     // Another person is unaffected.
-    let other = person(&app, "calm@example.com").await;
-    assert_eq!(crate::consent_exchange::call(&app, "consent/approve", Some(&other), &answer).await.status(), 200);
+    let other = Person::sign_in(&app, "calm@example.com").await.cookie;
+    assert_eq!(call(&app, "consent/approve", Some(&other), &answer).await.status(), 200);
 }
 
-async fn relevance(c: &crate::universal::Connected, app: &TestApp, query: &str) -> Vec<(String, f64)> {
+async fn relevance(c: &Connected, app: &TestApp, query: &str) -> Vec<(String, f64)> {
     let body = c.retrieve(app, serde_json::json!({ "query": query, "limit": 10 })).await;
     body["data"].as_array().unwrap().iter().map(|m| (m["content"].as_str().unwrap().to_string(), m["relevance_score"].as_f64().unwrap())).collect()
 }
 
 async fn ranking_ignores_categories_the_caller_cannot_read(app: TestApp) {
-    let cookie = person(&app, "ranked@example.com").await;
-    let reader = crate::universal::connect(&app, &cookie, &agent(&app, &[], "read_write").await, &["fact"], "read_write").await;
+    let cookie = Person::sign_in(&app, "ranked@example.com").await.cookie;
+    let reader = connect(&app, &cookie, &AgentCreds::create(&app, &[], "read_write").await, &["fact"], "read_write").await;
     let job = reader.add(&app, "I live in Lisbon. I work at Acme in Lisbon. My name is Ada.").await;
     reader.finished(&app, &job).await;
     let before = relevance(&reader, &app, "Lisbon Acme").await;
     assert!(before.len() >= 2, "{before:?}");
     // Another app writes many preferences full of the same words.
-    let writer = crate::universal::connect(&app, &cookie, &agent(&app, &[], "read_write").await, &["preference"], "read_write").await;
+    let writer = connect(&app, &cookie, &AgentCreds::create(&app, &[], "read_write").await, &["preference"], "read_write").await;
     let job = writer.add(&app, "I love Lisbon. I like Acme coffee in Lisbon. I prefer Lisbon trams. I enjoy Acme Lisbon Lisbon walks.").await;
     let done = writer.finished(&app, &job).await;
     assert!(done["memories_created"].as_i64().unwrap() >= 3, "{done}");
@@ -509,8 +497,8 @@ async fn ranking_ignores_categories_the_caller_cannot_read(app: TestApp) {
 }
 
 async fn a_flagged_memory_is_not_revealed_by_a_duplicate(app: TestApp) {
-    let cookie = person(&app, "flagger@example.com").await;
-    let c = crate::universal::connect(&app, &cookie, &agent(&app, &[], "read_write").await, &["preference"], "read_write").await;
+    let cookie = Person::sign_in(&app, "flagger@example.com").await.cookie;
+    let c = connect(&app, &cookie, &AgentCreds::create(&app, &[], "read_write").await, &["preference"], "read_write").await;
     let job = c.add(&app, "I love green tea.").await;
     let id = c.finished(&app, &job).await["created_memory_ids"][0].as_str().unwrap().to_string();
     let me = Me { app: &app, cookie };
@@ -532,10 +520,10 @@ async fn a_flagged_memory_is_not_revealed_by_a_duplicate(app: TestApp) {
 }
 
 async fn concurrent_approvals_of_one_grant_all_succeed(app: TestApp) {
-    let cookie = person(&app, "racer@example.com").await;
-    let a = agent(&app, &[], "read_write").await;
-    let answer = serde_json::json!({ "agent_id": a.0, "state": "s", "redirect_uri": "", "categories": ["fact", "goal"], "duration": "90_days", "access": "read_write" });
-    let calls = (0..12).map(|_| crate::consent_exchange::call(&app, "consent/approve", Some(&cookie), &answer));
+    let cookie = Person::sign_in(&app, "racer@example.com").await.cookie;
+    let a = AgentCreds::create(&app, &[], "read_write").await;
+    let answer = serde_json::json!({ "agent_id": a.id, "state": "s", "redirect_uri": "", "categories": ["fact", "goal"], "duration": "90_days", "access": "read_write" });
+    let calls = (0..12).map(|_| call(&app, "consent/approve", Some(&cookie), &answer));
     let statuses: Vec<u16> = futures_join(calls).await;
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
     assert_eq!(app.count("grants").await, 1);
@@ -554,8 +542,8 @@ async fn futures_join<F: std::future::Future<Output = reqwest::Response>>(calls:
 }
 
 async fn a_deleted_passport_leaves_every_nodes_cache(app: TestApp) {
-    let cookie = person(&app, "gone@example.com").await;
-    let c = crate::universal::connect(&app, &cookie, &agent(&app, &[], "read_write").await, &["fact"], "read_write").await;
+    let cookie = Person::sign_in(&app, "gone@example.com").await.cookie;
+    let c = connect(&app, &cookie, &AgentCreds::create(&app, &[], "read_write").await, &["fact"], "read_write").await;
     let job = c.add(&app, "My name is Ada.").await;
     c.finished(&app, &job).await;
     assert_eq!(relevance(&c, &app, "name").await.len(), 1);

@@ -3,8 +3,7 @@
 //! consent with an exchange code and PKCE, the agent's token, adds and retrieves, and the
 //! person's own API. Not one secret or password made along the way appears in the log, which
 //! is written as JSON lines (`LOG_FORMAT=json`).
-use crate::common::{Backend, TestApp};
-use crate::consent_exchange::{call, exchange, person, query, REDIRECT};
+use crate::common::{call, code_in, exchange, query, Backend, Person, TestApp, REDIRECT};
 use memory_passport::auth::pkce;
 use memory_passport::store::Db;
 use serde_json::{json, Value};
@@ -73,11 +72,10 @@ async fn a_full_run_logs_no_secret() {
     secrets.push(secret.clone());
 
     // A person signs in with an emailed code and consents; the app exchanges the code.
-    let cookie = person(&app, "logs-person@example.com").await;
+    let cookie = Person::sign_in(&app, "logs-person@example.com").await.cookie;
     secrets.push(cookie.split_once('=').unwrap().1.to_string());
-    let mail = app.mails(1).await.into_iter().find(|m| m.contains("is your Memory Passport code")).unwrap();
-    let subject = mail.lines().find(|l| l.starts_with("Subject: ")).unwrap();
-    secrets.push(subject["Subject: ".len().."Subject: ".len() + 6].to_string());
+    let mail = app.outbox().wait_for(1).await.into_iter().find(|m| m.contains("is your Memory Passport code")).unwrap();
+    secrets.push(code_in(&mail));
     let verifier = "log-verifier-".repeat(4);
     secrets.push(verifier.clone());
     let answer = json!({

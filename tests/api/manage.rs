@@ -1,10 +1,8 @@
 //! A person's own API, `/v1/uui/me/*`, over their signed-in session on both databases: it
 //! shares the manage page's service, refuses agents' tokens and cross-site changes, and the
 //! agent's next retrieve follows every change. Deleting the Passport leaves no row behind.
-use crate::common::{expect_error, TestApp};
-use crate::consent_exchange::{agent, person};
+use crate::common::{connect, expect_error, AgentCreds, Connected, Me, Person, TestApp};
 use crate::on_both_backends;
-use crate::universal::{connect, Connected};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -15,27 +13,6 @@ on_both_backends!(
     questions_are_answered_four_ways,
     export_and_hard_delete,
 );
-
-pub(crate) struct Me<'a> {
-    pub app: &'a TestApp,
-    pub cookie: String,
-}
-
-impl Me<'_> {
-    pub(crate) async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> reqwest::Response {
-        let mut req = self.app.client.request(method, self.app.url(path)).header("Cookie", &self.cookie).header("Origin", &self.app.base);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        req.send().await.unwrap()
-    }
-
-    async fn data(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let res = self.call(method, path, body).await;
-        assert_eq!(res.status(), 200, "{path}");
-        res.json::<Value>().await.unwrap()["data"].clone()
-    }
-}
 
 async fn retrieve(app: &TestApp, c: &Connected) -> Value {
     c.retrieve(app, json!({ "query": "", "limit": 50 })).await
@@ -54,8 +31,8 @@ async fn add_and_wait(app: &TestApp, c: &Connected, text: &str) {
 
 /// A person with one read-write app that has added `text`.
 async fn setup<'a>(app: &'a TestApp, email: &str, text: &str) -> (Me<'a>, Connected) {
-    let cookie = person(app, email).await;
-    let a = agent(app, &[], "read_write").await;
+    let cookie = Person::sign_in(app, email).await.cookie;
+    let a = AgentCreds::create(app, &[], "read_write").await;
     let c = connect(app, &cookie, &a, &["preference", "fact", "goal"], "read_write").await;
     if !text.is_empty() {
         add_and_wait(app, &c, text).await;
@@ -261,7 +238,7 @@ async fn export_and_hard_delete(app: TestApp) {
         .unwrap();
     expect_error(res, 401, "UAT_001").await;
     // The same address can start again from nothing.
-    let fresh = person(&app, "gone@example.com").await;
+    let fresh = Person::sign_in(&app, "gone@example.com").await.cookie;
     let again = Me { app: &app, cookie: fresh };
     assert_eq!(again.data(reqwest::Method::GET, "/v1/uui/me/memories", None).await["total"], 0);
 }

@@ -9,9 +9,7 @@
 //! tests/data/eval/own.json and, when present, on the BEAM-derived set that the set-up keeps
 //! outside the repository (EVAL_DATA_DIR, default ../shared/eval). A slice runs in `make test`
 //! with a fixed floor.
-use crate::common::{spawn_app, Backend, TestApp};
-use crate::consent_exchange::{agent, person};
-use crate::universal::{connect, Connected};
+use crate::common::{connect, spawn_app, AgentCreds, Backend, Connected, Person, TestApp};
 use memory_passport::domain::rank::Index;
 use memory_passport::embed::{self, Embedder, Mode};
 use serde::Deserialize;
@@ -175,8 +173,8 @@ fn cosine_top(query: &[f32], docs: &[Vec<f32>], k: usize) -> Vec<usize> {
 /// Runs one conversation through a fresh person and app, and scores its questions.
 async fn run_conversation(app: &TestApp, c: &Conversation, dense: Option<&Embedder>, report: &mut Report) {
     let email = format!("eval-{}@example.com", c.id.to_lowercase());
-    let cookie = person(app, &email).await;
-    let a = agent(app, &[], "read_write").await;
+    let cookie = Person::sign_in(app, &email).await.cookie;
+    let a = AgentCreds::create(app, &[], "read_write").await;
     let all = ["preference", "fact", "goal", "procedure", "relationship", "expertise"];
     let conn: Connected = connect(app, &cookie, &a, &all, "read_write").await;
 

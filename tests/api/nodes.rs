@@ -2,9 +2,7 @@
 //! kept in only one of them. A person signs in on one node and consents on the other; memories
 //! added through one are served by the other at once (the revision check of each node's
 //! cache); a revocation on one node ends the agent's access on the other at once.
-use crate::common::{expect_error, postgres_admin_url, spawn_app, spawn_node, Backend, TestApp};
-use crate::consent_exchange::{agent, call, person};
-use crate::universal::Connected;
+use crate::common::{call, expect_error, postgres_admin_url, spawn_app, spawn_node, AgentCreds, Backend, Connected, Person, TestApp};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -35,8 +33,8 @@ async fn two_nodes_share_sessions_consent_memories_and_revocation() {
     let two = spawn_node(Backend::Postgres, Some(one.database_url.clone()), |_| {}).await;
 
     // Signed in on node one, consenting on node two with the same session.
-    let cookie = person(&one, "nodes@example.com").await;
-    let (agent_id, secret) = agent(&one, &[], "read_write").await;
+    let cookie = Person::sign_in(&one, "nodes@example.com").await.cookie;
+    let AgentCreds { id: agent_id, secret } = AgentCreds::create(&one, &[], "read_write").await;
     let answer = json!({ "agent_id": agent_id, "state": "s", "redirect_uri": "", "categories": ["preference", "fact"], "duration": "90_days", "access": "read_write" });
     let res = call(&two, "consent/approve", Some(&cookie), &answer).await;
     assert_eq!(res.status(), 200, "a session made on one node works on the other");

@@ -2,9 +2,7 @@
 //! makes tests/fuzz/.venv and sets MP_SCHEMATHESIS) generates requests from the document for
 //! every `/v1` operation, with real credentials for each kind of caller, and checks every
 //! answer: no 5xx, a documented status and content type, a body that fits its schema.
-use crate::common::{spawn_app, Backend, TestApp};
-use crate::consent_exchange::{agent, person};
-use crate::universal::connect;
+use crate::common::{connect, spawn_app, AgentCreds, Backend, Person, TestApp};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -171,8 +169,8 @@ async fn schemathesis_on_postgres() {
 
 async fn finds_no_server_error_and_no_answer_outside_the_schema(bin: &str, app: TestApp) {
     // Real callers of each kind, and some memories and a question so the person's API has data.
-    let cookie = person(&app, "fuzz@example.com").await;
-    let writer = agent(&app, &[], "read_write").await;
+    let cookie = Person::sign_in(&app, "fuzz@example.com").await.cookie;
+    let writer = AgentCreds::create(&app, &[], "read_write").await;
     let conn = connect(&app, &cookie, &writer, &["preference", "fact", "goal", "procedure", "relationship", "expertise"], "read_write").await;
     for text in ["My name is Ada.", "I prefer dark mode in every editor.", "I'm trying to learn Rust.", "My name is Grace."] {
         let job = conn.add(&app, text).await;

@@ -1,5 +1,5 @@
 //! People's email sign-in (one-time codes), over HTTP on both databases.
-use crate::common::TestApp;
+use crate::common::{code_in, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -9,14 +9,6 @@ on_both_backends!(
     repeated_wrong_codes_lock_the_address,
     resending_waits_and_replaces_the_code,
 );
-
-/// The code in a sign-in mail.
-fn code_in(mail: &str) -> String {
-    let subject = mail.lines().find(|l| l.starts_with("Subject: ")).expect("a subject");
-    let code: String = subject["Subject: ".len()..].chars().take(6).collect();
-    assert!(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()), "{subject}");
-    code
-}
 
 fn session_cookie(res: &reqwest::Response) -> String {
     let set = res.headers()["set-cookie"].to_str().unwrap();
@@ -29,7 +21,7 @@ async fn a_code_signs_in_once_and_creates_the_passport(app: TestApp) {
     let sent = app.server_fn("passport/send_code", None, &[("email", "  Ada@Example.com ")]).await;
     assert_eq!(sent.status(), 200);
     assert_eq!(sent.text().await.unwrap(), "30", "seconds until a new code may be sent");
-    let mail = &app.mails(1).await[0];
+    let mail = &app.outbox().wait_for(1).await[0];
     assert!(mail.contains("To: ada@example.com"));
     let code = code_in(mail);
     assert!(memory_passport::store::passports::find_by_email(&app.db, email).await.unwrap().is_none(), "no Passport before the code is confirmed");
@@ -62,13 +54,13 @@ async fn answers_do_not_reveal_whether_a_passport_exists(app: TestApp) {
     uh.sort();
     assert_eq!(kh, uh);
     assert_eq!(known.text().await.unwrap(), unknown.text().await.unwrap());
-    assert_eq!(app.mails(2).await.len(), 2, "both addresses get a code");
+    assert_eq!(app.outbox().wait_for(2).await.len(), 2, "both addresses get a code");
 }
 
 async fn wrong_expired_and_malformed_codes_are_refused(app: TestApp) {
     let email = "grace@example.com";
     app.server_fn("passport/send_code", None, &[("email", email)]).await;
-    let code = code_in(&app.mails(1).await[0]);
+    let code = code_in(&app.outbox().wait_for(1).await[0]);
     let wrong = if code == "000000" { "000001" } else { "000000" };
     for bad in [wrong, "12345", "abcdef", ""] {
         let res = app.server_fn("passport/verify_code", None, &[("email", email), ("code", bad)]).await;
@@ -91,7 +83,7 @@ async fn wrong_expired_and_malformed_codes_are_refused(app: TestApp) {
 async fn repeated_wrong_codes_lock_the_address(app: TestApp) {
     let email = "mallory-target@example.com";
     app.server_fn("passport/send_code", None, &[("email", email)]).await;
-    let code = code_in(&app.mails(1).await[0]);
+    let code = code_in(&app.outbox().wait_for(1).await[0]);
     let wrong = if code == "999999" { "999998" } else { "999999" };
     let limit = memory_passport::service::limits::OTP_FAILURES_PER_EMAIL.max_hits;
     for _ in 0..limit {
@@ -108,7 +100,7 @@ async fn repeated_wrong_codes_lock_the_address(app: TestApp) {
 async fn resending_waits_and_replaces_the_code(app: TestApp) {
     let email = "linus@example.com";
     app.server_fn("passport/send_code", None, &[("email", email)]).await;
-    let first = code_in(&app.mails(1).await[0]);
+    let first = code_in(&app.outbox().wait_for(1).await[0]);
     let soon = app.server_fn("passport/send_code", None, &[("email", email)]).await;
     assert_eq!(soon.status(), 429);
     let wait: u64 = soon.headers()["retry-after"].to_str().unwrap().parse().unwrap();
@@ -117,7 +109,7 @@ async fn resending_waits_and_replaces_the_code(app: TestApp) {
     // After the cooldown (moved back in time here), a new code replaces the first.
     sqlx::query("UPDATE otp_codes SET created_at = created_at - 31000").execute(&app.db.pool).await.unwrap();
     assert_eq!(app.server_fn("passport/send_code", None, &[("email", email)]).await.status(), 200);
-    let mails = app.mails(2).await;
+    let mails = app.outbox().wait_for(2).await;
     let second = code_in(&mails[1]);
     if first != second {
         let old = app.server_fn("passport/verify_code", None, &[("email", email), ("code", &first)]).await;

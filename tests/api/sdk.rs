@@ -2,9 +2,7 @@
 //! consent (redirect, code, PKCE exchange), then tests/sdk/check_memoryo_sdk.py drives this
 //! server with `UniversalMemory`. The test command makes the venv (tests/sdk/.venv) and sets
 //! MP_SDK_PYTHON; without it this test says so and passes only when MP_REQUIRE_SDK is unset.
-use crate::common::{spawn_app, Backend, TestApp};
-use crate::consent_exchange::{agent, call, exchange, person, query, REDIRECT};
-use crate::universal::connect;
+use crate::common::{call, connect, exchange, query, spawn_app, AgentCreds, Backend, Person, TestApp, REDIRECT};
 use memory_passport::auth::pkce;
 use memory_passport::store::grants;
 use serde_json::{json, Value};
@@ -30,10 +28,10 @@ fn run(python: &str, phase: &str, env: &[(&str, &str)]) {
 async fn memoryo_sdk_drives_the_real_server() {
     let Some(python) = sdk_python() else { return };
     let app: TestApp = spawn_app(Backend::Sqlite).await;
-    let cookie = person(&app, "sdk@example.com").await;
+    let cookie = Person::sign_in(&app, "sdk@example.com").await.cookie;
 
     // Read-write: the app's own redirect, a code, and the PKCE exchange on its backend.
-    let (agent_id, secret) = agent(&app, &[REDIRECT], "read_write").await;
+    let AgentCreds { id: agent_id, secret } = AgentCreds::create(&app, &[REDIRECT], "read_write").await;
     let verifier = "sdk-verifier-".repeat(4);
     let answer = json!({
         "agent_id": agent_id, "state": "st", "redirect_uri": REDIRECT, "categories": ["preference", "fact"],
@@ -48,7 +46,7 @@ async fn memoryo_sdk_drives_the_real_server() {
     let grant_id = approved["grant_id"].as_str().unwrap().to_string();
 
     // Read-only: another app, the hosted completion flow.
-    let ro_agent = agent(&app, &[], "read_only").await;
+    let ro_agent = AgentCreds::create(&app, &[], "read_only").await;
     let ro = connect(&app, &cookie, &ro_agent, &["preference"], "read_only").await;
 
     let env = [

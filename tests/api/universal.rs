@@ -1,8 +1,7 @@
 //! The universal memory API over real HTTP: tokens from a real consent (the consent page's
 //! server functions), adds through the durable job queue and its workers, ranked retrieval,
 //! grant enforcement and the privacy rules, on both databases.
-use crate::common::{expect_error, spawn_app_with, Backend, TestApp};
-use crate::consent_exchange::{agent, call, person};
+use crate::common::{connect, expect_error, spawn_app_with, AgentCreds, Backend, Person, TestApp};
 use crate::on_both_backends;
 use memory_passport::service::universal::worker;
 use memory_passport::store::{grants, jobs, memories};
@@ -26,90 +25,9 @@ on_both_backends!(
     concurrent_retrieves_after_a_change_load_the_memories_once,
 );
 
-/// An agent connected to a person through the consent page's approve call (hosted flow).
-#[derive(Clone)]
-pub(crate) struct Connected {
-    pub agent_id: String,
-    pub secret: String,
-    pub token: String,
-    pub grant_id: String,
-}
-
-pub(crate) async fn connect(app: &TestApp, cookie: &str, agent: &(String, String), categories: &[&str], access: &str) -> Connected {
-    let answer = json!({
-        "agent_id": agent.0,
-        "state": "s",
-        "redirect_uri": "",
-        "categories": categories,
-        "duration": "90_days",
-        "access": access,
-    });
-    let res = call(app, "consent/approve", Some(cookie), &answer).await;
-    assert_eq!(res.status(), 200, "approve");
-    let approved: Value = res.json().await.unwrap();
-    Connected {
-        agent_id: agent.0.clone(),
-        secret: agent.1.clone(),
-        token: approved["token"].as_str().expect("hosted flow returns the token").to_string(),
-        grant_id: approved["grant_id"].as_str().unwrap().to_string(),
-    }
-}
-
-impl Connected {
-    pub(crate) async fn post(&self, app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
-        app.client
-            .post(app.url(path))
-            .header("Authorization", format!("ApiKey {}", self.secret))
-            .header("X-MemoryOS-UUI", &self.token)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub(crate) async fn get(&self, app: &TestApp, path: &str) -> reqwest::Response {
-        app.client
-            .get(app.url(path))
-            .header("Authorization", format!("ApiKey {}", self.secret))
-            .header("X-MemoryOS-UUI", &self.token)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub(crate) async fn add(&self, app: &TestApp, text: &str) -> String {
-        let res = self.post(app, "/v1/universal/memories/add", &json!({ "messages": [{ "role": "user", "content": text }] })).await;
-        assert_eq!(res.status(), 202, "add");
-        let body: Value = res.json().await.unwrap();
-        assert_eq!(body["status"], "queued");
-        assert_eq!(body["processing_status"], "normal");
-        body["job_id"].as_str().unwrap().to_string()
-    }
-
-    /// Polls the job until it is finished; returns its `data`.
-    pub(crate) async fn finished(&self, app: &TestApp, job_id: &str) -> Value {
-        for _ in 0..200 {
-            let res = self.get(app, &format!("/v1/universal/memories/jobs/{job_id}")).await;
-            assert_eq!(res.status(), 200);
-            let data = res.json::<Value>().await.unwrap()["data"].clone();
-            if data["status"] == "completed" || data["status"] == "failed" {
-                return data;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("job {job_id} did not finish");
-    }
-
-    pub(crate) async fn retrieve(&self, app: &TestApp, body: Value) -> Value {
-        let res = self.post(app, "/v1/universal/memories/retrieve", &body).await;
-        assert_eq!(res.status(), 200, "retrieve");
-        res.json().await.unwrap()
-    }
-}
-
 async fn add_then_retrieve_serves_only_granted_categories(app: TestApp) {
-    let cookie = person(&app, "ada@example.com").await;
-    let a = agent(&app, &[], "read_write").await;
+    let cookie = Person::sign_in(&app, "ada@example.com").await.cookie;
+    let a = AgentCreds::create(&app, &[], "read_write").await;
     let c = connect(&app, &cookie, &a, &["preference", "fact"], "read_write").await;
 
     let job = c.add(&app, "Hi! I prefer short answers with Python examples. My name is Ada. I'm trying to run a marathon. What's 2+2?").await;
@@ -151,8 +69,8 @@ async fn add_then_retrieve_serves_only_granted_categories(app: TestApp) {
 }
 
 async fn retrieve_formats_budget_and_use_are_honoured(app: TestApp) {
-    let cookie = person(&app, "formats@example.com").await;
-    let a = agent(&app, &[], "read_write").await;
+    let cookie = Person::sign_in(&app, "formats@example.com").await.cookie;
+    let a = AgentCreds::create(&app, &[], "read_write").await;
     let c = connect(&app, &cookie, &a, &["preference", "fact", "goal"], "read_write").await;
     let job = c.add(&app, "I prefer tea. I live in Lisbon. I plan to learn the <cello> & the \"oud\".").await;
     assert_eq!(c.finished(&app, &job).await["memories_created"], 3);
@@ -198,10 +116,10 @@ async fn retrieve_formats_budget_and_use_are_honoured(app: TestApp) {
 }
 
 async fn jobs_are_idempotent_and_private_to_their_agent_and_person(app: TestApp) {
-    let ada = person(&app, "idem@example.com").await;
-    let bob = person(&app, "bob@example.com").await;
-    let a = agent(&app, &[], "read_write").await;
-    let b = agent(&app, &[], "read_write").await;
+    let ada = Person::sign_in(&app, "idem@example.com").await.cookie;
+    let bob = Person::sign_in(&app, "bob@example.com").await.cookie;
+    let a = AgentCreds::create(&app, &[], "read_write").await;
+    let b = AgentCreds::create(&app, &[], "read_write").await;
     let a_ada = connect(&app, &ada, &a, &["preference"], "read_write").await;
     let a_bob = connect(&app, &bob, &a, &["preference"], "read_write").await;
     let b_ada = connect(&app, &ada, &b, &["preference"], "read_write").await;
@@ -229,8 +147,8 @@ async fn jobs_are_idempotent_and_private_to_their_agent_and_person(app: TestApp)
 }
 
 async fn read_only_grants_cannot_add(app: TestApp) {
-    let cookie = person(&app, "ro@example.com").await;
-    let a = agent(&app, &[], "read_write").await;
+    let cookie = Person::sign_in(&app, "ro@example.com").await.cookie;
+    let a = AgentCreds::create(&app, &[], "read_write").await;
     let c = connect(&app, &cookie, &a, &["preference"], "read_only").await;
     let res = c.post(&app, "/v1/universal/memories/add", &json!({ "messages": [{ "role": "user", "content": "I prefer tea." }] })).await;
     let body = expect_error(res, 403, "UAT_002").await;
@@ -250,15 +168,15 @@ fn stable(mut body: Value) -> Value {
 }
 
 async fn every_lost_grant_gets_the_same_empty_answer(app: TestApp) {
-    let cookie = person(&app, "lost@example.com").await;
+    let cookie = Person::sign_in(&app, "lost@example.com").await.cookie;
     let tenant = app.tenant("lost").await;
     let mut connected = Vec::new();
     for _ in 0..4 {
         let mut body = crate::common::guide_body("Lost Agent");
         body["requested_access"] = json!("read_write");
         let data: Value = app.post_json("/v1/agents/global", Some(&tenant.api_key), &body).await.json().await.unwrap();
-        let pair = (data["data"]["id"].as_str().unwrap().to_string(), data["data"]["raw_agent_api_key"].as_str().unwrap().to_string());
-        connected.push(connect(&app, &cookie, &pair, &["preference"], "read_write").await);
+        let creds = AgentCreds::from_data(&data["data"]);
+        connected.push(connect(&app, &cookie, &creds, &["preference"], "read_write").await);
     }
     let job = connected[0].add(&app, "I prefer tea.").await;
     connected[0].finished(&app, &job).await;
@@ -293,9 +211,9 @@ async fn every_lost_grant_gets_the_same_empty_answer(app: TestApp) {
 }
 
 async fn bad_credentials_are_one_401(app: TestApp) {
-    let cookie = person(&app, "creds@example.com").await;
-    let a = agent(&app, &[], "read_write").await;
-    let b = agent(&app, &[], "read_write").await;
+    let cookie = Person::sign_in(&app, "creds@example.com").await.cookie;
+    let a = AgentCreds::create(&app, &[], "read_write").await;
+    let b = AgentCreds::create(&app, &[], "read_write").await;
     let ca = connect(&app, &cookie, &a, &["preference"], "read_write").await;
     let cb = connect(&app, &cookie, &b, &["preference"], "read_write").await;
     let fake_key = format!("agent_sk_{}", "A".repeat(43));
@@ -341,13 +259,13 @@ async fn bad_credentials_are_one_401(app: TestApp) {
 }
 
 async fn agents_never_learn_of_each_other(app: TestApp) {
-    let cookie = person(&app, "private@example.com").await;
+    let cookie = Person::sign_in(&app, "private@example.com").await.cookie;
     let tenant = app.tenant("secretive").await;
     let mut body = crate::common::guide_body("Zebra Writer Bot");
     body["requested_access"] = json!("read_write");
     let writer: Value = app.post_json("/v1/agents/global", Some(&tenant.api_key), &body).await.json().await.unwrap();
-    let w = (writer["data"]["id"].as_str().unwrap().to_string(), writer["data"]["raw_agent_api_key"].as_str().unwrap().to_string());
-    let reader = agent(&app, &[], "read_only").await;
+    let w = AgentCreds::from_data(&writer["data"]);
+    let reader = AgentCreds::create(&app, &[], "read_only").await;
     let cw = connect(&app, &cookie, &w, &["preference", "fact"], "read_write").await;
     let cr = connect(&app, &cookie, &reader, &["preference"], "read_only").await;
 
@@ -380,8 +298,8 @@ async fn agents_never_learn_of_each_other(app: TestApp) {
 }
 
 async fn contradictions_become_questions_and_repeats_are_skipped(app: TestApp) {
-    let cookie = person(&app, "conflict@example.com").await;
-    let a = agent(&app, &[], "read_write").await;
+    let cookie = Person::sign_in(&app, "conflict@example.com").await.cookie;
+    let a = AgentCreds::create(&app, &[], "read_write").await;
     let c = connect(&app, &cookie, &a, &["preference", "fact"], "read_write").await;
     let first = c.add(&app, "My name is Ada. I love green tea.").await;
     assert_eq!(c.finished(&app, &first).await["memories_created"], 2);
@@ -411,8 +329,8 @@ async fn contradictions_become_questions_and_repeats_are_skipped(app: TestApp) {
 }
 
 async fn bad_input_is_422_and_loses_nothing(app: TestApp) {
-    let cookie = person(&app, "input@example.com").await;
-    let a = agent(&app, &[], "read_write").await;
+    let cookie = Person::sign_in(&app, "input@example.com").await.cookie;
+    let a = AgentCreds::create(&app, &[], "read_write").await;
     let c = connect(&app, &cookie, &a, &["preference"], "read_write").await;
     let long = "x".repeat(16_001);
     let adds = [
@@ -457,8 +375,8 @@ async fn bad_input_is_422_and_loses_nothing(app: TestApp) {
 }
 
 async fn many_workers_apply_each_job_exactly_once(app: TestApp) {
-    let cookie = person(&app, "busy@example.com").await;
-    let a = agent(&app, &[], "read_write").await;
+    let cookie = Person::sign_in(&app, "busy@example.com").await.cookie;
+    let a = AgentCreds::create(&app, &[], "read_write").await;
     let c = connect(&app, &cookie, &a, &["preference", "fact"], "read_write").await;
     const JOBS: usize = 120;
     let mut adds = Vec::new();
@@ -563,8 +481,8 @@ async fn futures_join_all<F: std::future::Future<Output = ()>>(futures: Vec<F>) 
 #[tokio::test]
 async fn agents_are_rate_limited_with_retry_after() {
     let app = spawn_app_with(Backend::Sqlite, |c| c.agent_rate_limit = 2).await;
-    let cookie = person(&app, "rate@example.com").await;
-    let a = agent(&app, &[], "read_write").await;
+    let cookie = Person::sign_in(&app, "rate@example.com").await.cookie;
+    let a = AgentCreds::create(&app, &[], "read_write").await;
     let c = connect(&app, &cookie, &a, &["preference"], "read_write").await;
     let mut statuses = Vec::new();
     let mut last = None;
@@ -582,8 +500,8 @@ async fn agents_are_rate_limited_with_retry_after() {
 }
 
 async fn the_sdks_message_fields_decide_what_is_remembered(app: TestApp) {
-    let cookie = person(&app, "fields@example.com").await;
-    let a = agent(&app, &[], "read_write").await;
+    let cookie = Person::sign_in(&app, "fields@example.com").await.cookie;
+    let a = AgentCreds::create(&app, &[], "read_write").await;
     let c = connect(&app, &cookie, &a, &["preference", "fact"], "read_write").await;
     let messages = json!([
         { "role": "user", "content": "I love jazz.", "source_kind": "tool_output" },
@@ -638,8 +556,8 @@ async fn the_sdks_message_fields_decide_what_is_remembered(app: TestApp) {
 }
 
 async fn a_relative_date_is_resolved_against_when_it_was_said(app: TestApp) {
-    let cookie = person(&app, "dated@example.com").await;
-    let a = agent(&app, &[], "read_write").await;
+    let cookie = Person::sign_in(&app, "dated@example.com").await.cookie;
+    let a = AgentCreds::create(&app, &[], "read_write").await;
     let c = connect(&app, &cookie, &a, &["fact", "preference", "goal"], "read_write").await;
     let messages = json!([
         { "role": "assistant", "content": "How was your week?" },
@@ -681,8 +599,8 @@ async fn meaning_finds_what_the_words_miss(app: TestApp) {
     if !model_loaded(&app) {
         return;
     }
-    let cookie = person(&app, "meaning@example.com").await;
-    let a = agent(&app, &[], "read_write").await;
+    let cookie = Person::sign_in(&app, "meaning@example.com").await.cookie;
+    let a = AgentCreds::create(&app, &[], "read_write").await;
     let c = connect(&app, &cookie, &a, &["fact", "preference", "goal", "relationship"], "read_write").await;
     for text in ["We adopted a puppy last week.", "I sent the quarterly invoice to my client on time.", "I finally fixed the squeaky bike brakes."] {
         let job = c.add(&app, text).await;
@@ -708,8 +626,8 @@ async fn meaning_finds_what_the_words_miss(app: TestApp) {
 }
 
 async fn concurrent_retrieves_after_a_change_load_the_memories_once(app: TestApp) {
-    let cookie = person(&app, "flight@example.com").await;
-    let a = agent(&app, &[], "read_write").await;
+    let cookie = Person::sign_in(&app, "flight@example.com").await.cookie;
+    let a = AgentCreds::create(&app, &[], "read_write").await;
     let c = connect(&app, &cookie, &a, &["preference", "fact"], "read_write").await;
     let job = c.add(&app, "I love green tea. I live in Porto.").await;
     c.finished(&app, &job).await;
@@ -727,3 +645,4 @@ async fn futures_join_values<F: std::future::Future<Output = Value>>(futures: Ve
     futures_join_all(wrapped).await;
     out.into_inner().unwrap()
 }
+

@@ -1,241 +1,27 @@
-//! `spawn_app`: the real server on a random loopback port, on a fresh SQLite file or a fresh
-//! PostgreSQL database, driven over HTTP.
+//! The test world, in the manner of zero2prod's `tests/api/helpers.rs`: `app` starts the real
+//! server (`spawn_app`, on a fresh SQLite file or a fresh PostgreSQL database) and drives it
+//! over HTTP; `outbox` reads the mail it sent; `person` signs a person in and calls their own
+//! API; `agent` registers agents, consents to them and calls the universal memory API as one.
+//! Test files take every helper from here, never from each other.
 #![allow(dead_code)]
 
-use memory_passport::config::Config;
-use memory_passport::server;
-use memory_passport::service;
-use memory_passport::store::accounts::AccountKind;
-use memory_passport::store::Db;
-use serde_json::Value;
-use std::net::SocketAddr;
-use std::path::PathBuf;
+pub mod agent;
+pub mod app;
+pub mod outbox;
+pub mod person;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-pub struct TestApp {
-    pub base: String,
-    pub db: Db,
-    pub backend: Backend,
-    pub client: reqwest::Client,
-    /// The test's folder: the SQLite file (on SQLite) and the mail outbox.
-    pub dir: tempfile::TempDir,
-    pub database_url: String,
-    /// The server's own state (its caches), for tests of what one node keeps in memory; None
-    /// for a server binary run as its own process.
-    pub state: Option<server::AppState>,
-}
-
-/// PostgreSQL is part of every test run (`MP_TEST_POSTGRES_URL`, set by the test command);
-/// when `MP_REQUIRE_POSTGRES` is set its absence is a failure, not a skip.
-pub fn postgres_admin_url() -> Option<String> {
-    match std::env::var("MP_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("MP_REQUIRE_POSTGRES").is_err(),
-                "MP_REQUIRE_POSTGRES is set but MP_TEST_POSTGRES_URL is not"
-            );
-            None
-        }
-    }
-}
-
-pub async fn fresh_postgres_database(admin_url: &str) -> String {
-    use sqlx::{Connection, Executor};
-    sqlx::any::install_default_drivers();
-    let name = format!("mp_t_{}", uuid_simple());
-    let mut conn = sqlx::AnyConnection::connect(admin_url).await.expect("connect to PostgreSQL");
-    conn.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
-    let (base, _) = admin_url.rsplit_once('/').expect("admin url has a database path");
-    format!("{base}/{name}")
-}
-
-fn uuid_simple() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
-}
-
-pub async fn spawn_app(backend: Backend) -> TestApp {
-    spawn_app_with(backend, |_| {}).await
-}
-
-/// `spawn_app` with a change to the configuration (e.g. an SMTP server).
-pub async fn spawn_app_with(backend: Backend, customize: impl FnOnce(&mut Config)) -> TestApp {
-    spawn_node(backend, None, customize).await
-}
-
-/// A server on `database_url` (another node of an existing app), or on a fresh database.
-pub async fn spawn_node(backend: Backend, database_url: Option<String>, customize: impl FnOnce(&mut Config)) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = match (database_url, backend) {
-        (Some(url), _) => url,
-        (None, Backend::Sqlite) => format!("sqlite://{}/passport.db", dir.path().display()),
-        (None, Backend::Postgres) => fresh_postgres_database(&postgres_admin_url().expect("PostgreSQL not configured")).await,
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().unwrap();
-    let outbox: PathBuf = dir.path().join("outbox");
-    let mut config = Config {
-        database_url,
-        site_addr: addr,
-        public_url: format!("http://{addr}"),
-        smtp_url: None,
-        mail_outbox_dir: outbox,
-        mail_from: "Memory Passport <no-reply@localhost>".into(),
-        secret_key: Some(memory_passport::config::Redacted("test key: at least thirty-two characters".into())),
-        secret_key_file: PathBuf::from("unused"),
-        trusted_proxies: vec![],
-        site_root: "target/site".into(),
-        agent_rate_limit: 1000,
-        job_workers: 2,
-        job_claim_secs: 60,
-        metrics_token: None,
-        // The model when the set-up fetched it (make test does), as a deployment would find it.
-        embedding: memory_passport::embed::from_env(),
-    };
-    customize(&mut config);
-    let config_url = config.database_url.clone();
-    let (router, state) = server::build(config).await.expect("server builds");
-    tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
-    });
-    // No request of a test waits for ever: a hang fails with the address that hung.
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(90))
-        .build()
-        .unwrap();
-    TestApp { base: format!("http://{addr}"), db: state.db.clone(), backend, client, dir, database_url: config_url, state: Some(state) }
-}
-
-pub struct Tenant {
-    pub email: String,
-    pub password: String,
-    pub api_key: String,
-}
-
-impl TestApp {
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// A tenant with one API key, made the way `memory-passport tenant create/api-key` does.
-    pub async fn tenant(&self, name: &str) -> Tenant {
-        let email = format!("{name}-{}@example.com", uuid_simple());
-        let password = format!("pw-{}-long-enough", uuid_simple());
-        let account = service::accounts::register(&self.db, AccountKind::Tenant, &email, &password).await.unwrap();
-        let (_, api_key) = service::api_keys::create(&self.db, &account.id, "test key").await.unwrap();
-        Tenant { email, password, api_key }
-    }
-
-    pub async fn post_json(&self, path: &str, key: Option<&str>, body: &Value) -> reqwest::Response {
-        let mut req = self.client.post(self.url(path)).json(body);
-        if let Some(k) = key {
-            req = req.header("Authorization", format!("ApiKey {k}"));
-        }
-        req.send().await.unwrap()
-    }
-
-    pub async fn get(&self, path: &str, key: Option<&str>) -> reqwest::Response {
-        let mut req = self.client.get(self.url(path));
-        if let Some(k) = key {
-            req = req.header("Authorization", format!("ApiKey {k}"));
-        }
-        req.send().await.unwrap()
-    }
-
-    /// The number of rows in `table` (a name the test writes, never input).
-    pub async fn count(&self, table: &str) -> i64 {
-        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&self.db.pool).await.unwrap()
-    }
-
-    /// Every mail in the outbox so far, oldest first, waiting up to two seconds for at least `n`.
-    pub async fn mails(&self, n: usize) -> Vec<String> {
-        let dir = self.dir.path().join("outbox");
-        for _ in 0..40 {
-            let mut files: Vec<_> = std::fs::read_dir(&dir)
-                .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect())
-                .unwrap_or_default();
-            if files.len() >= n {
-                files.sort();
-                return files.iter().map(|f| decode_quoted_printable(&std::fs::read_to_string(f).unwrap())).collect();
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        panic!("expected {n} mails in the outbox");
-    }
-
-    /// Posts a server function's form from our own origin (as the hydrated page does).
-    pub async fn server_fn(&self, endpoint: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> reqwest::Response {
-        let mut req = self.client.post(self.url(&format!("/api/{endpoint}"))).header("Origin", &self.base).form(form);
-        if let Some(c) = cookie {
-            req = req.header("Cookie", c);
-        }
-        req.send().await.unwrap()
-    }
-
-    /// Posts a server function's JSON body from our own origin.
-    pub async fn server_fn_json(&self, endpoint: &str, cookie: Option<&str>, body: &Value) -> reqwest::Response {
-        let mut req = self.client.post(self.url(&format!("/api/{endpoint}"))).header("Origin", &self.base).json(body);
-        if let Some(c) = cookie {
-            req = req.header("Cookie", c);
-        }
-        req.send().await.unwrap()
-    }
-
-    /// Creates an agent through the API and returns the `data` object.
-    pub async fn create_agent(&self, key: &str, name: &str) -> Value {
-        let res = self.post_json("/v1/agents/global", Some(key), &guide_body(name)).await;
-        assert_eq!(res.status(), 201, "create agent");
-        res.json::<Value>().await.unwrap()["data"].clone()
-    }
-}
-
-/// Undoes quoted-printable (long lines in mail bodies), leaving everything else alone.
-pub fn decode_quoted_printable(s: &str) -> String {
-    let s = s.replace("=\r\n", "");
-    let (b, mut out, mut i) = (s.as_bytes(), Vec::new(), 0);
-    while i < b.len() {
-        if b[i] == b'=' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The body of the guide's curl example.
-pub fn guide_body(name: &str) -> Value {
-    serde_json::json!({
-        "name": name,
-        "description": "Customer support agent with access to approved user context.",
-        "website_url": "https://yourapp.com",
-        "logo_url": "https://yourapp.com/logo.png",
-        "default_categories_requested": ["preference", "fact", "goal"],
-        "redirect_uri": ""
-    })
-}
-
-/// Asserts the error envelope and returns it.
-pub async fn expect_error(res: reqwest::Response, status: u16, code: &str) -> Value {
-    assert_eq!(res.status().as_u16(), status, "status");
-    let header_id = res.headers().get("x-request-id").map(|v| v.to_str().unwrap().to_string());
-    let body: Value = res.json().await.expect("error body is JSON");
-    assert_eq!(body["code"], code, "code in {body}");
-    assert!(body["error"].as_str().is_some_and(|e| !e.is_empty() && e.chars().all(|c| c.is_ascii_lowercase() || c == '_')), "{body}");
-    assert!(body.get("details").is_some(), "details present in {body}");
-    assert_eq!(body["request_id"].as_str(), header_id.as_deref(), "request id matches header");
-    body
-}
+// Not every test binary uses every helper.
+#[allow(unused_imports)]
+pub use agent::{add_body, call, code_of, connect, exchange, query, AgentCreds, Connected, REDIRECT};
+#[allow(unused_imports)]
+pub use app::{
+    expect_error, forget_limits, fresh_postgres_database, guide_body, postgres_admin_url, retry_after, row_counts, seg, server_fn_endpoint,
+    sessions_for, set_cookie, spawn_app, spawn_app_with, spawn_node, table_names, value_of, Backend, Tenant, TestApp, TABLES,
+};
+#[allow(unused_imports)]
+pub use outbox::{code_in, decode_quoted_printable, is_code_mail, is_to, Outbox};
+#[allow(unused_imports)]
+pub use person::{me, request_code, Me, Person};
 
 /// Runs each listed test against SQLite and PostgreSQL, as separate test cases. (Many servers
 /// start in this one process: see `server::route_list` for why their route list is worked out

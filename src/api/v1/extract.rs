@@ -1,6 +1,6 @@
 //! Extractors whose failures are already in the error envelope.
 use crate::error::AppError;
-use crate::server::AppState;
+use crate::web::AppState;
 use crate::service::limits;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{header, request::Parts, HeaderMap, StatusCode};

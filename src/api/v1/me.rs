@@ -9,9 +9,9 @@ use crate::domain::categories::{self, Category};
 use crate::domain::grant::GrantDuration;
 use crate::error::{AppError, AppResult};
 use crate::model::{ConflictAnswer, Flag, MemoryFilter};
-use crate::server::AppState;
+use crate::web::AppState;
 use crate::service::manage;
-use crate::service::passport_session::Passport;
+use crate::service::session::Passport;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -51,7 +51,7 @@ impl FromRequestParts<AppState> for Person {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let passport = crate::service::passport_session::person(&state.db, &parts.headers, state.config.secure_cookies()).await?;
+        let passport = crate::service::session::person(&state.db, &parts.headers, state.config.secure_cookies()).await?;
         Ok(Person(passport.ok_or(AppError::Unauthenticated)?))
     }
 }

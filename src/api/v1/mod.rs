@@ -8,7 +8,8 @@ pub mod wire;
 
 use crate::domain::time::rfc3339;
 use crate::error::AppError;
-use crate::server::{request_id, AppState};
+use crate::request::id as request_id;
+use crate::web::AppState;
 use crate::service::now_ms;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;

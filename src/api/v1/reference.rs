@@ -1,6 +1,6 @@
 //! Turns the OpenAPI document into the reader's view of `/docs/api`: operations grouped by
 //! tag, with their credentials, parameters, body fields and answers in words.
-use crate::app::api_docs::{ApiReference, Field, Operation, OperationGroup, ResponseDoc};
+use crate::model::{ApiReference, Field, Operation, OperationGroup, ResponseDoc};
 use serde_json::Value;
 use std::sync::OnceLock;
 

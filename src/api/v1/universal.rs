@@ -6,8 +6,9 @@ use super::wire::{AddAnswer, Envelope, ErrorBody, ExtractionMetadata, GrantSumma
 use crate::domain::categories;
 use crate::domain::time::rfc3339;
 use crate::error::{AppError, AppResult};
-use crate::server::client_ip::ClientKey;
-use crate::server::{request_id, AppState};
+use crate::request::client_ip::ClientKey;
+use crate::request::id as request_id;
+use crate::web::AppState;
 use crate::service::consent;
 use crate::service::universal::{self as service, worker::JobResult, AddRequest, Caller, NewMessage, RetrieveRequest};
 use crate::service::{new_id, now_ms};

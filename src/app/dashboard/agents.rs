@@ -13,8 +13,7 @@ use leptos::server_fn::codec::Json;
 #[server]
 pub async fn list_agents() -> Result<Vec<AgentView>, ServerFnError> {
     use crate::service::accounts::AccountKind;
-    crate::server::context::run(async move {
-        let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
+    crate::web::context::as_account(AccountKind::Tenant, |state, tenant| async move {
         let agents = crate::service::agents::list_for_tenant(&state.db, &tenant.id).await?;
         Ok(agents.iter().map(AgentView::from).collect())
     })
@@ -24,8 +23,7 @@ pub async fn list_agents() -> Result<Vec<AgentView>, ServerFnError> {
 #[server(input = Json)]
 pub async fn create_agent(draft: AgentDraft) -> Result<AgentWithSecret, ServerFnError> {
     use crate::service::accounts::AccountKind;
-    crate::server::context::run(async move {
-        let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
+    crate::web::context::as_account(AccountKind::Tenant, |state, tenant| async move {
         let (agent, secret) = crate::service::agents::create(&state.db, &tenant.id, &draft).await?;
         Ok(AgentWithSecret { agent: AgentView::from(&agent), secret })
     })
@@ -35,8 +33,7 @@ pub async fn create_agent(draft: AgentDraft) -> Result<AgentWithSecret, ServerFn
 #[server(input = Json)]
 pub async fn update_agent(id: String, draft: AgentDraft) -> Result<AgentView, ServerFnError> {
     use crate::service::accounts::AccountKind;
-    crate::server::context::run(async move {
-        let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
+    crate::web::context::as_account(AccountKind::Tenant, |state, tenant| async move {
         let agent = crate::service::agents::update(&state.db, &tenant.id, &id, &draft).await?;
         Ok(AgentView::from(&agent))
     })
@@ -46,8 +43,7 @@ pub async fn update_agent(id: String, draft: AgentDraft) -> Result<AgentView, Se
 #[server]
 pub async fn rotate_agent_secret(id: String) -> Result<String, ServerFnError> {
     use crate::service::accounts::AccountKind;
-    crate::server::context::run(async move {
-        let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
+    crate::web::context::as_account(AccountKind::Tenant, |state, tenant| async move {
         Ok(crate::service::agents::rotate_secret(&state.db, &tenant.id, &id).await?)
     })
     .await
@@ -56,8 +52,7 @@ pub async fn rotate_agent_secret(id: String) -> Result<String, ServerFnError> {
 #[server]
 pub async fn retire_agent(id: String) -> Result<(), ServerFnError> {
     use crate::service::accounts::AccountKind;
-    crate::server::context::run(async move {
-        let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
+    crate::web::context::as_account(AccountKind::Tenant, |state, tenant| async move {
         Ok(crate::service::agents::retire(&state.db, &tenant.id, &id).await?)
     })
     .await

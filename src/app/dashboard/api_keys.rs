@@ -8,8 +8,7 @@ use leptos::prelude::*;
 #[server]
 pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, ServerFnError> {
     use crate::service::accounts::AccountKind;
-    crate::server::context::run(async move {
-        let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
+    crate::web::context::as_account(AccountKind::Tenant, |state, tenant| async move {
         let keys = crate::service::api_keys::list(&state.db, &tenant.id).await?;
         Ok(keys.iter().map(ApiKeyView::from).collect())
     })
@@ -19,8 +18,7 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, ServerFnError> {
 #[server]
 pub async fn create_api_key(name: String) -> Result<NewApiKey, ServerFnError> {
     use crate::service::accounts::AccountKind;
-    crate::server::context::run(async move {
-        let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
+    crate::web::context::as_account(AccountKind::Tenant, |state, tenant| async move {
         let (row, raw) = crate::service::api_keys::create(&state.db, &tenant.id, &name).await?;
         Ok(NewApiKey { key: ApiKeyView::from(&row), raw })
     })
@@ -30,8 +28,7 @@ pub async fn create_api_key(name: String) -> Result<NewApiKey, ServerFnError> {
 #[server]
 pub async fn revoke_api_key(id: String) -> Result<(), ServerFnError> {
     use crate::service::accounts::AccountKind;
-    crate::server::context::run(async move {
-        let (state, tenant) = crate::server::context::require(AccountKind::Tenant).await?;
+    crate::web::context::as_account(AccountKind::Tenant, |state, tenant| async move {
         crate::service::api_keys::revoke(&state.db, &tenant.id, &id).await
     })
     .await

@@ -3,7 +3,7 @@
 use crate::app::components::{copy_to_clipboard, random_state};
 use crate::domain::agent::AccessType;
 use crate::domain::categories::Category;
-use crate::domain::consent_url::{self, ConsentLink};
+use crate::domain::consent_url::ConsentLink;
 use crate::model::AgentView;
 use leptos::prelude::*;
 
@@ -23,16 +23,16 @@ pub fn UrlBuilder(agents: Vec<AgentView>, public_url: String) -> impl IntoView {
 
     let selected = move || agents.with_value(|all| all.iter().find(|a| a.id == agent_id.get()).cloned());
     let url = Memo::new(move |_| {
-        consent_url::build(
-            &public_url,
-            &ConsentLink {
-                agent_id: agent_id.get(),
-                state: state.get(),
-                categories: categories.get(),
-                redirect_uri: redirect_uri.get(),
-                access: AccessType::parse(&access.get()),
-            },
-        )
+        ConsentLink {
+            agent_id: agent_id.get(),
+            state: state.get(),
+            categories: categories.get(),
+            redirect_uri: redirect_uri.get(),
+            // Only a real access type goes into the link.
+            access: AccessType::parse(&access.get()).map(|a| a.as_str().to_string()).unwrap_or_default(),
+            ..Default::default()
+        }
+        .build(&public_url)
     });
     let on_agent = move |ev| {
         agent_id.set(event_target_value(&ev));

@@ -1,16 +1,44 @@
 //! Apps with access: each live grant with its app, categories, access, expiry and last use;
 //! change or revoke (with a confirmation; `?revoke=<grant id>` from the mail opens it), and the
 //! history of what was granted, changed, denied and revoked.
-use super::api::{LoadApps, RevokeGrant, UpdateGrant};
-use crate::app::components::{failure, ActionError, Alert, ActionDialog, StatusBadge};
-use crate::domain::agent::AccessType;
 use crate::domain::categories::Category;
 use crate::domain::grant::GrantDuration;
+use leptos::server_fn::codec::Json;
+use crate::app::components::{failure, ActionError, Alert, ActionDialog};
+use crate::app::grant_fields::{AccessChoice, AgentHeader, CategoryPicker, DurationChoice};
+use crate::domain::agent::AccessType;
 use crate::domain::time::human;
 use crate::model::{GrantCard, HistoryEntry};
 use leptos::prelude::*;
 
-const DURATIONS: [GrantDuration; 4] = [GrantDuration::Days30, GrantDuration::Days90, GrantDuration::Year1, GrantDuration::UntilRevoked];
+#[server(endpoint = "manage/apps", input = Json)]
+pub async fn load_apps() -> Result<(Vec<GrantCard>, Vec<HistoryEntry>), ServerFnError> {
+    use crate::web::context;
+    context::as_person(|state, passport| async move {
+        crate::service::manage::apps(&state.db, &passport).await
+    })
+    .await
+}
+
+#[server(endpoint = "manage/update_grant", input = Json)]
+pub async fn update_grant(grant_id: String, categories: Vec<Category>, access: AccessType, duration: GrantDuration) -> Result<(), ServerFnError> {
+    use crate::web::context;
+    context::as_person(|state, passport| async move {
+        crate::service::manage::update_grant(&state.db, &passport, &grant_id, &categories, access, duration).await?;
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "manage/revoke", input = Json)]
+pub async fn revoke_grant(grant_id: String) -> Result<(), ServerFnError> {
+    use crate::web::context;
+    context::as_person(|state, passport| async move {
+        crate::service::manage::revoke_grant(&state.db, &passport, &grant_id).await
+    })
+    .await
+}
+
 
 #[component]
 pub fn AppsSection(
@@ -162,13 +190,9 @@ fn GrantItem(card: GrantCard, editing: RwSignal<Option<String>>, update: ServerA
         let id = id.clone();
         move || editing.get().as_deref() == Some(id.as_str())
     };
-    let initial = card.agent.name.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default();
     let until = card.expires_at.map(|t| format!("Until {}", human(t))).unwrap_or_else(|| "Until you revoke it".into());
     let used = card.last_used_at.map(|t| format!("Last used {}", human(t))).unwrap_or_else(|| "Not used yet".into());
-    let access = match card.access {
-        AccessType::ReadOnly => "Read only",
-        AccessType::ReadWrite => "Read and write",
-    };
+    let access = card.access.label();
     let heading_id = format!("grant-{}", card.id);
     let heading_ref = heading_id.clone();
     let card_for_revoke = card.clone();
@@ -176,20 +200,7 @@ fn GrantItem(card: GrantCard, editing: RwSignal<Option<String>>, update: ServerA
     let open_id = id.clone();
     view! {
         <li class="grant" aria-labelledby=heading_ref>
-            <div class="agent-head">
-                {if card.agent.logo_url.is_empty() {
-                    view! { <span class="logo placeholder" aria-hidden="true">{initial}</span> }.into_any()
-                } else {
-                    view! { <img class="logo" src=card.agent.logo_url.clone() alt="" width="40" height="40"/> }.into_any()
-                }}
-                <div>
-                    <h3 id=heading_id>{card.agent.name.clone()}</h3>
-                    {(!card.agent.website_url.is_empty()).then(|| view! {
-                        <a href=card.agent.website_url.clone() rel="noopener noreferrer" target="_blank">{card.agent.website_url.clone()}</a>
-                    })}
-                </div>
-                <StatusBadge status=card.agent.status/>
-            </div>
+            <AgentHeader agent=card.agent.clone() heading_id=heading_id/>
             <ul class="chips" aria-label="Categories it may use">
                 {card.categories.iter().map(|c| view! { <li class="chip" title=c.description()>{c.label()}</li> }).collect_view()}
             </ul>
@@ -218,7 +229,7 @@ fn GrantEditor(card: GrantCard, editing: RwSignal<Option<String>>, update: Serve
     let id = card.id.clone();
     let prefix = format!("edit-{}", card.id);
     // The editor opens with focus on its first field, so keyboard users land in it.
-    let first = NodeRef::<leptos::html::Fieldset>::new();
+    let first = NodeRef::<leptos::html::Form>::new();
     Effect::new(move |_| {
         request_animation_frame(move || {
             if let Some(f) = first.get_untracked() {
@@ -236,60 +247,20 @@ fn GrantEditor(card: GrantCard, editing: RwSignal<Option<String>>, update: Serve
         update.dispatch(UpdateGrant { grant_id: id.clone(), categories: chosen.get_untracked(), access: access.get_untracked(), duration: duration.get_untracked() });
     };
     view! {
-        <form class="form edit-panel" on:submit=save>
-            <fieldset node_ref=first>
-                <legend>"Categories it may use"</legend>
-                {Category::ALL.into_iter().map(|c| {
-                    let input_id = format!("{prefix}-{}", c.as_str());
-                    view! {
-                        <div class="checkbox-row">
-                            <input type="checkbox" id=input_id.clone()
-                                prop:checked=move || chosen.with(|v| v.contains(&c))
-                                on:change=move |ev| {
-                                    let on = event_target_checked(&ev);
-                                    chosen.update(|v| {
-                                        v.retain(|x| *x != c);
-                                        if on { v.push(c); v.sort(); }
-                                    });
-                                }/>
-                            <label for=input_id>{c.label()}</label>
-                        </div>
-                    }
-                }).collect_view()}
-            </fieldset>
-            <fieldset>
-                <legend>"Access"</legend>
-                {if may_write {
-                    let (rw, ro) = (format!("{prefix}-rw"), format!("{prefix}-ro"));
-                    view! {
-                        <div class="checkbox-row">
-                            <input type="radio" id=rw.clone() name=format!("{prefix}-access") prop:checked=move || access.get() == AccessType::ReadWrite
-                                on:change=move |_| access.set(AccessType::ReadWrite)/>
-                            <label for=rw>"Read and write"</label>
-                        </div>
-                        <div class="checkbox-row">
-                            <input type="radio" id=ro.clone() name=format!("{prefix}-access") prop:checked=move || access.get() == AccessType::ReadOnly
-                                on:change=move |_| access.set(AccessType::ReadOnly)/>
-                            <label for=ro>"Read only"</label>
-                        </div>
-                    }.into_any()
-                } else {
-                    view! { <p class="muted">"Read only. To let this app add memories, connect it again from the app."</p> }.into_any()
-                }}
-            </fieldset>
-            <fieldset>
-                <legend>"For how long (from today)"</legend>
-                {DURATIONS.into_iter().map(|d| {
-                    let input_id = format!("{prefix}-{}", d.as_str());
-                    view! {
-                        <div class="checkbox-row">
-                            <input type="radio" id=input_id.clone() name=format!("{prefix}-duration") prop:checked=move || duration.get() == d
-                                on:change=move |_| duration.set(d)/>
-                            <label for=input_id>{d.label()}</label>
-                        </div>
-                    }
-                }).collect_view()}
-            </fieldset>
+        <form class="form edit-panel" node_ref=first on:submit=save>
+            <CategoryPicker chosen=chosen legend="Categories it may use" id_prefix=prefix.clone()/>
+            {if may_write {
+                view! { <AccessChoice access=access name=format!("{prefix}-access") id_prefix=prefix.clone()/> }.into_any()
+            } else {
+                view! {
+                    <fieldset>
+                        <legend>"Access"</legend>
+                        <p class="muted">"Read only. To let this app add memories, connect it again from the app."</p>
+                    </fieldset>
+                }.into_any()
+            }}
+            <DurationChoice selected=Signal::derive(move || Some(duration.get())) legend="For how long (from today)"
+                name=format!("{prefix}-duration") id_prefix=prefix.clone() on_pick=Callback::new(move |d| duration.set(d))/>
             <ActionError error=Signal::derive(move || failure(update.value().get()))/>
             <div class="form-actions">
                 <button type="submit" class="button primary small" disabled=move || update.pending().get()>"Save changes"</button>

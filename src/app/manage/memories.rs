@@ -2,12 +2,59 @@
 //! by category and app, search; correct (the old wording is kept as a version), flag (flagged
 //! memories are not served to agents), delete, and each memory's version history. Pages of
 //! 50, so 10,000 memories cost the browser no more than 50.
-use super::api::{CorrectMemory, DeleteMemory, FlagMemory, LoadMemories, MemoryVersions};
+use crate::model::MemoryVersion;
+use leptos::server_fn::codec::Json;
 use crate::app::components::{failure, ActionError, ActionDialog};
 use crate::domain::categories::Category;
 use crate::domain::time::human;
 use crate::model::{Flag, GrantCard, MemoryFilter, MemoryPage, MemoryRow};
 use leptos::prelude::*;
+
+#[server(endpoint = "manage/memories", input = Json)]
+pub async fn load_memories(filter: MemoryFilter) -> Result<MemoryPage, ServerFnError> {
+    use crate::web::context;
+    context::as_person(|state, passport| async move {
+        crate::service::manage::memory_page(&state.db, &passport, &filter).await
+    })
+    .await
+}
+
+#[server(endpoint = "manage/correct", input = Json)]
+pub async fn correct_memory(memory_id: String, content: String, category: Category) -> Result<(), ServerFnError> {
+    use crate::web::context;
+    context::as_person(|state, passport| async move {
+        crate::service::manage::correct_memory(&state.db, &passport, &memory_id, &content, category).await
+    })
+    .await
+}
+
+#[server(endpoint = "manage/flag", input = Json)]
+pub async fn flag_memory(memory_id: String, flag: Option<Flag>) -> Result<(), ServerFnError> {
+    use crate::web::context;
+    context::as_person(|state, passport| async move {
+        crate::service::manage::flag_memory(&state.db, &passport, &memory_id, flag).await
+    })
+    .await
+}
+
+#[server(endpoint = "manage/delete_memory", input = Json)]
+pub async fn delete_memory(memory_id: String) -> Result<(), ServerFnError> {
+    use crate::web::context;
+    context::as_person(|state, passport| async move {
+        crate::service::manage::delete_memory(&state.db, &passport, &memory_id).await
+    })
+    .await
+}
+
+#[server(endpoint = "manage/versions", input = Json)]
+pub async fn memory_versions(memory_id: String) -> Result<Vec<MemoryVersion>, ServerFnError> {
+    use crate::web::context;
+    context::as_person(|state, passport| async move {
+        crate::service::manage::memory_versions(&state.db, &passport, &memory_id).await
+    })
+    .await
+}
+
 
 #[component]
 pub fn MemoriesSection(

@@ -1,8 +1,9 @@
 //! `/manage`: a person's own Passport. Same email sign-in as consent; then the apps with
 //! access, what is remembered, questions that need a decision, and their data (export and
 //! delete). One resource loads the first view; each section then keeps its own state and
-//! reloads only what an action changed.
-mod api;
+//! reloads only what an action changed. Each section's server functions sit beside it and call
+//! `service::manage` for the signed-in person (`context::as_person`; without a session the
+//! answer is "Your session has ended").
 mod apps;
 mod memories;
 mod questions;
@@ -11,9 +12,25 @@ mod your_data;
 use super::components::{error_text, go_to, Alert, PageTitle};
 use super::passport_auth::{SignInWithCode, SignOutPerson};
 use crate::model::{ManageOverview, MemoryFilter, MemoryPage};
-use api::{load_overview, LoadMemories};
+use memories::LoadMemories;
+use crate::model::SignInState;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+
+/// The page's first data, or where the signed-out person is in the sign-in.
+#[server(endpoint = "manage/overview")]
+pub async fn load_overview() -> Result<Result<(ManageOverview, MemoryPage), SignInState>, ServerFnError> {
+    use crate::web::context;
+    context::run(async move {
+        let state = context::state()?;
+        let Some(p) = context::passport().await? else { return Ok(Err(context::sign_in_state())) };
+        let overview = crate::service::manage::overview(&state.db, &p).await?;
+        let page = crate::service::manage::memory_page(&state.db, &p, &MemoryFilter::default()).await?;
+        Ok(Ok((overview, page)))
+    })
+    .await
+}
+
 
 #[component]
 pub fn ManagePage() -> impl IntoView {

@@ -1,10 +1,30 @@
 //! Needs your decision: a new statement that contradicts a memory, asked as A / B / both /
 //! neither; the answer changes what agents receive.
-use super::api::{AnswerQuestion, LoadQuestions};
+use leptos::server_fn::codec::Json;
 use crate::app::components::{failure, ActionError};
 use crate::domain::time::human;
 use crate::model::{ConflictAnswer, ConflictQuestion};
 use leptos::prelude::*;
+
+#[server(endpoint = "manage/questions", input = Json)]
+pub async fn load_questions(offset: i64) -> Result<(Vec<ConflictQuestion>, i64), ServerFnError> {
+    use crate::web::context;
+    use crate::service::manage::{questions, QUESTIONS_PAGE};
+    context::as_person(|state, passport| async move {
+        questions(&state.db, &passport, QUESTIONS_PAGE, offset).await
+    })
+    .await
+}
+
+#[server(endpoint = "manage/answer", input = Json)]
+pub async fn answer_question(conflict_id: String, answer: ConflictAnswer) -> Result<(), ServerFnError> {
+    use crate::web::context;
+    context::as_person(|state, passport| async move {
+        crate::service::manage::answer_question(&state.db, &passport, &conflict_id, answer).await
+    })
+    .await
+}
+
 
 #[component]
 pub fn QuestionsSection(questions: RwSignal<Vec<ConflictQuestion>>, total: RwSignal<i64>, reload_memories: Callback<()>) -> impl IntoView {

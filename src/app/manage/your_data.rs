@@ -1,8 +1,20 @@
 //! Your data: everything as one JSON download, and deleting the whole Passport after typing
 //! DELETE (a hard delete that also ends this session and every app's access).
-use super::api::DeletePassport;
+use leptos::server_fn::codec::Json;
 use crate::app::components::{failure, go_to, ActionError};
 use leptos::prelude::*;
+
+/// Deletes the whole Passport and ends the session.
+#[server(endpoint = "manage/delete_passport", input = Json)]
+pub async fn delete_passport(confirm: String) -> Result<(), ServerFnError> {
+    use crate::web::context;
+    context::as_person(|state, passport| async move {
+        crate::service::manage::delete_passport(&state.db, &state.key, &state.universal, &passport, &confirm).await?;
+        context::end_passport_session().await
+    })
+    .await
+}
+
 
 #[component]
 pub fn DataSection() -> impl IntoView {

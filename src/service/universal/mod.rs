@@ -429,6 +429,11 @@ pub async fn job(db: &Db, caller: &Caller, id: &str) -> AppResult<Job> {
     jobs::get_for(db, id, &caller.agent_id, &caller.passport_id).await?.ok_or(AppError::NotFound)
 }
 
+/// How many memory jobs wait for a worker or are being worked (the metrics' queue depth).
+pub async fn pending_jobs(db: &Db) -> AppResult<i64> {
+    Ok(jobs::pending(db).await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -282,10 +282,7 @@ async fn apply_all(db: &Db, planned: &[(&Claimed, Plan)]) -> StoreResult<()> {
         // The grant as it is now, inside this transaction: a revocation that committed
         // before is honoured.
         let Some(granted) = grants::writable_categories(&mut tx, &job.passport_id, &job.agent_id, now).await? else {
-            sqlx::query("UPDATE memory_jobs SET status = 'failed', error = 'write_not_permitted', result = NULL WHERE id = $1")
-                .bind(&job.id)
-                .execute(&mut *tx)
-                .await?;
+            jobs::set_failed(&mut tx, &job.id, "write_not_permitted").await?;
             failed.push("write_not_permitted");
             continue;
         };

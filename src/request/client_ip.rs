@@ -4,11 +4,10 @@
 //! proxy is the client.
 //!
 //! This is the one place that says which client a request is from: server functions call
-//! [`ClientKey::of`], `/v1` handlers take the [`ClientKey`] extractor. Limits key IPv6 clients
+//! [`ClientKey::of`], `/v1` handlers take it as an extractor (see `web`). Limits key IPv6 clients
 //! by their /64 (one subscriber's whole network) and IPv4 clients by their address.
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::ConnectInfo;
 use http::request::Parts;
-use std::convert::Infallible;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 /// Which client a request is from, as the key of its per-client rate limits.
@@ -35,14 +34,6 @@ impl ClientKey {
 impl std::fmt::Display for ClientKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
-    }
-}
-
-impl FromRequestParts<super::AppState> for ClientKey {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, state: &super::AppState) -> Result<Self, Infallible> {
-        Ok(ClientKey::of(parts, &state.config.trusted_proxies))
     }
 }
 
@@ -79,15 +70,6 @@ pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpAddr]) 
     nearest
 }
 
-/// Parses "10.0.0.1, 10.0.0.2"; unparsable entries are an error for the operator to fix.
-pub fn parse_trusted(list: &str) -> Result<Vec<IpAddr>, String> {
-    list.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<IpAddr>().map_err(|_| format!("TRUSTED_PROXIES: {s:?} is not an IP address")))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,12 +102,5 @@ mod tests {
         assert_eq!(limit_key(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")), "2001:db8:1:2::/64");
         assert_ne!(limit_key(ip("2001:db8:1:3::1")), limit_key(ip("2001:db8:1:2::1")));
         assert_eq!(limit_key(ip("::1")), "::/64");
-    }
-
-    #[test]
-    fn parses_lists() {
-        assert_eq!(parse_trusted(" 10.0.0.1 , ::1 ").unwrap(), vec![ip("10.0.0.1"), ip("::1")]);
-        assert!(parse_trusted("10.0.0.1, proxy").is_err());
-        assert!(parse_trusted("").unwrap().is_empty());
     }
 }

@@ -4,8 +4,7 @@
 use super::AppState;
 use crate::auth::cookies;
 use crate::error::{AppError, AppResult};
-use crate::service;
-use crate::store::accounts::{Account, AccountKind};
+use crate::service::session::{self, Account, AccountKind, Passport, SessionKind};
 use http::header::SET_COOKIE;
 use http::request::Parts;
 use http::HeaderValue;
@@ -40,13 +39,7 @@ pub fn client_key() -> String {
     let (Some(parts), Ok(state)) = (parts(), state()) else {
         return "unknown".into();
     };
-    super::client_ip::ClientKey::of(&parts, &state.config.trusted_proxies).0
-}
-
-/// The value of session cookie `base` (named per `cookies::name`).
-pub fn cookie(base: &str) -> Option<String> {
-    let secure = state().ok()?.config.secure_cookies();
-    parts().and_then(|p| cookies::read(&p.headers, base, secure))
+    crate::request::client_ip::ClientKey::of(&parts, &state.config.trusted_proxies).0
 }
 
 pub fn set_cookie(value: String) {
@@ -55,36 +48,57 @@ pub fn set_cookie(value: String) {
     }
 }
 
-pub fn cookie_name(kind: AccountKind) -> &'static str {
-    match kind {
-        AccountKind::Tenant => cookies::TENANT_COOKIE,
-        AccountKind::Operator => cookies::OPERATOR_COOKIE,
-    }
-}
-
-/// Starts a browser session for `kind` with a fresh token.
+/// Starts a browser session of `kind` with the fresh `token` its sign-in or sign-up made.
 pub fn start_session(state: &AppState, kind: AccountKind, token: &str) {
-    let max_age = crate::store::sessions::SESSION_TTL_MS / 1000;
-    set_cookie(cookies::session_cookie(cookie_name(kind), token, state.config.secure_cookies(), max_age));
+    set_cookie(session::cookie(SessionKind::Account(kind), token, state.config.secure_cookies()));
 }
 
-/// Ends the current session of `kind`, server side and in the browser.
-pub async fn end_session(kind: AccountKind) -> AppResult<()> {
+/// Ends the request's session of `kind`, server side and in the browser.
+async fn end(kind: SessionKind) -> AppResult<()> {
     let state = state()?;
-    if let Some(token) = cookie(cookie_name(kind)) {
-        crate::store::sessions::delete(&state.db, &token).await?;
-    }
-    set_cookie(cookies::expired_cookie(cookie_name(kind), state.config.secure_cookies()));
+    let headers = parts().map(|p| p.headers).unwrap_or_default();
+    set_cookie(session::end(&state.db, kind, &headers, state.config.secure_cookies()).await?);
     Ok(())
+}
+
+/// Ends the current tenant or operator session.
+pub async fn end_session(kind: AccountKind) -> AppResult<()> {
+    end(SessionKind::Account(kind)).await
 }
 
 /// The signed-in account of `kind`, if any.
 pub async fn account(kind: AccountKind) -> AppResult<Option<Account>> {
     let state = state()?;
-    match cookie(cookie_name(kind)) {
-        Some(token) => service::accounts::from_session(&state.db, kind, &token).await,
-        None => Ok(None),
-    }
+    let headers = parts().map(|p| p.headers).unwrap_or_default();
+    session::account(&state.db, kind, &headers, state.config.secure_cookies()).await
+}
+
+/// Runs a server function's body for the signed-in account of `kind`, or answers "sign in
+/// again" without running it.
+pub async fn as_account<T, Body, Fut>(kind: AccountKind, body: Body) -> Result<T, ServerFnError>
+where
+    Body: FnOnce(AppState, Account) -> Fut,
+    Fut: std::future::Future<Output = AppResult<T>>,
+{
+    run(async move {
+        let (state, account) = require(kind).await?;
+        body(state, account).await
+    })
+    .await
+}
+
+/// Runs a server function's body for the signed-in person's Passport, or answers "your session
+/// has ended" without running it.
+pub async fn as_person<T, Body, Fut>(body: Body) -> Result<T, ServerFnError>
+where
+    Body: FnOnce(AppState, Passport) -> Fut,
+    Fut: std::future::Future<Output = AppResult<T>>,
+{
+    run(async move {
+        let passport = passport().await?.ok_or(AppError::Unauthenticated)?;
+        body(state()?, passport).await
+    })
+    .await
 }
 
 /// The signed-in account of `kind`, or the "sign in again" error.
@@ -95,23 +109,20 @@ pub async fn require(kind: AccountKind) -> AppResult<(AppState, Account)> {
 
 /// Starts a person's Passport session (after a confirmed sign-in code or link).
 pub async fn start_passport_session(state: &AppState, passport_id: &str) -> AppResult<()> {
-    set_cookie(service::passport_session::start(&state.db, passport_id, state.config.secure_cookies()).await?);
+    set_cookie(session::start(&state.db, SessionKind::Passport, passport_id, state.config.secure_cookies()).await?);
     forget_code_sent(state);
     Ok(())
 }
 
 pub async fn end_passport_session() -> AppResult<()> {
-    let state = state()?;
-    let headers = parts().map(|p| p.headers).unwrap_or_default();
-    set_cookie(service::passport_session::end(&state.db, &headers, state.config.secure_cookies()).await?);
-    Ok(())
+    end(SessionKind::Passport).await
 }
 
 /// The signed-in person's Passport, if any.
-pub async fn passport() -> AppResult<Option<crate::store::passports::Passport>> {
+pub async fn passport() -> AppResult<Option<Passport>> {
     let state = state()?;
     let headers = parts().map(|p| p.headers).unwrap_or_default();
-    service::passport_session::person(&state.db, &headers, state.config.secure_cookies()).await
+    session::person(&state.db, &headers, state.config.secure_cookies()).await
 }
 
 /// Where a signed-out person is in the email sign-in (the notice is shown once: it is
