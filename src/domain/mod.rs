@@ -8,6 +8,7 @@ pub mod dense;
 pub mod email;
 pub mod extract;
 pub mod grant;
+pub mod plan;
 pub mod rank;
 pub mod time;
 pub mod when;

@@ -113,7 +113,12 @@ pub struct Index {
     groups: Vec<u8>,
     group_docs: [u32; MAX_GROUPS],
     group_len: [u64; MAX_GROUPS],
+    /// How many documents are removed (their group is `REMOVED`).
+    removed: usize,
 }
+
+/// The group of a removed document: in no mask.
+const REMOVED: u8 = u8::MAX;
 
 /// Groups an index tells apart (one bit each in a `rank` mask).
 pub const MAX_GROUPS: usize = 8;
@@ -144,15 +149,81 @@ impl Index {
         }
         let mut by_importance: Vec<u32> = (0..lens.len() as u32).collect();
         by_importance.sort_by_key(|&d| (std::cmp::Reverse(importance[d as usize]), d));
-        Index { postings, lens, importance, by_importance, groups, group_docs, group_len }
+        Index { postings, lens, importance, by_importance, groups, group_docs, group_len, removed: 0 }
     }
 
+    /// Documents ever added, removed ones included (document numbers run up to this).
     pub fn len(&self) -> usize {
         self.lens.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.lens.is_empty()
+    }
+
+    /// Adds a document at the end (number `len()` before the call) and returns its number; the
+    /// index ranks exactly as one built with it from the start.
+    pub fn push(&mut self, text: &str, importance: u8, group: u8) -> u32 {
+        let doc = self.lens.len() as u32;
+        let mut words = terms(text);
+        let group = group.min(MAX_GROUPS as u8 - 1);
+        let importance = importance.clamp(1, 10);
+        self.groups.push(group);
+        self.group_docs[group as usize] += 1;
+        self.group_len[group as usize] += words.len() as u64;
+        self.lens.push(words.len() as u32);
+        self.importance.push(importance);
+        words.sort_unstable();
+        let mut i = 0;
+        while i < words.len() {
+            let j = words[i..].iter().position(|w| *w != words[i]).map_or(words.len(), |p| i + p);
+            // Appended last, so each posting list stays in document order.
+            self.postings.entry(std::mem::take(&mut words[i])).or_default().push((doc, (j - i) as u32));
+            i = j;
+        }
+        // After every document at least as important: the order of (importance desc, number).
+        let at = self.by_importance.partition_point(|&d| self.importance[d as usize] >= importance);
+        self.by_importance.insert(at, doc);
+        doc
+    }
+
+    /// Takes document `doc`, whose text was `text`, out of every ranking, statistic and
+    /// posting list (its number stays taken): the index ranks exactly as one built without it,
+    /// numbers aside, and keeps none of its words.
+    pub fn remove(&mut self, doc: u32, text: &str) {
+        let d = doc as usize;
+        let Some(&group) = self.groups.get(d) else { return };
+        if group == REMOVED {
+            return;
+        }
+        self.group_docs[group as usize] -= 1;
+        self.group_len[group as usize] -= u64::from(self.lens[d]);
+        self.groups[d] = REMOVED;
+        self.removed += 1;
+        let mut words = terms(text);
+        words.sort_unstable();
+        words.dedup();
+        for w in words {
+            if let Some(list) = self.postings.get_mut(&w) {
+                if let Ok(at) = list.binary_search_by_key(&doc, |&(x, _)| x) {
+                    list.remove(at);
+                }
+                if list.is_empty() {
+                    self.postings.remove(&w);
+                }
+            }
+        }
+    }
+
+    /// How many documents were removed (their postings still take room until a rebuild).
+    pub fn removed(&self) -> usize {
+        self.removed
+    }
+
+    /// True when `doc` is in one of the groups of the mask `groups` (and not removed).
+    fn readable(&self, doc: usize, groups: u8) -> bool {
+        let g = self.groups[doc];
+        g != REMOVED && groups & (1u8 << g) != 0
     }
 
     /// The best `limit` documents for `query` among the groups in the bit mask `groups`, best
@@ -176,7 +247,7 @@ impl Index {
         now_ms: i64,
         limit: usize,
     ) -> Vec<Ranked> {
-        let readable = |d: usize| groups & (1u8 << self.groups[d]) != 0;
+        let readable = |d: usize| self.readable(d, groups);
         let (docs, total_len) = (0..MAX_GROUPS)
             .filter(|g| groups & (1u8 << g) != 0)
             .fold((0u64, 0u64), |(n, len), g| (n + u64::from(self.group_docs[g]), len + self.group_len[g]));
@@ -444,4 +515,57 @@ mod tests {
         // Without similarities it is keyword ranking as before.
         assert_eq!(index.rank_hybrid("dog", 1, |_| Some(0), None, 0, 1)[0].index, 2);
     }
+
+    #[test]
+    fn an_index_changed_in_place_ranks_as_one_built_from_scratch() {
+        let texts = [
+            ("I deploy rust services on fridays", 5, 0),
+            ("rust is my main language", 7, 0),
+            ("coffee before standups", 3, 1),
+            ("I went to a support group on 7 May 2023", 6, 2),
+            ("my sister lives in Lisbon", 8, 3),
+            ("I started surfing five years ago", 4, 2),
+            ("I prefer green tea, no sugar", 5, 1),
+            ("I run every morning before work", 6, 4),
+            ("my cat is called Miso", 2, 3),
+            ("I am learning Portuguese for the Lisbon trip", 9, 5),
+        ];
+        // Six built at once, four added after, then two of each removed.
+        let mut changed = Index::new(texts[..6].iter().copied());
+        for &(t, imp, g) in &texts[6..] {
+            changed.push(t, imp, g);
+        }
+        let gone = [1u32, 4, 7, 9];
+        for d in gone {
+            changed.remove(d, texts[d as usize].0);
+        }
+        changed.remove(4, texts[4].0); // twice is once
+        assert_eq!(changed.removed(), 4);
+        assert!(!changed.postings.contains_key("sister"), "a removed document's words are gone");
+        assert!(changed.postings.contains_key("rust"), "words other documents use stay");
+        let live: Vec<usize> = (0..texts.len()).filter(|d| !gone.contains(&(*d as u32))).collect();
+        let built = Index::new(live.iter().map(|&d| texts[d]));
+        let day = 24 * 60 * 60 * 1000;
+        let touched = |d: usize| 1_000 * day - (d as i64) * day;
+        let sim_full: Vec<f32> = (0..texts.len()).map(|d| 0.2 + 0.07 * ((d * 7) % 10) as f32).collect();
+        let sim_live: Vec<f32> = live.iter().map(|&d| sim_full[d]).collect();
+        for query in ["rust language", "Lisbon", "tea or coffee", "when did I go to the support group", "", "surfing morning run"] {
+            for groups in [0xff_u8, 0b0000_0101, 0b0011_0000] {
+                for similarity in [false, true] {
+                    let (a, b) = if similarity {
+                        (
+                            changed.rank_hybrid(query, groups, |d| Some(touched(d)), Some(&sim_full), 1_000 * day, 5),
+                            built.rank_hybrid(query, groups, |d| Some(touched(live[d])), Some(&sim_live), 1_000 * day, 5),
+                        )
+                    } else {
+                        (changed.rank(query, groups, |d| Some(touched(d)), 1_000 * day, 5), built.rank(query, groups, |d| Some(touched(live[d])), 1_000 * day, 5))
+                    };
+                    let b: Vec<Ranked> = b.into_iter().map(|r| Ranked { index: live[r.index], ..r }).collect();
+                    assert_eq!(a, b, "{query:?} groups {groups:#b} similarity {similarity}");
+                    assert!(a.iter().all(|r| !gone.contains(&(r.index as u32))), "a removed document is never returned");
+                }
+            }
+        }
+    }
+
 }

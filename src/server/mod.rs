@@ -140,7 +140,7 @@ fn spawn_background(state: &AppState) {
         let mut tick = tokio::time::interval(crate::service::universal::corpus::STALE_CHECK_EVERY);
         loop {
             tick.tick().await;
-            if let Err(e) = universal.corpora.drop_stale(&db).await {
+            if let Err(e) = universal.corpora.drop_stale(&db, universal.model_id()).await {
                 tracing::warn!(error = %e, "checking cached memories failed");
             }
         }

@@ -205,7 +205,7 @@ pub async fn export(db: &Db, passport: &Passport) -> AppResult<serde_json::Value
         }));
     }
     // Bounded: at most `MAX_OPEN_QUESTIONS_PER_PERSON` are ever open.
-    let questions: Vec<serde_json::Value> = memories::open_questions(db, &passport.id, memories::MAX_OPEN_QUESTIONS_PER_PERSON, 0)
+    let questions: Vec<serde_json::Value> = memories::open_questions(db, &passport.id, crate::domain::plan::MAX_OPEN_QUESTIONS_PER_PERSON, 0)
         .await?
         .into_iter()
         .map(|q| json!({ "id": q.id, "category": q.category.as_str(), "remembered": q.current, "new_statement": q.candidate, "source_app": q.source, "asked_at": rfc3339(q.created_at) }))

@@ -4,6 +4,7 @@ use super::{new_id, now_ms, Db, StoreResult};
 use crate::domain::categories::Category;
 use crate::domain::dense::Quantized;
 use crate::domain::extract::{content_key, Extracted};
+use crate::domain::plan::{Held, SameWords, SlotHolder, Step};
 use crate::domain::when::Span;
 use base64::Engine as _;
 
@@ -17,15 +18,6 @@ fn encode_vector(v: &Quantized) -> String {
 fn decode_vector(s: &str) -> Option<Quantized> {
     Quantized::from_bytes(&base64::engine::general_purpose::STANDARD_NO_PAD.decode(s).ok()?, EMBEDDING_DIM)
 }
-
-/// A person holds at most this many memories; extraction past it is skipped and reported.
-pub const MAX_MEMORIES_PER_PASSPORT: i64 = 200_000;
-/// Open questions one app may have raised for one person; further conflicts from that app are
-/// dropped and counted in its job result (`questions_dropped`).
-pub const MAX_OPEN_QUESTIONS_PER_APP: i64 = 50;
-/// Open questions one person may have from all apps together; past it, conflicts are dropped
-/// but reported to the app as raised, so that no app learns what the others asked.
-pub const MAX_OPEN_QUESTIONS_PER_PERSON: i64 = 200;
 
 /// A memory as agents may be served it (not flagged).
 #[derive(Clone, Debug, PartialEq)]
@@ -68,22 +60,23 @@ pub async fn servable(db: &Db, passport_id: &str) -> StoreResult<Vec<Servable>> 
     .bind(passport_id)
     .fetch_all(&db.pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| {
-            Some(Servable {
-                category: Category::parse(&r.category)?,
-                importance: r.importance.clamp(1, 10) as u8,
-                id: r.id,
-                content: r.content,
-                created_at: r.created_at,
-                updated_at: r.updated_at,
-                said_at: r.said_at,
-                happened: r.happened_from.as_deref().zip(r.happened_to.as_deref()).and_then(|(f, t)| Span::parse_iso(f, t)),
-                embedding: r.embedding.as_deref().and_then(decode_vector).zip(r.embedding_model),
-            })
+    Ok(rows.into_iter().filter_map(ServableRow::into_servable).collect())
+}
+
+impl ServableRow {
+    fn into_servable(self) -> Option<Servable> {
+        Some(Servable {
+            category: Category::parse(&self.category)?,
+            importance: self.importance.clamp(1, 10) as u8,
+            id: self.id,
+            content: self.content,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            said_at: self.said_at,
+            happened: self.happened_from.as_deref().zip(self.happened_to.as_deref()).and_then(|(f, t)| Span::parse_iso(f, t)),
+            embedding: self.embedding.as_deref().and_then(decode_vector).zip(self.embedding_model),
         })
-        .collect())
+    }
 }
 
 /// Memories without an embedding of `model` (older ones, corrected ones, or made while no
@@ -103,7 +96,7 @@ pub async fn without_embedding(db: &Db, model: &str, limit: i64) -> StoreResult<
 /// the one embedded, and tells every node's cache of the people concerned.
 pub async fn set_embeddings(db: &Db, model: &str, items: &[(String, String, String, Quantized)]) -> StoreResult<usize> {
     let mut tx = db.pool.begin().await?;
-    let mut people: Vec<&str> = Vec::new();
+    let mut people: Vec<(&str, Vec<&str>)> = Vec::new();
     let mut done = 0;
     for (id, passport_id, content, v) in items {
         let changed = sqlx::query("UPDATE memories SET embedding = $1, embedding_model = $2 WHERE id = $3 AND content = $4")
@@ -116,13 +109,14 @@ pub async fn set_embeddings(db: &Db, model: &str, items: &[(String, String, Stri
             .rows_affected();
         if changed > 0 {
             done += 1;
-            if !people.contains(&passport_id.as_str()) {
-                people.push(passport_id);
+            match people.iter_mut().find(|(p, _)| *p == passport_id.as_str()) {
+                Some((_, ids)) => ids.push(id),
+                None => people.push((passport_id, vec![id])),
             }
         }
     }
-    for p in people {
-        changed(&mut tx, p, 0).await?;
+    for (p, ids) in people {
+        changed(&mut tx, p, Change { touched: &ids, ..Default::default() }).await?;
     }
     tx.commit().await?;
     Ok(done)
@@ -144,97 +138,95 @@ pub struct Applied {
     pub over_limit: usize,
 }
 
-/// Who wrote what, for provenance, and what the writer may read (a duplicate of anything else
-/// is reported as new).
+/// Who wrote what, for provenance.
 pub struct Source<'a> {
     pub agent_id: Option<&'a str>,
     pub job_id: Option<&'a str>,
-    /// The categories the writer may read; None: everything (the person themself).
-    pub readable: Option<&'a [Category]>,
 }
 
-/// Stores extracted memories for a person inside the caller's transaction: a statement the
-/// person already has (same words, or the same value in the same slot) is a duplicate; a new
-/// value for a slot that holds another becomes an open question instead of an overwrite.
-pub async fn apply(
+/// What `domain::plan` needs to know of a person's memories for `items`, read inside the
+/// caller's transaction. The person's row is locked first, which serializes extraction per
+/// person on PostgreSQL, so the plan sees every memory committed before (SQLite has one writer
+/// anyway).
+pub async fn held_for(tx: &mut sqlx::Transaction<'_, sqlx::Any>, passport_id: &str, writer: Option<&str>, items: &[Extracted]) -> StoreResult<Held> {
+    let memories: i64 = sqlx::query_scalar("UPDATE passports SET memory_count = memory_count WHERE id = $1 RETURNING memory_count")
+        .bind(passport_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let mut held = Held { memories, ..Default::default() };
+    let mut keys: Vec<String> = items.iter().map(|i| content_key(&i.content)).collect();
+    keys.sort();
+    keys.dedup();
+    let marks = |n: usize| (0..n).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
+    if !keys.is_empty() {
+        // Unflagged first, then the lowest id, per key.
+        let sql = format!(
+            "SELECT content_key, id, category, flag FROM memories WHERE passport_id = $1 AND content_key IN ({}) \
+             ORDER BY content_key, flag IS NULL DESC, id",
+            marks(keys.len())
+        );
+        let mut q = sqlx::query_as::<_, (String, String, String, Option<String>)>(&sql).bind(passport_id);
+        for k in &keys {
+            q = q.bind(k);
+        }
+        for (key, id, category, flag) in q.fetch_all(&mut **tx).await? {
+            let Some(category) = Category::parse(&category) else { continue };
+            held.same_words.entry(key).or_insert(SameWords { id, category, flagged: flag.is_some() });
+        }
+    }
+    let mut slot_keys: Vec<&str> = items.iter().filter_map(|i| i.slot.as_ref().map(|s| s.key.as_str())).collect();
+    slot_keys.sort();
+    slot_keys.dedup();
+    if !slot_keys.is_empty() {
+        let sql = format!(
+            "SELECT slot_key, id, slot_value FROM memories WHERE passport_id = $1 AND slot_key IN ({}) AND flag IS NULL \
+             ORDER BY slot_key, created_at DESC, id",
+            marks(slot_keys.len())
+        );
+        let mut q = sqlx::query_as::<_, (String, String, Option<String>)>(&sql).bind(passport_id);
+        for k in &slot_keys {
+            q = q.bind(*k);
+        }
+        for (key, memory_id, value) in q.fetch_all(&mut **tx).await? {
+            held.slots.entry(key).or_default().push(SlotHolder { memory_id, value });
+        }
+        let slotted: Vec<String> = items.iter().filter(|i| i.slot.is_some()).map(|i| content_key(&i.content)).collect();
+        let sql = format!("SELECT memory_id, candidate_key FROM memory_conflicts WHERE passport_id = $1 AND candidate_key IN ({})", marks(slotted.len()));
+        let mut q = sqlx::query_as::<_, (String, String)>(&sql).bind(passport_id);
+        for k in &slotted {
+            q = q.bind(k);
+        }
+        held.asked = q.fetch_all(&mut **tx).await?.into_iter().collect();
+        let open = "SELECT COUNT(*) FROM memory_conflicts WHERE passport_id = $1 AND status = 'open' AND ($2 = '' OR source_agent_id = $2)";
+        held.person_questions = sqlx::query_scalar(open).bind(passport_id).bind("").fetch_one(&mut **tx).await?;
+        if let Some(agent) = writer {
+            held.writer_questions = sqlx::query_scalar(open).bind(passport_id).bind(agent).fetch_one(&mut **tx).await?;
+        }
+    }
+    Ok(held)
+}
+
+/// Carries out a plan made by `domain::plan` for `items` (one step each) inside the caller's
+/// transaction: inserts the new memories and the questions, and counts what happened.
+pub async fn carry_out(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     passport_id: &str,
     source: &Source<'_>,
     items: &[Extracted],
+    steps: &[Step],
 ) -> StoreResult<Applied> {
     let mut out = Applied::default();
-    if items.is_empty() {
-        return Ok(out);
-    }
     let now = now_ms();
-    // Taking the person's row first serializes extraction per person on PostgreSQL, so the
-    // duplicate and conflict checks below see every memory committed before (SQLite has
-    // one writer anyway).
-    let mut count: i64 = sqlx::query_scalar("UPDATE passports SET memory_count = memory_count WHERE id = $1 RETURNING memory_count")
-        .bind(passport_id)
-        .fetch_one(&mut **tx)
-        .await?;
-    let open_questions = |agent: Option<&str>| {
-        let sql = "SELECT COUNT(*) FROM memory_conflicts WHERE passport_id = $1 AND status = 'open' AND ($2 = '' OR source_agent_id = $2)";
-        sqlx::query_scalar::<_, i64>(sql).bind(passport_id.to_string()).bind(agent.unwrap_or_default().to_string())
-    };
-    // (person's, this app's) open questions, counted when the first conflict needs them.
-    let mut asked: Option<(i64, i64)> = None;
-    let may_read = |category: &str, flag: &Option<String>| {
-        flag.is_none() && source.readable.is_none_or(|cats| cats.iter().any(|c| c.as_str() == category))
-    };
-    for item in items {
-        let key = content_key(&item.content);
-        let same: Option<(String, String, Option<String>)> =
-            sqlx::query_as("SELECT id, category, flag FROM memories WHERE passport_id = $1 AND content_key = $2 ORDER BY flag IS NULL DESC, id LIMIT 1")
-                .bind(passport_id)
-                .bind(&key)
-                .fetch_optional(&mut **tx)
-                .await?;
-        if let Some((id, category, flag)) = same {
-            if may_read(&category, &flag) {
-                out.duplicates += 1;
-            } else {
-                // Said "never" by the person, or kept where this app cannot look: answered as a
-                // new memory would be, and not stored twice.
-                out.created_ids.push(id);
+    for (item, step) in items.iter().zip(steps) {
+        match step {
+            Step::Insert { id, key } => {
+                insert(tx, id, passport_id, source, item, key, now).await?;
+                out.inserted += 1;
+                out.created_ids.push(id.clone());
             }
-            continue;
-        }
-        if let Some(slot) = &item.slot {
-            let held: Vec<(String, Option<String>)> = sqlx::query_as(
-                "SELECT id, slot_value FROM memories WHERE passport_id = $1 AND slot_key = $2 AND flag IS NULL \
-                 ORDER BY created_at DESC, id",
-            )
-            .bind(passport_id)
-            .bind(&slot.key)
-            .fetch_all(&mut **tx)
-            .await?;
-            if held.iter().any(|(_, v)| v.as_deref() == Some(slot.value.as_str())) {
-                out.duplicates += 1;
-                continue;
-            }
-            if let Some((memory_id, _)) = held.first() {
-                let (person_questions, app_questions) = match asked {
-                    Some(counts) => counts,
-                    None => {
-                        let person = open_questions(None).fetch_one(&mut **tx).await?;
-                        let app = match source.agent_id {
-                            Some(agent) => open_questions(Some(agent)).fetch_one(&mut **tx).await?,
-                            None => 0,
-                        };
-                        *asked.insert((person, app))
-                    }
-                };
-                if source.agent_id.is_some() && app_questions >= MAX_OPEN_QUESTIONS_PER_APP {
-                    out.questions_dropped += 1;
-                    continue;
-                }
-                out.conflicts += 1;
-                if person_questions >= MAX_OPEN_QUESTIONS_PER_PERSON {
-                    continue;
-                }
-                let inserted = sqlx::query(
+            Step::Ask { memory_id, key } => {
+                let slot = item.slot.as_ref();
+                sqlx::query(
                     "INSERT INTO memory_conflicts (id, passport_id, memory_id, candidate_content, candidate_key, category, \
                      importance, slot_key, slot_value, source_agent_id, status, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'open', $11) \
@@ -244,32 +236,27 @@ pub async fn apply(
                 .bind(passport_id)
                 .bind(memory_id)
                 .bind(&item.content)
-                .bind(&key)
+                .bind(key)
                 .bind(item.category.as_str())
                 .bind(i64::from(item.importance))
-                .bind(&slot.key)
-                .bind(&slot.value)
+                .bind(slot.map(|s| s.key.as_str()))
+                .bind(slot.map(|s| s.value.as_str()))
                 .bind(source.agent_id)
                 .bind(now)
                 .execute(&mut **tx)
                 .await?;
-                let added = inserted.rows_affected() as i64;
-                asked = Some((person_questions + added, app_questions + added));
-                continue;
+                out.conflicts += 1;
             }
+            Step::Conflict => out.conflicts += 1,
+            Step::Duplicate => out.duplicates += 1,
+            Step::Unseen { id } => out.created_ids.push(id.clone()),
+            Step::QuestionDropped => out.questions_dropped += 1,
+            Step::OverLimit => out.over_limit += 1,
         }
-        if count >= MAX_MEMORIES_PER_PASSPORT {
-            out.over_limit += 1;
-            continue;
-        }
-        let id = new_id();
-        insert(tx, &id, passport_id, source, item, &key, now).await?;
-        count += 1;
-        out.inserted += 1;
-        out.created_ids.push(id);
     }
     if out.inserted > 0 {
-        changed(tx, passport_id, out.inserted as i64).await?;
+        let touched: Vec<&str> = steps.iter().filter_map(|s| if let Step::Insert { id, .. } = s { Some(id.as_str()) } else { None }).collect();
+        changed(tx, passport_id, Change { added: out.inserted as i64, touched: &touched, removed: &[] }).await?;
     }
     Ok(out)
 }
@@ -312,15 +299,97 @@ async fn insert(
     Ok(())
 }
 
-/// Records that this person's memories changed by `added` rows (negative: removed), in the
-/// same transaction as the change; the new revision tells every node's cache.
-pub async fn changed(tx: &mut sqlx::Transaction<'_, sqlx::Any>, passport_id: &str, added: i64) -> StoreResult<()> {
-    sqlx::query("UPDATE passports SET memory_rev = memory_rev + 1, memory_count = memory_count + $1 WHERE id = $2")
-        .bind(added)
+/// How long a deleted memory's id is kept for the caches (`memory_removals`); a cache that
+/// has not followed its person for half of this reloads them instead.
+pub const REMOVALS_KEPT_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// What changed in one of a person's memory changes: the rows touched (inserted, edited,
+/// flagged or unflagged, given a vector) and the ids of rows deleted.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Change<'a> {
+    /// How many rows more the person holds (negative: fewer).
+    pub added: i64,
+    pub touched: &'a [&'a str],
+    pub removed: &'a [&'a str],
+}
+
+/// Records a change to this person's memories in the same transaction as the change: the new
+/// revision tells every node's cache, which then reads the rows stamped with it (and the
+/// removals) instead of reloading. Returns the new revision.
+pub async fn changed(tx: &mut sqlx::Transaction<'_, sqlx::Any>, passport_id: &str, change: Change<'_>) -> StoreResult<i64> {
+    let rev: i64 = sqlx::query_scalar(
+        "UPDATE passports SET memory_rev = memory_rev + 1, memory_count = memory_count + $1 WHERE id = $2 RETURNING memory_rev",
+    )
+    .bind(change.added)
+    .bind(passport_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    for chunk in change.touched.chunks(500) {
+        let marks = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect::<Vec<_>>().join(", ");
+        let sql = format!("UPDATE memories SET changed_rev = $1 WHERE passport_id = $2 AND id IN ({marks})");
+        let mut q = sqlx::query(&sql).bind(rev).bind(passport_id);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    let now = now_ms();
+    for id in change.removed {
+        sqlx::query("INSERT INTO memory_removals (passport_id, memory_id, rev, removed_at) VALUES ($1, $2, $3, $4)")
+            .bind(passport_id)
+            .bind(*id)
+            .bind(rev)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(rev)
+}
+
+/// What changed in a person's memories after revision `since`: the rows touched since (a
+/// flagged one as `None` beside its id: no longer servable) and the ids removed. `None` when
+/// more than `limit` rows changed: reloading is then as cheap.
+pub async fn changes_since(db: &Db, passport_id: &str, since: i64, limit: usize) -> StoreResult<Option<Changes>> {
+    let rows = sqlx::query_as::<_, ChangedRow>(
+        "SELECT id, category, content, importance, created_at, updated_at, happened_from, happened_to, said_at, embedding, embedding_model, \
+         flag FROM memories WHERE passport_id = $1 AND changed_rev > $2 ORDER BY changed_rev, id LIMIT $3",
+    )
+    .bind(passport_id)
+    .bind(since)
+    .bind(limit as i64 + 1)
+    .fetch_all(&db.pool)
+    .await?;
+    if rows.len() > limit {
+        return Ok(None);
+    }
+    let removed: Vec<String> = sqlx::query_scalar("SELECT memory_id FROM memory_removals WHERE passport_id = $1 AND rev > $2 ORDER BY rev")
         .bind(passport_id)
-        .execute(&mut **tx)
+        .bind(since)
+        .fetch_all(&db.pool)
         .await?;
-    Ok(())
+    let touched = rows
+        .into_iter()
+        .map(|r| {
+            let id = r.row.id.clone();
+            let servable = if r.flag.is_some() { None } else { r.row.into_servable() };
+            (id, servable)
+        })
+        .collect();
+    Ok(Some(Changes { touched, removed }))
+}
+
+/// See `changes_since`.
+#[derive(Clone, Debug, Default)]
+pub struct Changes {
+    pub touched: Vec<(String, Option<Servable>)>,
+    pub removed: Vec<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ChangedRow {
+    #[sqlx(flatten)]
+    row: ServableRow,
+    flag: Option<String>,
 }
 
 /// Inserts many memories at once without extraction or de-duplication (seeding benchmarks and
@@ -330,12 +399,14 @@ pub async fn insert_many(db: &Db, passport_id: &str, items: &[Extracted]) -> Sto
     let now = now_ms();
     for chunk in items.chunks(1_000) {
         let mut tx = db.pool.begin().await?;
+        let first = ids.len();
         for item in chunk {
             let id = new_id();
-            insert(&mut tx, &id, passport_id, &Source { agent_id: None, job_id: None, readable: None }, item, &content_key(&item.content), now).await?;
+            insert(&mut tx, &id, passport_id, &Source { agent_id: None, job_id: None }, item, &content_key(&item.content), now).await?;
             ids.push(id);
         }
-        changed(&mut tx, passport_id, chunk.len() as i64).await?;
+        let touched: Vec<&str> = ids[first..].iter().map(String::as_str).collect();
+        changed(&mut tx, passport_id, Change { added: chunk.len() as i64, touched: &touched, removed: &[] }).await?;
         tx.commit().await?;
     }
     Ok(ids)
@@ -574,7 +645,7 @@ pub async fn correct(db: &Db, passport_id: &str, memory_id: &str, content: &str,
         return Ok(false);
     }
     rewrite(&mut tx, passport_id, memory_id, content, category, now).await?;
-    changed(&mut tx, passport_id, 0).await?;
+    changed(&mut tx, passport_id, Change { touched: &[memory_id], ..Default::default() }).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -595,7 +666,7 @@ pub async fn set_flag(db: &Db, passport_id: &str, memory_id: &str, flag: Option<
     if done.rows_affected() == 0 {
         return Ok(false);
     }
-    changed(&mut tx, passport_id, 0).await?;
+    changed(&mut tx, passport_id, Change { touched: &[memory_id], ..Default::default() }).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -617,7 +688,7 @@ pub async fn delete(db: &Db, passport_id: &str, memory_id: &str) -> StoreResult<
     for table in ["memory_versions", "memory_conflicts"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE memory_id = $1")).bind(memory_id).execute(&mut *tx).await?;
     }
-    changed(&mut tx, passport_id, -1).await?;
+    changed(&mut tx, passport_id, Change { added: -1, touched: &[], removed: &[memory_id] }).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -729,7 +800,7 @@ pub async fn answer_question(db: &Db, passport_id: &str, conflict_id: &str, answ
         ConflictAnswer::A => {}
         ConflictAnswer::B => {
             rewrite(&mut tx, passport_id, &r.memory_id, &r.candidate_content, category, now).await?;
-            changed(&mut tx, passport_id, 0).await?;
+            changed(&mut tx, passport_id, Change { touched: &[&r.memory_id], ..Default::default() }).await?;
         }
         ConflictAnswer::Both => {
             let item = Extracted {
@@ -743,9 +814,10 @@ pub async fn answer_question(db: &Db, passport_id: &str, conflict_id: &str, answ
                 happened: None,
                 embedding: None,
             };
-            let source = Source { agent_id: r.source_agent_id.as_deref(), job_id: None, readable: None };
-            insert(&mut tx, &new_id(), passport_id, &source, &item, &content_key(&item.content), now).await?;
-            changed(&mut tx, passport_id, 1).await?;
+            let source = Source { agent_id: r.source_agent_id.as_deref(), job_id: None };
+            let id = new_id();
+            insert(&mut tx, &id, passport_id, &source, &item, &content_key(&item.content), now).await?;
+            changed(&mut tx, passport_id, Change { added: 1, touched: &[&id], removed: &[] }).await?;
         }
         ConflictAnswer::Neither => {
             sqlx::query("UPDATE memories SET flag = 'incorrect', updated_at = $1 WHERE id = $2")
@@ -753,7 +825,7 @@ pub async fn answer_question(db: &Db, passport_id: &str, conflict_id: &str, answ
                 .bind(&r.memory_id)
                 .execute(&mut *tx)
                 .await?;
-            changed(&mut tx, passport_id, 0).await?;
+            changed(&mut tx, passport_id, Change { touched: &[&r.memory_id], ..Default::default() }).await?;
         }
     }
     tx.commit().await?;

@@ -133,7 +133,7 @@ impl Db {
 
     /// `sweep` as if the time were `now`.
     pub async fn sweep_at(&self, now: i64, keep: &Retention) -> StoreResult<Vec<(&'static str, u64)>> {
-        let steps: [(&'static str, &str, i64); 9] = [
+        let steps: [(&'static str, &str, i64); 10] = [
             ("sessions", "DELETE FROM sessions WHERE expires_at < $1", now),
             ("rate_limits", "DELETE FROM rate_limits WHERE window_start < $1", now - rate_limit::LONGEST_WINDOW_MS),
             ("otp_codes", "DELETE FROM otp_codes WHERE expires_at < $1", now),
@@ -156,6 +156,7 @@ impl Db {
                 now - keep.resolved_questions_ms,
             ),
             ("memory_uses", "DELETE FROM memory_uses WHERE grant_id IN (SELECT id FROM grants WHERE revoked_at < $1)", now - keep.grant_events_ms),
+            ("memory_removals", "DELETE FROM memory_removals WHERE removed_at < $1", now - memories::REMOVALS_KEPT_MS),
         ];
         let mut removed = Vec::with_capacity(steps.len());
         for (table, sql, cutoff) in steps {

@@ -78,6 +78,7 @@ pub async fn delete_everything(db: &Db, passport_id: &str, otp_buckets: &[String
         "DELETE FROM memory_versions WHERE passport_id = $1",
         "DELETE FROM memory_conflicts WHERE passport_id = $1",
         "DELETE FROM memories WHERE passport_id = $1",
+        "DELETE FROM memory_removals WHERE passport_id = $1",
         "DELETE FROM memory_jobs WHERE passport_id = $1",
         "DELETE FROM uui_tokens WHERE passport_id = $1",
         "DELETE FROM exchange_codes WHERE grant_id IN (SELECT id FROM grants WHERE passport_id = $1)",

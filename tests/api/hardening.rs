@@ -387,7 +387,7 @@ async fn code_sends_to_one_mailbox_are_capped_across_plus_addresses(app: TestApp
 }
 
 async fn open_questions_are_bounded_per_app_and_paged(app: TestApp) {
-    use memory_passport::store::memories::MAX_OPEN_QUESTIONS_PER_APP;
+    use memory_passport::domain::plan::MAX_OPEN_QUESTIONS_PER_APP;
     let cookie = Person::sign_in(&app, "asked@example.com").await.cookie;
     let a = AgentCreds::create(&app, &[], "read_write").await;
     let c = connect(&app, &cookie, &a, &["fact"], "read_write").await;
@@ -555,6 +555,6 @@ async fn a_deleted_passport_leaves_every_nodes_cache(app: TestApp) {
     let me = Me { app: &other, cookie };
     let res = me.call(Method::DELETE, "/v1/uui/me", Some(serde_json::json!({ "confirm": "DELETE" }))).await;
     assert_eq!(res.status(), 200);
-    assert_eq!(node_a.universal.corpora.drop_stale(&app.db).await.unwrap(), 1);
+    assert_eq!(node_a.universal.corpora.drop_stale(&app.db, node_a.universal.model_id()).await.unwrap(), 1);
     assert!(!node_a.universal.corpora.holds(&passport));
 }

@@ -1,7 +1,7 @@
 //! The universal memory API over real HTTP: tokens from a real consent (the consent page's
 //! server functions), adds through the durable job queue and its workers, ranked retrieval,
 //! grant enforcement and the privacy rules, on both databases.
-use crate::common::{connect, expect_error, spawn_app_with, AgentCreds, Backend, Person, TestApp};
+use crate::common::{connect, expect_error, spawn_app_with, spawn_node, AgentCreds, Backend, Person, TestApp};
 use crate::on_both_backends;
 use memory_passport::service::universal::worker;
 use memory_passport::store::{grants, jobs, memories};
@@ -23,6 +23,7 @@ on_both_backends!(
     a_relative_date_is_resolved_against_when_it_was_said,
     meaning_finds_what_the_words_miss,
     concurrent_retrieves_after_a_change_load_the_memories_once,
+    changes_reach_the_cached_index_in_place,
 );
 
 async fn add_then_retrieve_serves_only_granted_categories(app: TestApp) {
@@ -646,3 +647,47 @@ async fn futures_join_values<F: std::future::Future<Output = Value>>(futures: Ve
     out.into_inner().unwrap()
 }
 
+/// After the first load, every add, edit, flag, unflag and delete reaches this node's cached
+/// index in place (no reload), and it answers exactly as a node that loads everything afresh.
+async fn changes_reach_the_cached_index_in_place(app: TestApp) {
+    let person = Person::sign_in(&app, "inplace@example.com").await;
+    let a = AgentCreds::create(&app, &[], "read_write").await;
+    let c = connect(&app, &person.cookie, &a, &["preference", "fact", "goal", "procedure", "relationship", "expertise"], "read_write").await;
+    let job = c.add(&app, "I love green tea. My sister lives in Lisbon. I'm trying to run a marathon.").await;
+    c.finished(&app, &job).await;
+    let cache = &app.state.as_ref().expect("in-process server").universal.corpora;
+    let texts = |body: &Value| body["data"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let ask = |q: &str| json!({ "query": q, "limit": 10 });
+    assert_eq!(texts(&c.retrieve(&app, ask("tea")).await)[0], "I love green tea.");
+    let (loads, updates) = (cache.loads(), cache.updates());
+
+    let job = c.add(&app, "I go surfing every Sunday.").await;
+    c.finished(&app, &job).await;
+    let found = texts(&c.retrieve(&app, ask("surfing")).await);
+    assert!(found.iter().any(|t| t.contains("surfing")), "added: {found:?}");
+    let me = person.me(&app);
+    let page = me.data(reqwest::Method::GET, "/v1/uui/me/memories", None).await;
+    let id_of = |text: &str| page["memories"].as_array().unwrap().iter().find(|m| m["content"] == text).unwrap_or_else(|| panic!("{text:?} in {page}"))["id"].as_str().unwrap().to_string();
+    let (tea, sister, marathon) = (id_of("I love green tea."), id_of("My sister lives in Lisbon."), id_of("I'm trying to run a marathon."));
+    me.data(reqwest::Method::DELETE, &format!("/v1/uui/me/memories/{tea}"), None).await;
+    assert!(!texts(&c.retrieve(&app, ask("green tea")).await).iter().any(|t| t.contains("tea")), "deleted");
+    me.data(reqwest::Method::POST, &format!("/v1/uui/me/memories/{sister}/flag"), Some(json!({ "flag": "outdated" }))).await;
+    assert!(!texts(&c.retrieve(&app, ask("sister Lisbon")).await).iter().any(|t| t.contains("Lisbon")), "flagged");
+    me.data(reqwest::Method::POST, &format!("/v1/uui/me/memories/{sister}/flag"), Some(json!({ "flag": null }))).await;
+    me.data(reqwest::Method::PATCH, &format!("/v1/uui/me/memories/{marathon}"), Some(json!({ "content": "I'm training for a half marathon." }))).await;
+    let here = texts(&c.retrieve(&app, ask("sister Lisbon half marathon surfing")).await);
+    assert!(here.contains(&"My sister lives in Lisbon.".to_string()) && here.contains(&"I'm training for a half marathon.".to_string()), "{here:?}");
+    assert!(!here.iter().any(|t| t.contains("run a marathon")), "the old wording is gone: {here:?}");
+    assert_eq!(cache.loads(), loads, "no reload: every change was applied in place");
+    assert!(cache.updates() >= updates + 4, "an update for each retrieve that followed a change");
+
+    // A node that loads everything now serves the same memories (ties aside, in the same
+    // order: memories said together may be numbered differently).
+    let fresh = spawn_node(app.backend, Some(app.database_url.clone()), |_| {}).await;
+    for q in ["sister Lisbon half marathon surfing", "tea", "What do I do for sport?", ""] {
+        let (mut there, mut here) = (texts(&c.retrieve(&fresh, ask(q)).await), texts(&c.retrieve(&app, ask(q)).await));
+        there.sort();
+        here.sort();
+        assert_eq!(there, here, "{q:?}");
+    }
+}

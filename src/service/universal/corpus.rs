@@ -1,19 +1,26 @@
 //! Each node keeps a person's servable memories in memory, with a ranking index, so a
 //! retrieve costs one small query (the revision, read with the credentials) instead of
 //! loading and tokenizing every memory. Any change to the person's memories bumps the
-//! revision in the database, so every node notices on its next request.
+//! revision in the database, so every node notices on its next request, and then reads only
+//! what changed since its own revision (`memories::changes_since`) and applies it to the
+//! cached index in place: an add, edit, flag or delete costs the next retrieve a few rows, not
+//! a reload. A cache too far behind (more than `MAX_CHANGES` rows, or older than the kept
+//! removals) reloads the person, once at a time per person (single flight).
 use crate::domain::categories::Category;
 use crate::domain::dense::Quantized;
 use crate::domain::rank::Index;
 use crate::store::memories::EMBEDDING_DIM as DIM;
-use crate::store::memories::{self, Servable};
+use crate::store::memories::{self, Changes, Servable};
 use crate::store::{now_ms, Db, StoreResult};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 /// How often each node checks its cache against the database (see `drop_stale`).
 pub const STALE_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The most changed rows a cache applies in place; past it, it reloads the person.
+pub const MAX_CHANGES: usize = 2_000;
 
 /// People whose memories one node keeps at once; the least recently used go first.
 pub const MAX_CACHED_PASSPORTS: usize = 4_096;
@@ -38,6 +45,10 @@ pub struct Corpus {
     has_vectors: bool,
     /// What this corpus holds in memory, estimated (see `MAX_CACHED_BYTES`).
     pub bytes: usize,
+    /// Each live memory's place, by id (removed ones keep their place, out of every ranking).
+    position: HashMap<String, u32>,
+    /// When this corpus last followed the database (loaded or brought up to date).
+    synced_at: i64,
     /// (memory index, grant id) → (uses, last use). Per grant, because an agent may learn how
     /// often it used a memory, never how often other apps did.
     uses: Mutex<HashMap<(u32, String), (i64, i64)>>,
@@ -58,21 +69,106 @@ impl Corpus {
                 }
             }
         }
-        let position: HashMap<&str, u32> = memories.iter().enumerate().map(|(i, m)| (m.id.as_str(), i as u32)).collect();
+        let position: HashMap<String, u32> = memories.iter().enumerate().map(|(i, m)| (m.id.clone(), i as u32)).collect();
         let uses = uses
             .into_iter()
             .filter_map(|(memory_id, grant_id, n, last)| Some(((*position.get(memory_id.as_str())?, grant_id), (n, last))))
             .collect();
-        // Text and ids, the struct itself, the postings (a term occurrence ≈ 16 B with the
-        // map's share), the vector and its scale.
-        let bytes = memories.iter().map(|m| m.content.len() * 2 + m.id.len() + std::mem::size_of::<Servable>() + 16 * m.content.len() / 6).sum::<usize>()
-            + vectors.len()
-            + scales.len() * 4;
+        let bytes = memories.iter().map(bytes_of).sum::<usize>();
         let has_vectors = scales.iter().any(|s| *s > 0.0);
-        let mut corpus =
-            Corpus { rev, memories, index, vectors, scales, freshest: 0, has_vectors, bytes, uses: Mutex::new(uses), last_hit: AtomicI64::new(now_ms()) };
+        let now = now_ms();
+        let mut corpus = Corpus {
+            rev,
+            memories,
+            index,
+            vectors,
+            scales,
+            freshest: 0,
+            has_vectors,
+            bytes,
+            position,
+            synced_at: now,
+            uses: Mutex::new(uses),
+            last_hit: AtomicI64::new(now),
+        };
         corpus.freshest = (0..corpus.memories.len()).map(|i| corpus.touched_at(i)).max().unwrap_or(0);
         corpus
+    }
+
+    /// Brings the corpus to revision `rev` with what changed since its own: each touched
+    /// memory replaces its old self (or is added), a flagged or removed one leaves every
+    /// ranking, and its text, vector and words leave memory. Ranks as a corpus loaded afresh.
+    pub fn apply(&mut self, rev: i64, changes: Changes, model: Option<&str>) {
+        let mut freshest_gone = false;
+        for id in &changes.removed {
+            freshest_gone |= self.take_out(id).is_some_and(|(freshest, _)| freshest);
+        }
+        for (id, memory) in changes.touched {
+            let uses = match self.take_out(&id) {
+                Some((freshest, uses)) => {
+                    freshest_gone |= freshest;
+                    uses
+                }
+                None => Vec::new(),
+            };
+            if let Some(m) = memory {
+                let i = self.push(m, model);
+                // An edited memory keeps each app's count of its uses.
+                self.uses.lock().expect("uses lock").extend(uses.into_iter().map(|(grant, n)| ((i, grant), n)));
+            }
+        }
+        if freshest_gone {
+            self.freshest = (0..self.memories.len()).filter(|&i| self.is_live(i)).map(|i| self.touched_at(i)).max().unwrap_or(0);
+        }
+        self.rev = self.rev.max(rev);
+        self.synced_at = now_ms();
+    }
+
+    /// Takes memory `id` out if it is here: whether it was the freshest, and its uses by grant.
+    fn take_out(&mut self, id: &str) -> Option<(bool, Vec<(String, (i64, i64))>)> {
+        let i = self.position.remove(id)? as usize;
+        let was_freshest = self.touched_at(i) >= self.freshest;
+        let m = &mut self.memories[i];
+        self.index.remove(i as u32, &m.content);
+        self.bytes = self.bytes.saturating_sub(bytes_of(m));
+        // Nothing of it stays in memory: its words, its vector, the memory itself.
+        m.content = String::new();
+        m.happened = None;
+        self.vectors[i * DIM..(i + 1) * DIM].fill(0);
+        self.scales[i] = 0.0;
+        let mut uses = self.uses.lock().expect("uses lock");
+        let mine: Vec<(u32, String)> = uses.keys().filter(|(d, _)| *d as usize == i).cloned().collect();
+        let taken = mine.into_iter().filter_map(|k| uses.remove(&k).map(|n| (k.1, n))).collect();
+        Some((was_freshest, taken))
+    }
+
+    fn push(&mut self, mut m: Servable, model: Option<&str>) -> u32 {
+        let i = self.memories.len();
+        self.index.push(&m.content, m.importance, group(m.category));
+        let (mut vector, mut scale) = (vec![0i8; DIM], 0.0);
+        if let Some((v, of)) = m.embedding.take() {
+            if Some(of.as_str()) == model && v.values.len() == DIM {
+                vector.copy_from_slice(&v.values);
+                scale = v.scale;
+            }
+        }
+        self.vectors.extend_from_slice(&vector);
+        self.scales.push(scale);
+        self.has_vectors |= scale > 0.0;
+        self.bytes += bytes_of(&m);
+        self.position.insert(m.id.clone(), i as u32);
+        self.memories.push(m);
+        self.freshest = self.freshest.max(self.touched_at(i));
+        i as u32
+    }
+
+    fn is_live(&self, i: usize) -> bool {
+        self.position.get(&self.memories[i].id) == Some(&(i as u32))
+    }
+
+    /// How many memories were taken out since the corpus was loaded (their places stay).
+    pub fn removed(&self) -> usize {
+        self.index.removed()
     }
 
     /// True when some memory has a vector of the loaded model.
@@ -127,81 +223,134 @@ impl Corpus {
     }
 }
 
+/// What one memory costs a corpus in memory, estimated: its text and id, the struct, its
+/// postings (a term occurrence ≈ 16 B with the map's share), its place by id, its vector and
+/// scale.
+fn bytes_of(m: &Servable) -> usize {
+    m.content.len() * 2 + m.id.len() * 2 + std::mem::size_of::<Servable>() + 16 * m.content.len() / 6 + 48 + DIM + 4
+}
+
 /// A category's group in the ranking index (its place among the six).
 fn group(c: Category) -> u8 {
     Category::ALL.iter().position(|x| *x == c).unwrap_or(0) as u8
 }
 
+/// A person's cached corpus: read by retrieves, brought up to date in place.
+pub type Shared = Arc<RwLock<Corpus>>;
+
+fn read(c: &Shared) -> std::sync::RwLockReadGuard<'_, Corpus> {
+    c.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 #[derive(Debug, Default)]
 pub struct CorpusCache {
-    map: Mutex<HashMap<String, Arc<Corpus>>>,
-    /// One lock per person being loaded.
+    map: Mutex<HashMap<String, Shared>>,
+    /// One lock per person being loaded or brought up to date.
     loading: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     loads: std::sync::atomic::AtomicUsize,
+    updates: std::sync::atomic::AtomicUsize,
 }
 
 impl CorpusCache {
-    /// The person's corpus at revision `rev` or later, loading it when the cached one is older.
-    /// Loads of one person are single-flight: concurrent requests wait for the first load
-    /// instead of each reading and indexing every memory.
-    pub async fn get(&self, db: &Db, passport_id: &str, rev: i64, model: Option<&'static str>) -> StoreResult<Arc<Corpus>> {
+    /// The person's corpus at revision `rev` or later. A cached one that is older is brought up
+    /// to date with what changed since (or reloaded when too far behind). Loads and updates of
+    /// one person are single-flight: concurrent requests wait for the first instead of each
+    /// reading the database.
+    pub async fn get(&self, db: &Db, passport_id: &str, rev: i64, model: Option<&'static str>) -> StoreResult<Shared> {
         if let Some(c) = self.lookup(passport_id, rev) {
             return Ok(c);
         }
         let flight = self.loading.lock().expect("loading lock").entry(passport_id.to_string()).or_default().clone();
         let _turn = flight.lock().await;
-        let loaded = self.load(db, passport_id, rev, model).await;
+        let loaded = self.refresh(db, passport_id, rev, model).await;
         self.loading.lock().expect("loading lock").remove(passport_id);
         loaded
     }
 
-    async fn load(&self, db: &Db, passport_id: &str, rev: i64, model: Option<&'static str>) -> StoreResult<Arc<Corpus>> {
-        // Another request may have loaded it while this one waited its turn.
+    async fn refresh(&self, db: &Db, passport_id: &str, rev: i64, model: Option<&'static str>) -> StoreResult<Shared> {
+        // Another request may have brought it up to date while this one waited its turn.
         if let Some(c) = self.lookup(passport_id, rev) {
             return Ok(c);
         }
+        let cached = self.map.lock().expect("cache lock").get(passport_id).cloned();
+        if let Some(cached) = cached {
+            let (since, synced_at, removed, len) = {
+                let c = read(&cached);
+                (c.rev, c.synced_at, c.removed(), c.memories.len())
+            };
+            // Removals are kept for a while only; and a corpus mostly removed is rebuilt.
+            let recent = now_ms() - synced_at < memories::REMOVALS_KEPT_MS / 2;
+            if recent && removed <= len / 2 + 64 {
+                if let Some(changes) = memories::changes_since(db, passport_id, since, MAX_CHANGES).await? {
+                    cached.write().unwrap_or_else(|p| p.into_inner()).apply(rev, changes, model);
+                    self.updates.fetch_add(1, Ordering::Relaxed);
+                    self.evict(passport_id);
+                    return Ok(cached);
+                }
+            }
+        }
+        self.load(db, passport_id, rev, model).await
+    }
+
+    async fn load(&self, db: &Db, passport_id: &str, rev: i64, model: Option<&'static str>) -> StoreResult<Shared> {
         self.loads.fetch_add(1, Ordering::Relaxed);
         // Loaded after `rev` was read, so it holds at least that revision's memories. Indexing
         // is CPU work: it runs off the async threads.
         let (servable, uses) = (memories::servable(db, passport_id).await?, memories::uses_for_person(db, passport_id).await?);
         let corpus = tokio::task::spawn_blocking(move || Corpus::new(rev, servable, uses, model))
             .await
-            .map(Arc::new)
+            .map(|c| Arc::new(RwLock::new(c)))
             .map_err(|e| crate::store::StoreError::Corrupt(format!("indexing failed: {e}")))?;
-        let mut map = self.map.lock().expect("cache lock");
-        let current = match map.get(passport_id) {
-            Some(current) if current.rev > rev => current.clone(),
-            _ => {
-                map.insert(passport_id.to_string(), corpus.clone());
-                corpus
+        let current = {
+            let mut map = self.map.lock().expect("cache lock");
+            match map.get(passport_id) {
+                Some(current) if read(current).rev > rev => current.clone(),
+                _ => {
+                    map.insert(passport_id.to_string(), corpus.clone());
+                    corpus
+                }
             }
         };
-        // Within both bounds, least recently used first; the one just asked for stays.
-        let mut total: usize = map.values().map(|c| c.bytes).sum();
+        self.evict(passport_id);
+        Ok(current)
+    }
+
+    /// Within both bounds, least recently used first; `keep` (the one just asked for) stays.
+    fn evict(&self, keep: &str) {
+        let mut map = self.map.lock().expect("cache lock");
+        let mut total: usize = map.values().map(|c| read(c).bytes).sum();
         while map.len() > 1 && (map.len() > MAX_CACHED_PASSPORTS || total > MAX_CACHED_BYTES) {
             let Some(oldest) = map
                 .iter()
-                .filter(|(k, _)| k.as_str() != passport_id)
-                .min_by_key(|(_, c)| c.last_hit.load(Ordering::Relaxed))
+                .filter(|(k, _)| k.as_str() != keep)
+                .min_by_key(|(_, c)| read(c).last_hit.load(Ordering::Relaxed))
                 .map(|(k, _)| k.clone())
             else {
                 break;
             };
-            total -= map.remove(&oldest).map_or(0, |c| c.bytes);
+            total -= map.remove(&oldest).map_or(0, |c| read(&c).bytes);
         }
-        Ok(current)
     }
 
     /// How many times this node has read and indexed a person's memories (for tests and
-    /// metrics: single flight keeps it at one per change).
+    /// metrics: single flight keeps it at one per person, and changes are applied in place).
     pub fn loads(&self) -> usize {
         self.loads.load(Ordering::Relaxed)
     }
 
-    fn lookup(&self, passport_id: &str, rev: i64) -> Option<Arc<Corpus>> {
+    /// How many times this node has brought a cached person up to date in place.
+    pub fn updates(&self) -> usize {
+        self.updates.load(Ordering::Relaxed)
+    }
+
+    fn lookup(&self, passport_id: &str, rev: i64) -> Option<Shared> {
         let map = self.map.lock().expect("cache lock");
-        let c = map.get(passport_id).filter(|c| c.rev >= rev)?;
-        c.last_hit.store(now_ms(), Ordering::Relaxed);
+        let c = map.get(passport_id)?;
+        let corpus = read(c);
+        if corpus.rev < rev {
+            return None;
+        }
+        corpus.last_hit.store(now_ms(), Ordering::Relaxed);
         Some(c.clone())
     }
 
@@ -215,21 +364,31 @@ impl CorpusCache {
         self.map.lock().expect("cache lock").contains_key(passport_id)
     }
 
-    /// Drops every cached person whose Passport is gone (deleted on any node) or whose
-    /// memories changed since they were cached; returns how many. Every node runs it every
-    /// `STALE_CHECK_EVERY`, so a deleted Passport's memories leave every node's memory too.
-    pub async fn drop_stale(&self, db: &Db) -> StoreResult<usize> {
-        let cached: Vec<(String, i64)> = self.map.lock().expect("cache lock").iter().map(|(k, c)| (k.clone(), c.rev)).collect();
+    /// Drops every cached person whose Passport is gone (deleted on any node) and brings every
+    /// other whose memories changed up to date; returns how many it dropped. Every node runs
+    /// it every `STALE_CHECK_EVERY`, so a deleted Passport's memories, and a deleted or
+    /// flagged memory, leave every node's memory within that time even if nobody asks.
+    pub async fn drop_stale(&self, db: &Db, model: Option<&'static str>) -> StoreResult<usize> {
+        let cached: Vec<(String, i64)> = self.map.lock().expect("cache lock").iter().map(|(k, c)| (k.clone(), read(c).rev)).collect();
         let mut dropped = 0;
         for chunk in cached.chunks(500) {
             let ids: Vec<String> = chunk.iter().map(|(id, _)| id.clone()).collect();
             let live: HashMap<String, i64> = crate::store::passports::revisions(db, &ids).await?.into_iter().collect();
-            let mut map = self.map.lock().expect("cache lock");
             for (id, rev) in chunk {
-                let stale = live.get(id).is_none_or(|now| now > rev);
-                if stale && map.get(id).is_some_and(|c| c.rev == *rev) {
-                    map.remove(id);
-                    dropped += 1;
+                match live.get(id) {
+                    None => {
+                        let mut map = self.map.lock().expect("cache lock");
+                        if map.get(id).is_some_and(|c| read(c).rev == *rev) {
+                            map.remove(id);
+                            dropped += 1;
+                        }
+                    }
+                    Some(now) if now > rev => {
+                        if self.get(db, id, *now, model).await.is_err() {
+                            self.forget(id);
+                        }
+                    }
+                    Some(_) => {}
                 }
             }
         }

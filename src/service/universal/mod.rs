@@ -217,7 +217,8 @@ pub struct Retrieved {
 /// with each use recorded.
 pub async fn retrieve(u: &Universal, db: &Db, caller: &Caller, req: &RetrieveRequest) -> AppResult<Option<Retrieved>> {
     let Some(grant) = &caller.grant else { return Ok(None) };
-    let corpus = u.corpora.get(db, &caller.passport_id, caller.memory_rev, u.model_id()).await?;
+    let shared = u.corpora.get(db, &caller.passport_id, caller.memory_rev, u.model_id()).await?;
+    let corpus = shared.read().unwrap_or_else(|poisoned| poisoned.into_inner());
     let now = now_ms();
     let groups = corpus::Corpus::groups(&grant.categories);
     let similarity = match &u.embedder {

@@ -3,11 +3,13 @@
 //! same transaction as the memories it writes, so a job is applied exactly once.
 use super::Universal;
 use crate::domain::dense::Quantized;
-use crate::domain::extract::{self, Role};
+use crate::domain::categories::Category;
+use crate::domain::extract::{self, Extracted, Role};
+use crate::domain::plan;
 use crate::embed::Embedder;
 use crate::store::jobs::{self, Claimed, Outcome};
 use crate::store::memories::{self, Source};
-use crate::store::{grants, now_ms, Db, StoreResult};
+use crate::store::{grants, new_id, now_ms, Db, StoreResult};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
@@ -287,8 +289,7 @@ async fn apply_all(db: &Db, planned: &[(&Claimed, Plan)]) -> StoreResult<()> {
             continue;
         };
         let (kept, outside): (Vec<_>, Vec<_>) = found.iter().cloned().partition(|e| granted.contains(&e.category));
-        let source = Source { agent_id: Some(&job.agent_id), job_id: Some(&job.id), readable: Some(&granted) };
-        let applied = memories::apply(&mut tx, &job.passport_id, &source, &kept).await?;
+        let applied = keep(&mut tx, job, &granted, &kept).await?;
         let applied_inserted = applied.inserted;
         let result = JobResult {
             extracted: found.len(),
@@ -310,6 +311,20 @@ async fn apply_all(db: &Db, planned: &[(&Claimed, Plan)]) -> StoreResult<()> {
         metrics::counter!("memory_jobs_failed_total", "reason" => reason).increment(1);
     }
     Ok(())
+}
+
+/// Stores what a job's extraction found (within the grant): the domain plans what to insert,
+/// skip or ask from what the person holds, and the store carries the plan out, all in the
+/// worker's transaction.
+async fn keep(tx: &mut sqlx::Transaction<'_, sqlx::Any>, job: &Claimed, granted: &[Category], found: &[Extracted]) -> StoreResult<memories::Applied> {
+    if found.is_empty() {
+        return Ok(memories::Applied::default());
+    }
+    let held = memories::held_for(tx, &job.passport_id, Some(&job.agent_id), found).await?;
+    let writer = plan::Writer { is_app: true, readable: Some(granted) };
+    let steps = plan::plan(found, &held, writer, plan::Limits::PRODUCT, new_id);
+    let source = Source { agent_id: Some(&job.agent_id), job_id: Some(&job.id) };
+    memories::carry_out(tx, &job.passport_id, &source, found, &steps).await
 }
 
 #[cfg(test)]
