@@ -21,6 +21,9 @@ export MP_REQUIRE_MODEL=1
 # The same flag cargo-leptos uses for debug builds, so tests reuse its compiled crates.
 export RUSTFLAGS="--cfg erase_components"
 
+log "the modules' imports form a tree"
+python3 scripts/module-graph.py --check
+
 log "building the site (debug)"
 cargo leptos build
 
