@@ -41,6 +41,9 @@ pub struct Extracted {
     pub happened: Option<super::when::Span>,
     /// Its sentence embedding and the model that made it (set by the worker, not here).
     pub embedding: Option<(super::dense::Quantized, String)>,
+    /// The whole message it came from, for its embedding only (never stored): a sentence
+    /// means more with the words around it ("It was so powerful.").
+    pub context: Option<String>,
 }
 
 /// A single-valued subject ("name", "lives in", "taste: tea") and the value stated for it.
@@ -1033,7 +1036,7 @@ fn make(statement: &str, category: Category, importance: u8) -> Extracted {
     let content = end_with_stop(truncate(&sentence_case(statement)));
     let lower = statement.trim().to_lowercase().replace('’', "'");
     let slot = slot_of(lower.trim_end_matches(['.', '!', ' ']));
-    Extracted { content, category, importance, slot, turn_id: None, said_at: None, source: Some(statement.trim().to_string()), happened: None, embedding: None }
+    Extracted { content, category, importance, slot, turn_id: None, said_at: None, source: Some(statement.trim().to_string()), happened: None, embedding: None, context: None }
 }
 
 #[cfg(test)]

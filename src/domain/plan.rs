@@ -161,7 +161,7 @@ mod tests {
             said_at: None,
             source: None,
             happened: None,
-            embedding: None,
+            embedding: None, context: None,
         }
     }
 

@@ -812,7 +812,7 @@ pub async fn answer_question(db: &Db, passport_id: &str, conflict_id: &str, answ
                 said_at: None,
                 source: None,
                 happened: None,
-                embedding: None,
+                embedding: None, context: None,
             };
             let source = Source { agent_id: r.source_agent_id.as_deref(), job_id: None };
             let id = new_id();

@@ -126,7 +126,7 @@ async fn embed_planned(e: &Arc<Embedder>, planned: &mut [(&Claimed, Plan)]) {
     let texts: Vec<String> = planned
         .iter()
         .flat_map(|(_, p)| match p {
-            Plan::Extract(found) => found.iter().map(|f| f.content.clone()).collect(),
+            Plan::Extract(found) => found.iter().map(embedding_text).collect(),
             Plan::Fail(_) => Vec::new(),
         })
         .collect();
@@ -145,6 +145,17 @@ async fn embed_planned(e: &Arc<Embedder>, planned: &mut [(&Claimed, Plan)]) {
                 f.embedding = vectors.next().map(|v| (Quantized::new(&v), model.to_string()));
             }
         }
+    }
+}
+
+/// How much of the message around a memory its embedding reads.
+const MAX_CONTEXT_CHARS: usize = 1_000;
+
+/// What a new memory's vector is made from: its words, then the message they came from.
+fn embedding_text(f: &extract::Extracted) -> String {
+    match &f.context {
+        Some(context) if context.trim() != f.content.trim() => format!("{}\n{}", f.content, context),
+        _ => f.content.clone(),
     }
 }
 
@@ -243,7 +254,7 @@ fn statements(messages: &[Message]) -> Vec<extract::Extracted> {
                     said_at: None,
                     source: None,
                     happened: None,
-                    embedding: None,
+                    embedding: None, context: None,
                 });
             }
         }
@@ -256,6 +267,9 @@ fn statements(messages: &[Message]) -> Vec<extract::Extracted> {
             }
             f.turn_id = m.external_turn_id.clone();
             f.said_at = m.occurred_at;
+            if f.source.is_some() {
+                f.context = Some(m.content.chars().take(MAX_CONTEXT_CHARS).collect());
+            }
             out.push(f);
         }
     }
@@ -330,6 +344,19 @@ async fn keep(tx: &mut sqlx::Transaction<'_, sqlx::Any>, job: &Claimed, granted:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_memory_is_embedded_with_the_message_it_came_from() {
+        let messages: Vec<Message> = serde_json::from_value(serde_json::json!([
+            { "role": "user", "content": "Hi! I went to a support group yesterday. It was so powerful. What should I read next?" },
+            { "role": "user", "content": "My name is Ada." },
+        ]))
+        .unwrap();
+        let found = statements(&messages);
+        assert_eq!(found[0].content, "I went to a support group yesterday. It was so powerful.");
+        assert_eq!(embedding_text(&found[0]), format!("{}\nHi! I went to a support group yesterday. It was so powerful. What should I read next?", found[0].content));
+        assert_eq!(embedding_text(&found[1]), "My name is Ada.", "a memory that is its whole message is embedded once");
+    }
 
     #[test]
     fn a_failed_job_is_retried_sooner_than_its_claim_runs_out_and_later_each_time() {
