@@ -100,22 +100,36 @@ impl Corpus {
     /// ranking, and its text, vector and words leave memory. Ranks as a corpus loaded afresh.
     pub fn apply(&mut self, rev: i64, changes: Changes, model: Option<&str>) {
         let mut freshest_gone = false;
+        // Where each memory taken out went: nowhere (removed, flagged) or its new place.
+        let mut moved: HashMap<u32, Option<u32>> = HashMap::new();
         for id in &changes.removed {
-            freshest_gone |= self.take_out(id).is_some_and(|(freshest, _)| freshest);
+            if let Some((old, freshest)) = self.take_out(id) {
+                freshest_gone |= freshest;
+                moved.insert(old, None);
+            }
         }
         for (id, memory) in changes.touched {
-            let uses = match self.take_out(&id) {
-                Some((freshest, uses)) => {
-                    freshest_gone |= freshest;
-                    uses
-                }
-                None => Vec::new(),
-            };
-            if let Some(m) = memory {
-                let i = self.push(m, model);
-                // An edited memory keeps each app's count of its uses.
-                self.uses.lock().expect("uses lock").extend(uses.into_iter().map(|(grant, n)| ((i, grant), n)));
+            let old = self.take_out(&id).map(|(old, freshest)| {
+                freshest_gone |= freshest;
+                old
+            });
+            let new = memory.map(|m| self.push(m, model));
+            if let Some(old) = old {
+                moved.insert(old, new);
             }
+        }
+        if !moved.is_empty() {
+            // One pass over the uses: an edited memory keeps each app's count of its uses, a
+            // removed one's counts go with it.
+            let uses = self.uses.get_mut().expect("uses lock");
+            *uses = std::mem::take(uses)
+                .into_iter()
+                .filter_map(|((d, grant), n)| match moved.get(&d) {
+                    None => Some(((d, grant), n)),
+                    Some(Some(new)) => Some(((*new, grant), n)),
+                    Some(None) => None,
+                })
+                .collect();
         }
         if freshest_gone {
             self.freshest = (0..self.memories.len()).filter(|&i| self.is_live(i)).map(|i| self.touched_at(i)).max().unwrap_or(0);
@@ -124,8 +138,8 @@ impl Corpus {
         self.synced_at = now_ms();
     }
 
-    /// Takes memory `id` out if it is here: whether it was the freshest, and its uses by grant.
-    fn take_out(&mut self, id: &str) -> Option<(bool, Vec<(String, (i64, i64))>)> {
+    /// Takes memory `id` out if it is here: its place, and whether it was the freshest.
+    fn take_out(&mut self, id: &str) -> Option<(u32, bool)> {
         let i = self.position.remove(id)? as usize;
         let was_freshest = self.touched_at(i) >= self.freshest;
         let m = &mut self.memories[i];
@@ -136,10 +150,7 @@ impl Corpus {
         m.happened = None;
         self.vectors[i * DIM..(i + 1) * DIM].fill(0);
         self.scales[i] = 0.0;
-        let mut uses = self.uses.lock().expect("uses lock");
-        let mine: Vec<(u32, String)> = uses.keys().filter(|(d, _)| *d as usize == i).cloned().collect();
-        let taken = mine.into_iter().filter_map(|k| uses.remove(&k).map(|n| (k.1, n))).collect();
-        Some((was_freshest, taken))
+        Some((i as u32, was_freshest))
     }
 
     fn push(&mut self, mut m: Servable, model: Option<&str>) -> u32 {
