@@ -104,6 +104,11 @@ pub struct ServeArgs {
     /// Folder with the built site (pkg/ with wasm, js, css); cargo-leptos writes target/site.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
+    /// The site was built with hashed file names (`LEPTOS_HASH_FILES=true cargo leptos build`,
+    /// as `make run` does): pages link `pkg/` files by their hashed names, read from the
+    /// `hash.txt` beside the binary, and those files may be cached for a year.
+    #[arg(long, env = "LEPTOS_HASH_FILES", default_value_t = false, action = clap::ArgAction::Set)]
+    pub hash_files: bool,
 }
 
 /// Everything the running server needs to know about its surroundings.
@@ -119,6 +124,8 @@ pub struct Config {
     pub secret_key_file: PathBuf,
     pub trusted_proxies: Vec<IpAddr>,
     pub site_root: String,
+    /// `pkg/` files carry a content hash in their names (see [`ServeArgs::hash_files`]).
+    pub hash_files: bool,
     pub agent_rate_limit: u32,
     pub job_workers: usize,
     pub job_claim_secs: u64,
@@ -145,6 +152,7 @@ impl Config {
             secret_key_file: serve.secret_key_file,
             trusted_proxies: serve.trusted_proxies.0,
             site_root: serve.site_root,
+            hash_files: serve.hash_files,
             agent_rate_limit: serve.agent_rate_limit.max(1),
             job_workers: serve.job_workers,
             job_claim_secs: serve.job_claim_secs.max(1),

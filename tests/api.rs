@@ -1,5 +1,7 @@
 //! The REST API and the HTTP edges, driven over real HTTP on SQLite and PostgreSQL.
 mod common;
+#[path = "api/assets.rs"]
+mod assets;
 #[path = "api/consent_exchange.rs"]
 mod consent_exchange;
 #[path = "api/passport_sign_in.rs"]

@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::render))
         .nest("/v1", crate::api::v1::router())
+        .nest("/pkg", crate::web::assets::pkg(&state.config.site_root, state.config.hash_files))
         .merge(pages)
         // After routing, so requests are counted under their route's pattern.
         .route_layer(middleware::from_fn(metrics::track))
@@ -181,12 +182,24 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
+/// Whether the build's list of hashed file names is where Leptos looks for it.
+fn hash_file_beside_binary() -> bool {
+    std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt"))).is_some_and(|p| p.is_file())
+}
+
 impl AppState {
-    pub fn new(config: Config, db: Db, key: ServerKey, mailer: Mailer) -> AppState {
+    pub fn new(mut config: Config, db: Db, key: ServerKey, mailer: Mailer) -> AppState {
+        // Leptos reads the hashed names from `hash.txt` beside the binary on every page and
+        // cannot render without it: a build that wrote none serves the plain names.
+        if config.hash_files && !hash_file_beside_binary() {
+            tracing::warn!("LEPTOS_HASH_FILES is set but no hash.txt is beside the binary (build with LEPTOS_HASH_FILES=true cargo leptos build); serving unhashed file names");
+            config.hash_files = false;
+        }
         let leptos_options = LeptosOptions::builder()
             .output_name("memory-passport")
             .site_root(config.site_root.as_str())
             .site_pkg_dir("pkg")
+            .hash_files(config.hash_files)
             .site_addr(config.site_addr)
             .build();
         let embedder = match &config.embedding {

@@ -9,7 +9,9 @@
 //!   [`OTHER_CSP`], which allows nothing at all. (This one needs request state, so it is a
 //!   small middleware; the fixed headers are tower-http layers.)
 //! - `Cache-Control: no-store` for credentials, personal pages and server-function answers
-//!   ([`cache_control`]); public pages and files keep their own caching.
+//!   ([`cache_control`]); `no-cache` for public pages and an hour for public files
+//!   ([`default_cache_control`]); the built front end's files a year when their names are
+//!   hashed ([`asset_cache_control`], set by [`super::assets`]).
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -58,14 +60,43 @@ pub fn cache_control(path: &str) -> Option<&'static str> {
     private.then_some("no-store")
 }
 
+/// What caches may keep of a built front-end file (`/pkg/…`): a year, never revalidated, when
+/// its name carries its content hash (a new build has new names); otherwise it is checked
+/// with the server (`Last-Modified`) before each use.
+pub fn asset_cache_control(hashed: bool) -> &'static str {
+    if hashed { "public, max-age=31536000, immutable" } else { "no-cache" }
+}
+
+/// What caches may keep of a page or file answer that set no policy of its own: a public page
+/// is checked again before each use (its nonce and the signed-in header change), a public file
+/// such as the icon (a last path segment with a dot) is kept an hour; anything else (health
+/// checks, metrics) is left alone.
+pub fn default_cache_control(path: &str, is_html: bool) -> Option<&'static str> {
+    let file = path.rsplit('/').next().is_some_and(|last| last.contains('.'));
+    if is_html {
+        Some("no-cache")
+    } else if file {
+        Some("public, max-age=3600")
+    } else {
+        None
+    }
+}
+
 async fn cache_policy(req: Request, next: Next) -> Response {
     let policy = cache_control(req.uri().path());
     let token_exchange = req.uri().path() == "/v1/universal/token";
+    let path = req.uri().path().to_string();
+    let file_or_page = req.method() == http::Method::GET && !path.starts_with("/v1/") && !path.starts_with("/api/");
     let mut res = next.run(req).await;
     if let Some(value) = policy {
         res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static(value));
         if token_exchange {
             res.headers_mut().insert(PRAGMA, HeaderValue::from_static("no-cache"));
+        }
+    } else if file_or_page && res.status().is_success() && !res.headers().contains_key(CACHE_CONTROL) {
+        let is_html = res.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("text/html"));
+        if let Some(value) = default_cache_control(&path, is_html) {
+            res.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static(value));
         }
     }
     res
@@ -119,6 +150,17 @@ mod tests {
             "/v1/universal/memories/retrieve", "/managers", "/apis", "/v1/uui/mesh"] {
             assert_eq!(cache_control(path), None, "{path}");
         }
+    }
+
+    #[test]
+    fn public_pages_are_revalidated_files_kept_an_hour_and_hashed_assets_a_year() {
+        assert_eq!(default_cache_control("/", true), Some("no-cache"));
+        assert_eq!(default_cache_control("/docs/api", true), Some("no-cache"));
+        assert_eq!(default_cache_control("/favicon.svg", false), Some("public, max-age=3600"));
+        assert_eq!(default_cache_control("/healthz", false), None);
+        assert_eq!(default_cache_control("/metrics", false), None);
+        assert!(asset_cache_control(true).contains("immutable"));
+        assert!(!asset_cache_control(false).contains("immutable") && !asset_cache_control(false).contains("max-age=3"));
     }
 
     #[test]

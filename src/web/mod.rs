@@ -2,6 +2,7 @@
 //! application state, the signed-in account and its cookies, the CSRF guard and the response
 //! headers. Pages (`app`) and the API (`api`) import this; it imports neither, and the server
 //! (`server`) assembles them all into one router.
+pub mod assets;
 pub mod context;
 pub mod csrf;
 pub mod headers;

@@ -89,6 +89,7 @@ pub async fn spawn_node(backend: Backend, database_url: Option<String>, customiz
         secret_key_file: PathBuf::from("unused"),
         trusted_proxies: vec![],
         site_root: "target/site".into(),
+        hash_files: false,
         agent_rate_limit: 1000,
         job_workers: 2,
         job_claim_secs: 60,
