@@ -51,7 +51,7 @@ for (const [i, example] of EXAMPLES.entries()) {
     await signInWithCode(page, `${example.name}-user@example.com`);
     await expect(page.getByLabel(/Your goals/)).toBeChecked();
     await page.getByLabel("30 days").check();
-    await page.getByRole("button", { name: "Allow access" }).click();
+    await page.getByRole("button", { name: /^Allow / }).click();
     await page.waitForURL(`${appBase}/integrations/memoryos/callback?**`);
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Connected");
     await expect(page.getByText("Shared categories: preference, goal.")).toBeVisible();

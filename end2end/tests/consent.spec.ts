@@ -65,18 +65,25 @@ test("(a, e) hosted completion: card with pending warning, code sign-in, choices
   await expect(form.locator(".tag-requested")).toHaveCount(2);
   await expect(form.getByText("This app will NOT access:")).toContainText("Your goals");
   for (const d of ["30 days", "90 days", "1 year", "Until I revoke"]) await expect(form.getByLabel(d)).not.toBeChecked();
-  await form.getByRole("button", { name: "Allow access" }).click();
+  // Each category shows an example; each duration the day access would end.
+  await expect(form.locator(".category-choice .example")).toHaveCount(6);
+  await expect(form.getByLabel("90 days")).toHaveAccessibleName(/^90 days — until \d{1,2} [A-Z][a-z]{2} \d{4}$/);
+  await expect(form.getByLabel("Until I revoke")).toHaveAccessibleName("Until I revoke — no end date");
+  // The button says who gets what.
+  await expect(form.getByRole("button", { name: /^Allow / })).toHaveText("Allow Hosted Helper to read and write 2 categories");
+  await form.getByRole("button", { name: /^Allow / }).click();
   await expect(form.getByRole("alert")).toHaveText("Choose how long this app may use your memory.");
   await form.getByLabel(/Your skills and knowledge/).uncheck();
   await form.getByLabel(/Your preferences and settings/).uncheck();
   await form.getByLabel("90 days").check();
-  await form.getByRole("button", { name: "Allow access" }).click();
+  await form.getByRole("button", { name: /^Allow / }).click();
   await expect(form.getByRole("alert")).toHaveText("Choose at least one category to share, or deny access.");
   await form.getByLabel(/Your goals/).check();
   await expect(form.getByLabel("Read and write")).toBeChecked();
   await form.getByLabel("Read only").check();
+  await expect(form.getByRole("button", { name: /^Allow / })).toHaveText("Allow Hosted Helper to read 1 category for 90 days");
   await shoot(page, "22-consent-form");
-  await form.getByRole("button", { name: "Allow access" }).click();
+  await form.getByRole("button", { name: /^Allow / }).click();
 
   await page.waitForURL(/\/complete\?status=granted&state=st-HostedHelper$/);
   await page.waitForSelector("body[data-hydrated]");
@@ -116,7 +123,7 @@ test("(b) registered redirect: code back to the app, exchanged server-side for a
   await signInWithCode(page, "grace@example.com");
   await expect(page.getByRole("region", { name: /^Choose what/ }).getByText("Access: read only", { exact: true })).toBeVisible();
   await page.getByLabel("1 year").check();
-  await page.getByRole("button", { name: "Allow access" }).click();
+  await page.getByRole("button", { name: /^Allow / }).click();
   await page.waitForURL("http://localhost:9999/**");
   const url = new URL(landed);
   expect(url.origin + url.pathname).toBe(CALLBACK);
@@ -162,7 +169,7 @@ test("(d) re-consent shows the existing grant and updates it", async ({ page }) 
   await shoot(page, "24-consent-reconsent");
   await page.getByLabel(/People in your life/).check();
   await page.getByLabel("Until I revoke").check();
-  await page.getByRole("button", { name: "Allow access" }).click();
+  await page.getByRole("button", { name: /^Allow / }).click();
   await page.waitForURL(/\/complete\?status=granted/);
   await open(page, consentUrl("Hosted Helper"));
   await expect(page.getByRole("note").filter({ hasText: "You already gave this app access" })).toContainText("People in your life");

@@ -66,7 +66,7 @@ async function connect(page: Page, name: string, signIn: boolean) {
   }
   const form = page.getByRole("region", { name: `Choose what ${name} may use` });
   await form.getByLabel("90 days").check();
-  await form.getByRole("button", { name: "Allow access" }).click();
+  await form.getByRole("button", { name: /^Allow / }).click();
   await page.waitForURL(/\/complete\?status=granted/);
   await page.waitForSelector("body[data-hydrated]");
   apps[name].token = await page.getByLabel("Token").inputValue();
@@ -270,7 +270,7 @@ test("10,000 memories: paged 50 at a time, page weight and time to usable report
   await page.getByRole("button", { name: "Continue" }).click();
   const form = page.getByRole("region", { name: "Choose what Study Buddy may use" });
   await form.getByLabel("30 days").check();
-  await form.getByRole("button", { name: "Allow access" }).click();
+  await form.getByRole("button", { name: /^Allow / }).click();
   await page.waitForURL(/\/complete\?status=granted/);
   await page.waitForSelector("body[data-hydrated]");
   const token = await page.getByLabel("Token").inputValue();

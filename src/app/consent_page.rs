@@ -2,7 +2,7 @@
 //! person's choice of categories, duration and access; approve or deny.
 use super::components::{error_text, failure, go_to, ActionError, Alert, PageTitle};
 use super::passport_auth::{SignInWithCode, SignOutPerson};
-use super::grant_fields::{AccessChoice, AgentHeader, CategoryPicker, DurationChoice};
+use super::grant_fields::{approve_label, AccessChoice, AgentHeader, CategoryPicker, DurationChoice};
 use crate::domain::agent::{AccessType, AgentStatus};
 use crate::domain::categories::{self, Category};
 use crate::domain::consent_url::ConsentLink;
@@ -23,6 +23,9 @@ pub struct ConsentData {
     pub existing: Option<ExistingGrant>,
     /// Where a signed-out person is in the sign-in, and the last plain form post's notice.
     pub sign_in: SignInState,
+    /// The server's clock when the page was made, so that the end date beside each duration
+    /// reads the same in the server's render and in the browser.
+    pub now_ms: i64,
 }
 
 /// Looks up the agent of a consent link (checking the redirect URI exactly) and the person.
@@ -41,7 +44,8 @@ pub async fn consent_view(agent_id: String, redirect_uri: String) -> Result<Resu
             None => None,
         };
         let sign_in = context::sign_in_state();
-        Ok(Ok(ConsentData { agent: PublicAgent::from(&agent), person: passport.map(|p| p.email), existing, sign_in }))
+        let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+        Ok(Ok(ConsentData { agent: PublicAgent::from(&agent), person: passport.map(|p| p.email), existing, sign_in, now_ms }))
     })
     .await
 }
@@ -123,6 +127,7 @@ fn ConsentFlow(data: ConsentData, link: ConsentLink, refresh: RwSignal<u32>) -> 
                 notice=data.sign_in.notice.clone()
                 email=email
                 refresh=refresh
+                now_ms=data.now_ms
             />
         }
         .into_any(),
@@ -169,6 +174,7 @@ fn ConsentForm(
     notice: Option<Notice>,
     email: String,
     refresh: RwSignal<u32>,
+    now_ms: i64,
 ) -> impl IntoView {
     let approve = ServerAction::<ApproveConsent>::new();
     let deny = ServerAction::<DenyConsent>::new();
@@ -219,6 +225,7 @@ fn ConsentForm(
         deny.dispatch(DenyConsent { answer: answer.get_value() });
     };
     let name = agent.name.clone();
+    let agent_name = agent.name.clone();
     let withheld = move || grant::withheld(&chosen.get());
     let busy = move || approve.pending().get() || deny.pending().get();
     view! {
@@ -253,7 +260,7 @@ fn ConsentForm(
                         }
                     }}
                 </p>
-                <DurationChoice selected=duration legend="For how long?" name="duration" id_prefix="consent-duration"
+                <DurationChoice selected=duration legend="For how long?" name="duration" id_prefix="consent-duration" from_ms=now_ms
                     on_pick=Callback::new(move |d| { duration.set(Some(d)); problem.set(None); })/>
                 {match requested_access {
                     AccessType::ReadWrite => view! { <AccessChoice access=access name="access" id_prefix="consent-access" explained=true/> }.into_any(),
@@ -266,7 +273,9 @@ fn ConsentForm(
                 <ActionError error=Signal::derive(move || failure(approve.value().get()))/>
                 <ActionError error=Signal::derive(move || failure(deny.value().get()))/>
                 <div class="form-actions">
-                    <button type="submit" name="intent" value="approve" class="button primary" disabled=busy>"Allow access"</button>
+                    <button type="submit" name="intent" value="approve" class="button primary" disabled=busy>
+                        {move || approve_label(&agent_name, access.get(), chosen.with(|c| c.len()), duration.get())}
+                    </button>
                     <button type="submit" name="intent" value="deny" class="button secondary" disabled=busy on:click=on_deny>"Deny"</button>
                 </div>
                 <p class="hint">"You can change or revoke this at any time on your Memory Passport."</p>

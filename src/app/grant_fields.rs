@@ -6,6 +6,7 @@ use super::components::StatusBadge;
 use crate::domain::agent::AccessType;
 use crate::domain::categories::Category;
 use crate::domain::grant::GrantDuration;
+use crate::domain::time::day;
 use crate::model::PublicAgent;
 use leptos::prelude::*;
 
@@ -76,7 +77,7 @@ pub fn CategoryPicker(
                                 <input id=id.clone() type="checkbox" name="categories" value=c.as_str() aria-describedby=desc.clone()
                                     checked=checked prop:checked=move || chosen.with(|cs| cs.contains(&c)) on:change=toggle/>
                                 <label for=id>{c.label()} " " <span class=format!("tag tag-{}", tag.to_lowercase())>{tag}</span></label>
-                                <p id=desc class="hint">{c.description()}</p>
+                                <p id=desc class="hint">{c.description()} <span class="example">"For example: “" {c.example()} "”"</span></p>
                             </div>
                         }.into_any()
                     }
@@ -135,20 +136,61 @@ pub fn DurationChoice(
     #[prop(into)] legend: String,
     #[prop(into)] name: String,
     #[prop(into)] id_prefix: String,
+    /// When the grant would start: each choice then says the day it ends.
+    #[prop(optional)]
+    from_ms: Option<i64>,
 ) -> impl IntoView {
     view! {
         <fieldset>
             <legend>{legend}</legend>
             {GrantDuration::ALL.into_iter().map(|d| {
                 let id = format!("{id_prefix}-{}", d.as_str());
+                let ends = from_ms.map(|now| match d.expires_at(now) {
+                    Some(end) => format!(" — until {}", day(end)),
+                    None => " — no end date".to_string(),
+                });
                 view! {
                     <div class="checkbox-row">
                         <input id=id.clone() type="radio" name=name.clone() value=d.as_str()
                             prop:checked=move || selected.get() == Some(d) on:change=move |_| on_pick.run(d)/>
-                        <label for=id>{d.label()}</label>
+                        <label for=id>{d.label()} {ends.map(|e| view! { <span class="muted">{e}</span> })}</label>
                     </div>
                 }
             }).collect_view()}
         </fieldset>
+    }
+}
+
+/// The approve button's words: the app, the access and what it covers, e.g. "Allow Support
+/// Copilot to read 3 categories for 90 days".
+pub fn approve_label(app: &str, access: AccessType, categories: usize, duration: Option<GrantDuration>) -> String {
+    if categories == 0 {
+        return format!("Allow {app}");
+    }
+    let verb = match access {
+        AccessType::ReadOnly => "read",
+        AccessType::ReadWrite => "read and write",
+    };
+    let what = if categories == 1 { "1 category".to_string() } else { format!("{categories} categories") };
+    let how_long = match duration {
+        None => String::new(),
+        Some(GrantDuration::UntilRevoked) => " until you revoke it".into(),
+        Some(d) => format!(" for {}", d.label()),
+    };
+    format!("Allow {app} to {verb} {what}{how_long}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_approve_button_names_the_app_the_access_and_the_time() {
+        assert_eq!(approve_label("Support Copilot", AccessType::ReadOnly, 3, Some(GrantDuration::Days90)),
+            "Allow Support Copilot to read 3 categories for 90 days");
+        assert_eq!(approve_label("Notes", AccessType::ReadWrite, 1, Some(GrantDuration::UntilRevoked)),
+            "Allow Notes to read and write 1 category until you revoke it");
+        assert_eq!(approve_label("Notes", AccessType::ReadWrite, 2, None), "Allow Notes to read and write 2 categories");
+        assert_eq!(approve_label("Notes", AccessType::ReadOnly, 0, None), "Allow Notes");
     }
 }

@@ -1,4 +1,5 @@
 use super::components::PageTitle;
+use crate::domain::categories::Category;
 use leptos::prelude::*;
 
 #[component]
@@ -24,9 +25,16 @@ pub fn HomePage() -> impl IntoView {
                     <p>"Register your agent, copy its secret into your backend, and send people a consent link. Your agent reads and writes only what they approved."</p>
                     <p><a class="button primary" href="/signup">"Create a tenant account"</a></p>
                 </section>
-                <section class="card">
-                    <h2>"For people"</h2>
-                    <p>"When an app asks to use your memory, you see who is asking and what for, choose the categories and the duration, and can revoke access whenever you like."</p>
+                <section class="card" aria-labelledby="people-h">
+                    <h2 id="people-h">"For people"</h2>
+                    <p>"Your Memory Passport holds what AI apps remember about you, sorted into six categories:"</p>
+                    <ul class="category-list">
+                        {Category::ALL.into_iter().map(|c| view! {
+                            <li><strong>{c.label()}</strong> " — " {c.description()}</li>
+                        }).collect_view()}
+                    </ul>
+                    <p>"When an app asks to use your memory, you see who is asking, choose the categories and the duration, and can revoke access whenever you like."</p>
+                    <p><a class="button primary" href="/manage">"Manage your Memory Passport"</a></p>
                 </section>
             </div>
         </main>

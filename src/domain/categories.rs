@@ -59,6 +59,19 @@ impl Category {
         }
     }
 
+    /// One thing the category might hold, in the person's voice, shown beside its checkbox so
+    /// that the choice is concrete.
+    pub fn example(self) -> &'static str {
+        match self {
+            Category::Preference => "I prefer short answers in British English.",
+            Category::Fact => "I live in Lisbon and work night shifts.",
+            Category::Goal => "I am training for a half marathon in May.",
+            Category::Procedure => "I review pull requests before lunch, tests first.",
+            Category::Relationship => "Ana is my manager; Tom is my brother.",
+            Category::Expertise => "I know Rust and PostgreSQL well.",
+        }
+    }
+
     pub fn parse(name: &str) -> Option<Category> {
         Category::ALL.into_iter().find(|c| c.as_str() == name)
     }

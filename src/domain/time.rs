@@ -34,6 +34,14 @@ pub fn human(ms: i64) -> String {
     )
 }
 
+/// A day for pages, e.g. "2 Mar 2027" (UTC).
+pub fn day(ms: i64) -> String {
+    let dt = to_datetime(ms);
+    const MONTHS: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    format!("{} {} {}", dt.day(), MONTHS[dt.month() as usize - 1], dt.year())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,5 +52,6 @@ mod tests {
         // 2026-11-25T14:06:48.123Z
         assert_eq!(rfc3339(1_795_615_608_123), "2026-11-25T14:06:48.123Z");
         assert_eq!(human(1_795_615_608_123), "25 Nov 2026, 14:06 UTC");
+        assert_eq!(day(1_795_615_608_123), "25 Nov 2026");
     }
 }

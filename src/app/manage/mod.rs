@@ -55,6 +55,16 @@ pub fn ManagePage() -> impl IntoView {
                                 <h1>"Your Memory Passport"</h1>
                                 {deleted.then(|| view! { <Alert message="Your Passport and everything in it were deleted." success=true/> })}
                                 <p class="lead">"See which apps can use your memory, change or revoke their access, and review what is remembered."</p>
+                                <section class="card" aria-labelledby="find-h">
+                                    <h2 id="find-h">"What you will find here"</h2>
+                                    <ul class="plain-list">
+                                        <li>"Every app that may use your memory: which categories, read only or read and write, and until when. Change it or revoke it at once."</li>
+                                        <li>"What the apps remembered, with the message each memory came from. Correct, hide or delete any of it."</li>
+                                        <li>"Questions when two memories disagree, for you to settle."</li>
+                                        <li>"A copy of everything to download, and a button that deletes your whole Passport."</li>
+                                    </ul>
+                                    <p class="hint">"No password: sign in with a six-digit code sent to your email."</p>
+                                </section>
                                 <SignInWithCode initial=sign_in on_signed_in=Callback::new(move |_| refresh.update(|n| *n += 1))/>
                             }
                             .into_any(),
