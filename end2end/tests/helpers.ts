@@ -1,3 +1,4 @@
+import AxeBuilder from "@axe-core/playwright";
 import { expect, Page, test } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -57,12 +58,29 @@ export async function signIn(page: Page, email: string, password: string) {
 }
 
 /** Desktop and phone-width screenshots of the current page. */
+/**
+ * Screenshots the page at the test's width and at a phone's (390 px), and checks it at both
+ * with axe-core: any serious or critical violation fails the test, named with the state.
+ */
 export async function shoot(page: Page, name: string) {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  await expectAccessible(page, name);
   const size = page.viewportSize();
   await page.setViewportSize({ width: 390, height: 844 });
   await page.screenshot({ path: path.join(SHOTS, `${name}-phone.png`), fullPage: true });
+  await expectAccessible(page, `${name} (390 px)`);
+  // Nothing wider than the phone's screen: no horizontal scrolling at 390 px.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow, `${name}: no horizontal scrolling at 390 px`).toBeLessThanOrEqual(0);
   if (size) await page.setViewportSize(size);
+}
+
+/** axe-core on the page as it is now: 0 serious or critical violations (WCAG 2.1 A/AA and best practice). */
+export async function expectAccessible(page: Page, state: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  const report = bad.map((v) => `${v.impact} ${v.id}: ${v.help}\n` + v.nodes.slice(0, 5).map((n) => `    ${n.target.join(" ")} — ${n.failureSummary?.split("\n").slice(1).join("; ")}`).join("\n"));
+  expect(report, `axe-core on ${state}`).toEqual([]);
 }
 
 /** Reads the one-time secret from an open secret dialog and closes it the only way allowed. */

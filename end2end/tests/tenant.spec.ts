@@ -22,7 +22,14 @@ test.beforeEach(async ({ context }) => {
 test("the start page explains the product", async ({ page }) => {
   await open(page, "/");
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("You decide what AI agents remember");
+  // People have a way in, and see the six categories their Passport holds.
+  const people = page.getByRole("region", { name: "For people" });
+  await expect(people.getByRole("listitem")).toHaveCount(6);
+  await expect(people.getByRole("link", { name: "Manage your Memory Passport" })).toHaveAttribute("href", "/manage");
   await shoot(page, "01-home");
+  await people.getByRole("link", { name: "Manage your Memory Passport" }).click();
+  await page.waitForURL("**/manage");
+  await expect(page.getByRole("heading", { name: "What you will find here" })).toBeVisible();
 });
 
 test("sign-up validates, then opens the dashboard", async ({ page }) => {
