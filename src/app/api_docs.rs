@@ -106,7 +106,7 @@ fn OperationCard(op: Operation) -> impl IntoView {
         })
     };
     view! {
-        <article class="card api-op" id=id.clone() aria-labelledby=format!("{id}-title")>
+        <article class="card api-op" id=id.clone() aria-labelledby=format!("{id}-title") tabindex="0">
             <h3 id=format!("{id}-title")><span class=method_class>{op.method.clone()}</span>" "<code>{op.path.clone()}</code></h3>
             <p><Prose text=op.summary/></p>
             {(!op.description.is_empty()).then(|| view! { <p class="muted"><Prose text=op.description/></p> })}

@@ -235,7 +235,7 @@ fn MemoryItem(memory: MemoryRow, reload: Callback<()>, on_delete: Callback<Memor
                 <span class="chip">{memory.category.label()}</span>
                 " "{format!("From {source}")}" · "{when}
                 {happened.map(|h| view! { " · " {format!("Happened {h}")} })}
-                {flagged.map(|f| view! { " · " <span class="badge badge-pending">{format!("Flagged: {} — not shared with apps", f.label())}</span> })}
+                {flagged.map(|f| view! { " · " <span class="badge badge-pending badge-long">{format!("Flagged: {} — not shared with apps", f.label())}</span> })}
             </p>
             {said.map(|words| view! {
                 <details class="memory-source">
