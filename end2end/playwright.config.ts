@@ -9,7 +9,8 @@ process.env.MP_E2E_PORT ??= String(3300 + Math.floor(Math.random() * 500));
 const dir = process.env.MP_E2E_DIR;
 const port = process.env.MP_E2E_PORT;
 const root = path.resolve(__dirname, "..");
-const bin = path.join(root, "target/debug/memory-passport");
+// The debug build by default; `make bench` points MP_E2E_BIN at the release build.
+const bin = process.env.MP_E2E_BIN ?? path.join(root, "target/debug/memory-passport");
 
 export const OPERATOR = { email: "operator@example.com", password: "operator password 1" };
 

@@ -24,8 +24,9 @@ export RUSTFLAGS="--cfg erase_components"
 log "the modules' imports form a tree"
 python3 scripts/module-graph.py --check
 
+# --split: the wasm is cut by route (src/app/mod.rs, lazy_pages); every wasm build must be.
 log "building the site (debug)"
-cargo leptos build
+cargo leptos build --split
 
 log "unit and integration tests (SQLite and PostgreSQL)"
 env "${leptos_env[@]}" cargo test --features ssr --no-fail-fast

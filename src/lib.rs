@@ -1,6 +1,6 @@
 //! Memory Passport: a self-hostable server that lets a person decide which AI agents may
 //! remember and use which parts of their memory.
-// Release builds keep full view types (debug builds erase them); deep pages need more room.
+// Deep pages nest many view types; the compiler needs more room for them.
 #![recursion_limit = "256"]
 pub mod app;
 pub mod domain;
@@ -35,5 +35,6 @@ pub mod web;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Lazy routes: a page in its own chunk is fetched before hydration reaches it.
+    leptos::mount::hydrate_lazy(app::App);
 }

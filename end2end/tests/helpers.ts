@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 export const ROOT = path.resolve(__dirname, "../..");
-const BIN = path.join(ROOT, "target/debug/memory-passport");
+const BIN = process.env.MP_E2E_BIN ?? path.join(ROOT, "target/debug/memory-passport");
 
 /** Runs an admin command of the server binary on this run's database. */
 export function run(args: string[], input?: string): string {

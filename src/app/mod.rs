@@ -21,7 +21,7 @@ mod tenant_auth;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{lazy_route, path, Lazy, LazyRoute, SsrMode};
 
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -61,21 +61,120 @@ pub fn App() -> impl IntoView {
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <Router>
+            // The consent flow (consent, completion, the mail's sign-in link) is in the first
+            // download; every other page is its own chunk, fetched when it is opened
+            // (`cargo leptos --split`, see `lazy_pages`).
             <Routes fallback=|| view! { <components::NotFound/> }>
-                <Route path=path!("") view=home::HomePage/>
-                <Route path=path!("/signup") view=tenant_auth::SignUpPage/>
-                <Route path=path!("/signin") view=tenant_auth::SignInPage/>
+                <Route path=path!("") view={Lazy::<lazy_pages::Home>::new()}/>
+                <Route path=path!("/signup") view={Lazy::<lazy_pages::SignUp>::new()}/>
+                <Route path=path!("/signin") view={Lazy::<lazy_pages::SignIn>::new()}/>
                 // Pages with data render whole before they are sent (SsrMode::Async): no
                 // streamed chunks for hydration to race, and a complete page without scripts.
-                <Route path=path!("/dashboard") view=dashboard::AgentsPage ssr=SsrMode::Async/>
-                <Route path=path!("/dashboard/api-keys") view=dashboard::ApiKeysPage ssr=SsrMode::Async/>
-                <Route path=path!("/operator") view=operator::OperatorPage ssr=SsrMode::Async/>
+                <Route path=path!("/dashboard") view={Lazy::<lazy_pages::Agents>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/dashboard/api-keys") view={Lazy::<lazy_pages::ApiKeys>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/operator") view={Lazy::<lazy_pages::Operator>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/consent") view=consent_page::ConsentPage ssr=SsrMode::Async/>
                 <Route path=path!("/complete") view=consent_page::CompletePage ssr=SsrMode::Async/>
                 <Route path=path!("/passport/link") view=passport_auth::LinkPage ssr=SsrMode::Async/>
-                <Route path=path!("/manage") view=manage::ManagePage ssr=SsrMode::Async/>
-                <Route path=path!("/docs/api") view=api_docs::ApiDocsPage ssr=SsrMode::Async/>
+                <Route path=path!("/manage") view={Lazy::<lazy_pages::Manage>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/docs/api") view={Lazy::<lazy_pages::ApiDocs>::new()} ssr=SsrMode::Async/>
             </Routes>
         </Router>
+    }
+}
+
+/// The pages loaded on demand. Each is a route with no data of its own to start early (its
+/// resources live in the page), so `data()` is empty and `view()` — the split-off part —
+/// renders the page. On the server they are plain calls; every wasm build must be split
+/// (`cargo leptos build --split`, as `scripts/` do), or the chunks' imports are left unresolved.
+mod lazy_pages {
+    use super::*;
+
+    pub struct Home;
+    #[lazy_route]
+    impl LazyRoute for Home {
+        fn data() -> Self {
+            Home
+        }
+        fn view(_this: Self) -> AnyView {
+            view! { <home::HomePage/> }.into_any()
+        }
+    }
+
+    pub struct SignUp;
+    #[lazy_route]
+    impl LazyRoute for SignUp {
+        fn data() -> Self {
+            SignUp
+        }
+        fn view(_this: Self) -> AnyView {
+            view! { <tenant_auth::SignUpPage/> }.into_any()
+        }
+    }
+
+    pub struct SignIn;
+    #[lazy_route]
+    impl LazyRoute for SignIn {
+        fn data() -> Self {
+            SignIn
+        }
+        fn view(_this: Self) -> AnyView {
+            view! { <tenant_auth::SignInPage/> }.into_any()
+        }
+    }
+
+    pub struct Agents;
+    #[lazy_route]
+    impl LazyRoute for Agents {
+        fn data() -> Self {
+            Agents
+        }
+        fn view(_this: Self) -> AnyView {
+            view! { <dashboard::AgentsPage/> }.into_any()
+        }
+    }
+
+    pub struct ApiKeys;
+    #[lazy_route]
+    impl LazyRoute for ApiKeys {
+        fn data() -> Self {
+            ApiKeys
+        }
+        fn view(_this: Self) -> AnyView {
+            view! { <dashboard::ApiKeysPage/> }.into_any()
+        }
+    }
+
+    pub struct Operator;
+    #[lazy_route]
+    impl LazyRoute for Operator {
+        fn data() -> Self {
+            Operator
+        }
+        fn view(_this: Self) -> AnyView {
+            view! { <operator::OperatorPage/> }.into_any()
+        }
+    }
+
+    pub struct Manage;
+    #[lazy_route]
+    impl LazyRoute for Manage {
+        fn data() -> Self {
+            Manage
+        }
+        fn view(_this: Self) -> AnyView {
+            view! { <manage::ManagePage/> }.into_any()
+        }
+    }
+
+    pub struct ApiDocs;
+    #[lazy_route]
+    impl LazyRoute for ApiDocs {
+        fn data() -> Self {
+            ApiDocs
+        }
+        fn view(_this: Self) -> AnyView {
+            view! { <api_docs::ApiDocsPage/> }.into_any()
+        }
     }
 }
