@@ -25,7 +25,7 @@ if [ -z "${MP_BENCH_ONLY:-}" ] || [ "${MP_BENCH_ONLY}" = front ]; then
   ensure_node_modules
   # The build `make run` serves: hashed, precompressed, split by route.
   log "benchmark: front-end weight (release build in headless Chromium)"
-  LEPTOS_HASH_FILES=true cargo leptos build --release --precompress --split
+  build_release_site
   (cd end2end && MP_E2E_BIN="$ROOT/target/release/memory-passport" LEPTOS_HASH_FILES=true \
     npx playwright test -c playwright.weight.config.ts)
 fi

@@ -8,10 +8,10 @@ ensure_wasm_bindgen
 ensure_wasm_opt
 ensure_model
 # Hashed names let browsers keep the wasm, JS and CSS for a year (a new build has new names);
-# --precompress writes .br and .gz beside them once, so serving costs no compression; --split
-# cuts the wasm by route (src/app/mod.rs, lazy_pages), so /consent loads only its own part.
+# precompressed .br and .gz beside them cost nothing to serve; the wasm is cut by route
+# (src/app/mod.rs, lazy_pages), so /consent loads only its own part.
 export LEPTOS_HASH_FILES=true
 log "building (release)"
-cargo leptos build --release --precompress --split
+build_release_site
 log "serving on http://${LEPTOS_SITE_ADDR:-127.0.0.1:3000} (Ctrl-C stops)"
 exec ./target/release/memory-passport serve "$@"

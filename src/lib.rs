@@ -35,6 +35,17 @@ pub mod web;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    // Lazy routes: a page in its own chunk is fetched before hydration reaches it.
-    leptos::mount::hydrate_lazy(app::App);
+    // Lazy routes (app::lazy_pages): hydration waits for the page's chunk, so the page is
+    // interactive only when this future ends, not when the app's first effect runs. Suspense
+    // boundaries finish in microtasks after it; by the next frame the whole page is
+    // interactive, and <body data-hydrated> says so (the tests wait for it).
+    wasm_bindgen_futures::spawn_local(async {
+        let body = leptos::prelude::document().body().expect("the page has a <body>");
+        leptos::mount::hydrate_from_async(body, app::App).await.forget();
+        leptos::prelude::request_animation_frame(|| {
+            if let Some(body) = leptos::prelude::document().body() {
+                let _ = body.set_attribute("data-hydrated", "");
+            }
+        });
+    });
 }

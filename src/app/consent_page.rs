@@ -243,7 +243,7 @@ fn ConsentForm(
                 <p class="alert alert-warning" role="note">
                     {if g.active { "You already gave this app access to " } else { "This app had access to " }}
                     {g.categories.iter().map(|c| c.label()).collect::<Vec<_>>().join(", ")}
-                    {format!(" ({}, {}). ", g.access.label().to_lowercase(), g.expires_at.map(|t| format!("until {}", human(t))).unwrap_or_else(|| "until you revoke it".into()))}
+                    {format!(" ({}, {}). ", g.access.label().to_ascii_lowercase(), g.expires_at.map(|t| format!("until {}", human(t))).unwrap_or_else(|| "until you revoke it".into()))}
                     "Approving replaces that with what you choose here."
                 </p>
             })}

@@ -76,7 +76,7 @@ pub fn CategoryPicker(
                             <div class="category-choice">
                                 <input id=id.clone() type="checkbox" name="categories" value=c.as_str() aria-describedby=desc.clone()
                                     checked=checked prop:checked=move || chosen.with(|cs| cs.contains(&c)) on:change=toggle/>
-                                <label for=id>{c.label()} " " <span class=format!("tag tag-{}", tag.to_lowercase())>{tag}</span></label>
+                                <label for=id>{c.label()} " " <span class=format!("tag tag-{}", tag.to_ascii_lowercase())>{tag}</span></label>
                                 <p id=desc class="hint">{c.description()} <span class="example">"For example: “" {c.example()} "”"</span></p>
                             </div>
                         }.into_any()

@@ -20,7 +20,7 @@ mod tenant_auth;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{FlatRoutes, Route, Router};
 use leptos_router::{lazy_route, path, Lazy, LazyRoute, SsrMode};
 
 /// The HTML document around the app.
@@ -49,22 +49,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run only in the browser. Suspense boundaries finish hydrating in microtasks, so
-    // by the next frame the whole page is interactive; mark it then (tests wait for it).
-    Effect::new(|_| {
-        request_animation_frame(|| {
-            if let Some(body) = document().body() {
-                let _ = body.set_attribute("data-hydrated", "");
-            }
-        });
-    });
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <Router>
             // The consent flow (consent, completion, the mail's sign-in link) is in the first
             // download; every other page is its own chunk, fetched when it is opened
             // (`cargo leptos --split`, see `lazy_pages`).
-            <Routes fallback=|| view! { <components::NotFound/> }>
+            <FlatRoutes fallback=|| view! { <components::NotFound/> }>
                 <Route path=path!("") view={Lazy::<lazy_pages::Home>::new()}/>
                 <Route path=path!("/signup") view={Lazy::<lazy_pages::SignUp>::new()}/>
                 <Route path=path!("/signin") view={Lazy::<lazy_pages::SignIn>::new()}/>
@@ -78,7 +69,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/passport/link") view=passport_auth::LinkPage ssr=SsrMode::Async/>
                 <Route path=path!("/manage") view={Lazy::<lazy_pages::Manage>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/docs/api") view={Lazy::<lazy_pages::ApiDocs>::new()} ssr=SsrMode::Async/>
-            </Routes>
+            </FlatRoutes>
         </Router>
     }
 }
