@@ -42,8 +42,12 @@ ensure_wasm_target() {
 ensure_cargo_leptos() {
   if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
     # no_downloads: never fetch tool binaries from the internet; tools come from PATH.
-    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (once, ~15-25 min on 2 cores)"
-    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (once, up to ~30 min on 2 cores)"
+    # Installing it took ~30 of the 37 minutes of a cold set-up on 2 cores (2026-12-03). Its
+    # release profile is fat LTO with one codegen unit, which makes the last steps run on one
+    # core; a build tool needs neither, so they are turned off for this install.
+    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+      cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
   fi
 }
 

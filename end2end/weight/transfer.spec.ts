@@ -50,8 +50,10 @@ function median(xs: number[]): number {
 let consentUrl = "";
 
 test.beforeAll(async ({ request }) => {
-  run(["tenant", "create", "--email", "weight@yourapp.com", "--password-stdin"], "a long tenant password\n");
-  const apiKey = run(["tenant", "api-key", "--email", "weight@yourapp.com", "--name", "weight"]);
+  // A new worker (after a failed test) runs this again on the same database: a new tenant.
+  const email = `weight-${Date.now()}@yourapp.com`;
+  run(["tenant", "create", "--email", email, "--password-stdin"], "a long tenant password\n");
+  const apiKey = run(["tenant", "api-key", "--email", email, "--name", "weight"]);
   const res = await request.post("/v1/agents/global", {
     headers: { Authorization: `ApiKey ${apiKey}` },
     data: { name: "Support Copilot", description: "Answers your support questions.", website_url: "https://yourapp.com", default_categories_requested: ["preference", "goal"], requested_access: "read_write" },
