@@ -444,7 +444,12 @@ async fn drain_with_extra_workers<F: std::future::Future<Output = ()>>(app: &Tes
         })
         .collect();
     futures_join_all(adds).await;
-    for _ in 0..1200 {
+    // A worker that claimed jobs and then met a busy database without releasing them leaves
+    // them claimed until CLAIM_MS runs out, and then another worker takes them: that is the
+    // queue's own recovery, so wait past it (30 s was shorter and left such jobs pending).
+    let claim = Duration::from_millis(memory_passport::store::jobs::CLAIM_MS as u64);
+    let deadline = std::time::Instant::now() + claim + Duration::from_secs(15);
+    while std::time::Instant::now() < deadline {
         if jobs::pending(&app.db).await.unwrap() == 0 {
             break;
         }
