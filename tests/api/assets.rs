@@ -69,8 +69,9 @@ async fn hashed_assets_are_served_precompressed_and_kept_a_year() {
     let home = get("/", "br").await.unwrap();
     assert_eq!(home.status(), 200);
     assert_eq!(header(&home, "cache-control"), "no-cache");
+    assert_eq!(header(&home, "content-encoding"), "br", "pages are compressed on the way out too");
     // The page links the hashed names.
-    let html = home.text().await.unwrap();
+    let html = get("/", "identity").await.unwrap().text().await.unwrap();
     for name in ["/pkg/memory-passport.abc123.js", "/pkg/memory-passport.abc123.css"] {
         assert!(html.contains(name), "the page links {name}");
     }
