@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
 import { ChildProcess, spawn } from "node:child_process";
 import * as path from "node:path";
-import { failOnBrowserErrors, ROOT, run, signInWithCode } from "./helpers";
+import { createAgent, failOnBrowserErrors, ROOT, run, signInWithCode } from "./helpers";
 
 // The copy-paste callback examples (examples/callbacks/), each run as its own app against
 // the real server: connect, consent, the server-side exchange, deny, and a forged state.
@@ -29,16 +29,11 @@ for (const [i, example] of EXAMPLES.entries()) {
   test(`${example.name} example: connect, exchange, deny, forged state`, async ({ page, request, baseURL }) => {
     const port = Number(process.env.MP_E2E_PORT) + 100 + i;
     const appBase = `http://127.0.0.1:${port}`;
-    const created = await request.post("/v1/agents/global", {
-      headers: { Authorization: `ApiKey ${apiKey}` },
-      data: { name: `${example.name} demo app`, redirect_uris: [`${appBase}/integrations/memoryos/callback`] },
-    });
-    expect(created.status()).toBe(201);
-    const agent = (await created.json()).data;
+    const agent = await createAgent(request, apiKey, { name: `${example.name} demo app`, redirect_uris: [`${appBase}/integrations/memoryos/callback`] });
 
     const app = spawn(example.cmd, example.args, {
       cwd: ROOT,
-      env: { ...process.env, MP_BASE_URL: baseURL!, MP_AGENT_ID: agent.id, MP_AGENT_SECRET: agent.raw_agent_api_key, APP_BASE_URL: appBase, PORT: String(port) },
+      env: { ...process.env, MP_BASE_URL: baseURL!, MP_AGENT_ID: agent.id, MP_AGENT_SECRET: agent.secret, APP_BASE_URL: appBase, PORT: String(port) },
       stdio: ["ignore", "ignore", "pipe"],
     });
     apps.push(app);

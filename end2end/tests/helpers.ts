@@ -1,5 +1,5 @@
 import AxeBuilder from "@axe-core/playwright";
-import { expect, Page, test } from "@playwright/test";
+import { APIRequestContext, expect, Page, test } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -26,6 +26,18 @@ export async function codeFor(email: string): Promise<string> {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`no code mailed to ${email}`);
+}
+
+/** An app registered through the API: its id and its one-time secret. */
+export type Agent = { id: string; secret: string };
+
+/** Registers a global agent with a tenant's API key (POST /v1/agents/global), as an app's
+ * developer would; `data` is the request body. */
+export async function createAgent(request: APIRequestContext, apiKey: string, data: Record<string, unknown>): Promise<Agent> {
+  const res = await request.post("/v1/agents/global", { headers: { Authorization: `ApiKey ${apiKey}` }, data });
+  expect(res.status(), await res.text()).toBe(201);
+  const agent = (await res.json()).data;
+  return { id: agent.id, secret: agent.raw_agent_api_key };
 }
 
 /** Signs in on the consent page with an emailed code and waits for the choice form. */

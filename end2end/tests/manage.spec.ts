@@ -2,7 +2,7 @@ import { APIRequestContext, expect, Page, test } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { codeFor, failOnBrowserErrors, open, run, shoot } from "./helpers";
+import { codeFor, createAgent, failOnBrowserErrors, open, run, shoot } from "./helpers";
 
 // A person's own Passport on /manage, with two real apps: their grants (change, revoke from the
 // mail's link), their memories (correct, flag, delete), questions answered each of the four
@@ -23,13 +23,8 @@ function sql(query: string, ...params: string[]): unknown[][] {
 }
 
 async function createApp(request: APIRequestContext, name: string) {
-  const res = await request.post("/v1/agents/global", {
-    headers: { Authorization: `ApiKey ${apiKey}` },
-    data: { name, description: `${name} remembers what helps.`, website_url: "https://yourapp.com", default_categories_requested: ["preference", "fact", "goal"], requested_access: "read_write" },
-  });
-  expect(res.status()).toBe(201);
-  const data = (await res.json()).data;
-  apps[name] = { id: data.id, secret: data.raw_agent_api_key, token: "" };
+  const agent = await createAgent(request, apiKey, { name, description: `${name} remembers what helps.`, website_url: "https://yourapp.com", default_categories_requested: ["preference", "fact", "goal"], requested_access: "read_write" });
+  apps[name] = { ...agent, token: "" };
 }
 
 function agentHeaders(name: string) {
