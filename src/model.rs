@@ -37,6 +37,8 @@ pub struct ExistingGrant {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SignInState {
     pub code_sent_to: Option<String>,
+    /// Seconds until another code may be asked for (the page counts them down).
+    pub resend_in: u64,
     pub notice: Option<Notice>,
 }
 

@@ -1,5 +1,5 @@
 import { APIRequestContext, expect, Page, test } from "@playwright/test";
-import { codeFor, failOnBrowserErrors, open, run, shoot, signInWithCode } from "./helpers";
+import { Agent, codeFor, createAgent, failOnBrowserErrors, open, run, shoot, signInWithCode } from "./helpers";
 
 // A person's side of the flow: the agent card, email code sign-in (codes read from the
 // outbox), categories, duration, access, approve / deny, re-consent, the completion page and
@@ -10,16 +10,10 @@ failOnBrowserErrors();
 const CALLBACK = "http://localhost:9999/integrations/memoryos/callback";
 
 let apiKey = "";
-const agents: Record<string, { id: string; secret: string }> = {};
+const agents: Record<string, Agent> = {};
 
-async function createAgent(request: APIRequestContext, name: string, redirects: string[], access: string) {
-  const res = await request.post("/v1/agents/global", {
-    headers: { Authorization: `ApiKey ${apiKey}` },
-    data: { name, description: `${name} helps with your tasks.`, website_url: "https://yourapp.com", default_categories_requested: ["preference", "goal"], redirect_uris: redirects, requested_access: access },
-  });
-  expect(res.status()).toBe(201);
-  const data = (await res.json()).data;
-  agents[name] = { id: data.id, secret: data.raw_agent_api_key };
+async function registerAgent(request: APIRequestContext, name: string, redirects: string[], access: string) {
+  agents[name] = await createAgent(request, apiKey, { name, description: `${name} helps with your tasks.`, website_url: "https://yourapp.com", default_categories_requested: ["preference", "goal"], redirect_uris: redirects, requested_access: access });
 }
 
 function consentUrl(agent: string, extra: Record<string, string> = {}) {
@@ -30,8 +24,8 @@ function consentUrl(agent: string, extra: Record<string, string> = {}) {
 test.beforeAll(async ({ request }) => {
   run(["tenant", "create", "--email", "apps@yourapp.com", "--password-stdin"], "a long tenant password\n");
   apiKey = run(["tenant", "api-key", "--email", "apps@yourapp.com", "--name", "e2e"]);
-  await createAgent(request, "Hosted Helper", [], "read_write");
-  await createAgent(request, "Callback Coach", [CALLBACK], "read_only");
+  await registerAgent(request, "Hosted Helper", [], "read_write");
+  await registerAgent(request, "Callback Coach", [CALLBACK], "read_only");
 });
 
 test("(a, e) hosted completion: card with pending warning, code sign-in, choices, token shown once", async ({ page }) => {
@@ -90,6 +84,10 @@ test("(a, e) hosted completion: card with pending warning, code sign-in, choices
   await expect(page.getByRole("heading", { name: "Access granted" })).toBeVisible();
   const token = await page.getByLabel("Token").inputValue();
   expect(token).toMatch(/^uui_[A-Za-z0-9_-]{43}$/);
+  await page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
+  await page.getByRole("button", { name: "Copy" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Copied to the clipboard." })).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
   // Legible: the whole token is in view (nothing scrolled or clipped) at desktop and phone
   // widths, with room below the baseline for underscores, and it can be selected.
   for (const width of [1280, 390]) {

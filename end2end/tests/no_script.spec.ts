@@ -1,5 +1,5 @@
 import { APIRequestContext, expect, Route, test } from "@playwright/test";
-import { codeFor, failOnBrowserErrors, open, run, shoot } from "./helpers";
+import { codeFor, createAgent, failOnBrowserErrors, open, run, shoot } from "./helpers";
 
 // The consent page works before its script has run, and without it: every step is a plain
 // form that posts to the page's own full address and comes back to it.
@@ -9,13 +9,8 @@ failOnBrowserErrors();
 let apiKey = "";
 const agents: Record<string, string> = {};
 
-async function createAgent(request: APIRequestContext, name: string) {
-  const res = await request.post("/v1/agents/global", {
-    headers: { Authorization: `ApiKey ${apiKey}` },
-    data: { name, description: `${name} works without scripts.`, website_url: "https://yourapp.com", default_categories_requested: ["preference", "goal"], redirect_uris: [], requested_access: "read_write" },
-  });
-  expect(res.status()).toBe(201);
-  agents[name] = (await res.json()).data.id;
+async function registerAgent(request: APIRequestContext, name: string) {
+  agents[name] = (await createAgent(request, apiKey, { name, description: `${name} works without scripts.`, website_url: "https://yourapp.com", default_categories_requested: ["preference", "goal"], redirect_uris: [], requested_access: "read_write" })).id;
 }
 
 function consentUrl(agent: string) {
@@ -25,9 +20,9 @@ function consentUrl(agent: string) {
 test.beforeAll(async ({ request }) => {
   run(["tenant", "create", "--email", "noscript@yourapp.com", "--password-stdin"], "a long tenant password\n");
   apiKey = run(["tenant", "api-key", "--email", "noscript@yourapp.com", "--name", "e2e"]);
-  await createAgent(request, "Plain Form Pal");
-  await createAgent(request, "Early Click Co");
-  await createAgent(request, "Refused Robot");
+  await registerAgent(request, "Plain Form Pal");
+  await registerAgent(request, "Early Click Co");
+  await registerAgent(request, "Refused Robot");
 });
 
 test.describe("with JavaScript disabled", () => {
@@ -98,24 +93,28 @@ test.describe("with JavaScript disabled", () => {
 });
 
 test("a click before the script has run posts the form and keeps the link", async ({ page }) => {
-  // Hold the WebAssembly back, as a slow phone would: the page is not hydrated yet.
+  // Hold the page's script back, as a slow phone would: the page is not interactive yet.
   const held: Route[] = [];
-  await page.route("**/*.wasm", (route) => {
+  await page.route("**/assets/consent.*.js", (route) => {
     held.push(route);
   });
   const url = consentUrl("Early Click Co");
-  await page.goto(url);
+  await page.goto(url, { waitUntil: "commit" });
+  await expect(page.getByLabel("Email address")).toBeVisible();
   await expect(page.locator("body[data-hydrated]")).toHaveCount(0);
   await page.getByLabel("Email address").fill("early@example.com");
   await page.getByRole("button", { name: "Send code" }).click();
   await expect(page.getByRole("status").filter({ hasText: "6-digit code is on its way" })).toBeVisible();
   expect(new URL(page.url()).search, "not 'This link can't be used'").toBe(new URL(url, "http://x").search);
   await expect(page.getByRole("heading", { name: "This link can't be used" })).toHaveCount(0);
-  // Now the script arrives; the rest runs hydrated from the step the server remembered.
-  await page.unroute("**/*.wasm");
+  // Now the script arrives; the rest runs with it from the step the server remembered.
+  await page.unroute("**/assets/consent.*.js");
   for (const r of held) await r.continue().catch(() => {});
   await open(page, url);
   await expect(page.getByRole("status").filter({ hasText: "6-digit code is on its way" })).toBeVisible();
+  // The countdown the server started goes on in the page.
+  await expect(page.getByRole("button", { name: /^Send a new code \(in \d+ s\)$/ })).toBeDisabled();
+  await expect(page.getByLabel("Code from the email")).toBeFocused();
   await page.getByLabel("Code from the email").fill(await codeFor("early@example.com"));
   await page.getByRole("button", { name: "Continue" }).click();
   await expect(page.getByRole("heading", { name: "Choose what Early Click Co may use" })).toBeVisible();

@@ -2,7 +2,7 @@
 //! person's choice of categories, duration and access; approve or deny.
 use super::components::{error_text, failure, go_to, ActionError, Alert, PageTitle};
 use super::passport_auth::{SignInWithCode, SignOutPerson};
-use super::grant_fields::{approve_label, AccessChoice, AgentHeader, CategoryPicker, DurationChoice};
+use super::grant_fields::{access_verb, approve_label, AccessChoice, AgentHeader, CategoryPicker, DurationChoice};
 use crate::domain::agent::{AccessType, AgentStatus};
 use crate::domain::categories::{self, Category};
 use crate::domain::consent_url::ConsentLink;
@@ -77,6 +77,9 @@ pub async fn deny_consent(answer: ConsentAnswer) -> Result<String, ServerFnError
     .await
 }
 
+
+/// What the consent form says when no duration is chosen.
+const NEED_DURATION: &str = "Choose how long this app may use your memory.";
 
 #[component]
 pub fn ConsentPage() -> impl IntoView {
@@ -209,7 +212,7 @@ fn ConsentForm(
             return;
         }
         let Some(d) = duration.get_untracked() else {
-            problem.set(Some("Choose how long this app may use your memory.".into()));
+            problem.set(Some(NEED_DURATION.into()));
             return;
         };
         problem.set(None);
@@ -247,10 +250,13 @@ fn ConsentForm(
                     "Approving replaces that with what you choose here."
                 </p>
             })}
-            <form class="form" method="post" on:submit=on_approve novalidate>
+            // `data-*`: what the page's script (web/consent.js) needs to say the same as this
+            // component does, on the server-rendered page.
+            <form class="form" method="post" on:submit=on_approve novalidate data-consent=""
+                data-need-category=grant::approved_categories(&[]).err().unwrap_or_default() data-need-duration=NEED_DURATION>
                 <CategoryPicker chosen=chosen legend="Memory categories" id_prefix="consent-cat" requested=preselected.clone()
                     on_change=Callback::new(move |_| problem.set(None))/>
-                <p class="summary" aria-live="polite">
+                <p class="summary" aria-live="polite" data-withheld="">
                     {move || {
                         let w = withheld();
                         if w.is_empty() {
@@ -266,14 +272,14 @@ fn ConsentForm(
                     AccessType::ReadWrite => view! { <AccessChoice access=access name="access" id_prefix="consent-access" explained=true/> }.into_any(),
                     AccessType::ReadOnly => view! {
                         <p><strong>"Access: "</strong>"read only"</p>
-                        <input type="hidden" name="access" value="read_only"/>
+                        <input type="hidden" name="access" value="read_only" data-verb=access_verb(AccessType::ReadOnly)/>
                     }.into_any(),
                 }}
-                {move || problem.get().map(|m| view! { <Alert message=m/> })}
+                <div data-problem="">{move || problem.get().map(|m| view! { <Alert message=m/> })}</div>
                 <ActionError error=Signal::derive(move || failure(approve.value().get()))/>
                 <ActionError error=Signal::derive(move || failure(deny.value().get()))/>
                 <div class="form-actions">
-                    <button type="submit" name="intent" value="approve" class="button primary" disabled=busy>
+                    <button type="submit" name="intent" value="approve" class="button primary" disabled=busy data-app=agent.name.clone()>
                         {move || approve_label(&agent_name, access.get(), chosen.with(|c| c.len()), duration.get())}
                     </button>
                     <button type="submit" name="intent" value="deny" class="button secondary" disabled=busy on:click=on_deny>"Deny"</button>
@@ -322,12 +328,12 @@ pub fn CompletePage() -> impl IntoView {
                                         // the token can be read and typed by eye as well as copied.
                                         <textarea id="completion-token" class="secret token-value" readonly rows="2" spellcheck="false"
                                             autocomplete="off">{t}</textarea>
-                                        <button type="button" class="button secondary" on:click=move |_| {
+                                        <button type="button" class="button secondary" data-copy="completion-token" on:click=move |_| {
                                             super::components::copy_to_clipboard(&for_copy);
                                             copied.set(true);
                                         }>"Copy"</button>
                                     </div>
-                                    <p class="hint" role="status">{move || if copied.get() { "Copied to the clipboard." } else { "" }}</p>
+                                    <p class="hint" role="status" data-copied="">{move || if copied.get() { "Copied to the clipboard." } else { "" }}</p>
                                 }.into_any()
                             })}
                         </Transition>

@@ -74,7 +74,7 @@ pub fn CategoryPicker(
                         let tag = if requested.contains(&c) { "Requested" } else { "Optional" };
                         view! {
                             <div class="category-choice">
-                                <input id=id.clone() type="checkbox" name="categories" value=c.as_str() aria-describedby=desc.clone()
+                                <input id=id.clone() type="checkbox" name="categories" value=c.as_str() aria-describedby=desc.clone() data-label=c.label()
                                     checked=checked prop:checked=move || chosen.with(|cs| cs.contains(&c)) on:change=toggle/>
                                 <label for=id>{c.label()} " " <span class=format!("tag tag-{}", tag.to_ascii_lowercase())>{tag}</span></label>
                                 <p id=desc class="hint">{c.description()} <span class="example">"For example: “" {c.example()} "”"</span></p>
@@ -83,7 +83,7 @@ pub fn CategoryPicker(
                     }
                     None => view! {
                         <div class="checkbox-row">
-                            <input id=id.clone() type="checkbox" name="categories" value=c.as_str()
+                            <input id=id.clone() type="checkbox" name="categories" value=c.as_str() data-label=c.label()
                                 checked=checked prop:checked=move || chosen.with(|cs| cs.contains(&c)) on:change=toggle/>
                             <label for=id>{c.label()}</label>
                         </div>
@@ -117,7 +117,7 @@ pub fn AccessChoice(
                 };
                 view! {
                     <div class="checkbox-row">
-                        <input id=id.clone() type="radio" name=name.clone() value=a.as_str()
+                        <input id=id.clone() type="radio" name=name.clone() value=a.as_str() data-verb=access_verb(a)
                             checked=a == initial prop:checked=move || access.get() == a on:change=move |_| access.set(a)/>
                         <label for=id>{a.label()} {explained.then(|| view! { <span class="muted">{hint}</span> })}</label>
                     </div>
@@ -151,7 +151,7 @@ pub fn DurationChoice(
                 });
                 view! {
                     <div class="checkbox-row">
-                        <input id=id.clone() type="radio" name=name.clone() value=d.as_str()
+                        <input id=id.clone() type="radio" name=name.clone() value=d.as_str() data-phrase=duration_phrase(d)
                             prop:checked=move || selected.get() == Some(d) on:change=move |_| on_pick.run(d)/>
                         <label for=id>{d.label()} {ends.map(|e| view! { <span class="muted">{e}</span> })}</label>
                     </div>
@@ -162,22 +162,31 @@ pub fn DurationChoice(
 }
 
 /// The approve button's words: the app, the access and what it covers, e.g. "Allow Support
-/// Copilot to read 3 categories for 90 days".
+/// Copilot to read 3 categories for 90 days". The consent page's script puts the same words
+/// together from the controls' `data-verb` and `data-phrase` (`web/consent.js`).
 pub fn approve_label(app: &str, access: AccessType, categories: usize, duration: Option<GrantDuration>) -> String {
     if categories == 0 {
         return format!("Allow {app}");
     }
-    let verb = match access {
+    let what = if categories == 1 { "1 category".to_string() } else { format!("{categories} categories") };
+    let how_long = duration.map(duration_phrase).unwrap_or_default();
+    format!("Allow {app} to {} {what}{how_long}", access_verb(access))
+}
+
+/// What an access lets the app do, as the approve button says it.
+pub fn access_verb(access: AccessType) -> &'static str {
+    match access {
         AccessType::ReadOnly => "read",
         AccessType::ReadWrite => "read and write",
-    };
-    let what = if categories == 1 { "1 category".to_string() } else { format!("{categories} categories") };
-    let how_long = match duration {
-        None => String::new(),
-        Some(GrantDuration::UntilRevoked) => " until you revoke it".into(),
-        Some(d) => format!(" for {}", d.label()),
-    };
-    format!("Allow {app} to {verb} {what}{how_long}")
+    }
+}
+
+/// How long, as the approve button says it (after the categories).
+pub fn duration_phrase(duration: GrantDuration) -> String {
+    match duration {
+        GrantDuration::UntilRevoked => " until you revoke it".into(),
+        d => format!(" for {}", d.label()),
+    }
 }
 
 #[cfg(test)]

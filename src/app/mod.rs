@@ -36,7 +36,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light"/>
                 <HashedStylesheet options=options.clone() id="leptos"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <HydrationScripts options/>
+                <Scripts options/>
                 <MetaTags/>
             </head>
             <body>
@@ -46,15 +46,32 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The consent flow: the pages a person reaches from an app, often on a phone. They are
+/// rendered whole on the server and work as plain forms (`forms`), so instead of the app's
+/// WebAssembly they load one small script (`web/consent.js`) for what needs a script, and are
+/// interactive as soon as they are shown. (Reached by a link inside the app, they render
+/// there as any other page.)
+pub const CONSENT_FLOW: [&str; 3] = ["/consent", "/complete", "/passport/link"];
+
+/// A page's scripts: the app's WebAssembly (hydration), or the consent flow's one script.
+#[component]
+fn Scripts(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if crate::web::context::path().is_some_and(|p| CONSENT_FLOW.contains(&p.as_str())) {
+        let nonce = leptos::nonce::use_nonce();
+        return view! { <script nonce=nonce src=crate::web::assets::consent_script_path() defer></script> }.into_any();
+    }
+    view! { <HydrationScripts options/> }.into_any()
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <Router>
-            // The consent flow (consent, completion, the mail's sign-in link) is in the first
-            // download; every other page is its own chunk, fetched when it is opened
-            // (`cargo leptos --split`, see `lazy_pages`).
+            // Every page is its own chunk, fetched when it is opened (`cargo leptos --split`,
+            // see `lazy_pages`); the consent flow's pages load none (`CONSENT_FLOW`).
             <FlatRoutes fallback=|| view! { <components::NotFound/> }>
                 <Route path=path!("") view={Lazy::<lazy_pages::Home>::new()}/>
                 <Route path=path!("/signup") view={Lazy::<lazy_pages::SignUp>::new()}/>
@@ -64,9 +81,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/dashboard") view={Lazy::<lazy_pages::Agents>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard/api-keys") view={Lazy::<lazy_pages::ApiKeys>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/operator") view={Lazy::<lazy_pages::Operator>::new()} ssr=SsrMode::Async/>
-                <Route path=path!("/consent") view=consent_page::ConsentPage ssr=SsrMode::Async/>
-                <Route path=path!("/complete") view=consent_page::CompletePage ssr=SsrMode::Async/>
-                <Route path=path!("/passport/link") view=passport_auth::LinkPage ssr=SsrMode::Async/>
+                <Route path=path!("/consent") view={Lazy::<lazy_pages::Consent>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/complete") view={Lazy::<lazy_pages::Complete>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/passport/link") view={Lazy::<lazy_pages::SignInLink>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/manage") view={Lazy::<lazy_pages::Manage>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/docs/api") view={Lazy::<lazy_pages::ApiDocs>::new()} ssr=SsrMode::Async/>
             </FlatRoutes>
@@ -155,6 +172,39 @@ mod lazy_pages {
         }
         fn view(_this: Self) -> AnyView {
             view! { <manage::ManagePage/> }.into_any()
+        }
+    }
+
+    pub struct Consent;
+    #[lazy_route]
+    impl LazyRoute for Consent {
+        fn data() -> Self {
+            Consent
+        }
+        fn view(_this: Self) -> AnyView {
+            view! { <consent_page::ConsentPage/> }.into_any()
+        }
+    }
+
+    pub struct Complete;
+    #[lazy_route]
+    impl LazyRoute for Complete {
+        fn data() -> Self {
+            Complete
+        }
+        fn view(_this: Self) -> AnyView {
+            view! { <consent_page::CompletePage/> }.into_any()
+        }
+    }
+
+    pub struct SignInLink;
+    #[lazy_route]
+    impl LazyRoute for SignInLink {
+        fn data() -> Self {
+            SignInLink
+        }
+        fn view(_this: Self) -> AnyView {
+            view! { <passport_auth::LinkPage/> }.into_any()
         }
     }
 

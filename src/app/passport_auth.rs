@@ -84,7 +84,10 @@ pub fn SignInWithCode(initial: SignInState, on_signed_in: Callback<()>) -> impl 
     let email = RwSignal::new(initial.code_sent_to.clone().unwrap_or_default());
     let code = RwSignal::new(String::new());
     let sent_to = RwSignal::new(initial.code_sent_to.clone());
-    let wait = RwSignal::new(0u64);
+    let wait = RwSignal::new(initial.resend_in);
+    // After a plain form post sent the code, the page opens at the code (the script's focus
+    // call does the same for the hydrated page).
+    let focus_code = initial.code_sent_to.is_some();
     let notice = RwSignal::new(initial.notice.clone());
     let code_input = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
@@ -150,7 +153,7 @@ pub fn SignInWithCode(initial: SignInState, on_signed_in: Callback<()>) -> impl 
                     <input type="hidden" name="email" value=move || sent_to.get().unwrap_or_default()/>
                     <label for="person-code">"Code from the email"</label>
                     <input id="person-code" name="code" node_ref=code_input type="text" inputmode="numeric" autocomplete="one-time-code"
-                        required maxlength="7" pattern="[0-9 ]{6,7}" bind:value=code/>
+                        required maxlength="7" pattern="[0-9 ]{6,7}" autofocus=focus_code bind:value=code/>
                     <button type="submit" class="button primary" disabled=move || verify.pending().get()>"Continue"</button>
                 </form>
                 <super::components::ActionError error=Signal::derive(move || super::components::failure(verify.value().get()))/>
@@ -158,7 +161,8 @@ pub fn SignInWithCode(initial: SignInState, on_signed_in: Callback<()>) -> impl 
                     <form method="post" on:submit=move |ev| { ev.prevent_default(); send_code(); }>
                         <input type="hidden" name="intent" value="send_code"/>
                         <input type="hidden" name="email" value=move || sent_to.get().unwrap_or_default()/>
-                        <button type="submit" class="button secondary small" disabled=move || { wait.get() > 0 || send.pending().get() }>
+                        <button type="submit" class="button secondary small" data-wait=move || wait.get().to_string()
+                            disabled=move || { wait.get() > 0 || send.pending().get() }>
                             {move || match wait.get() { 0 => "Send a new code".to_string(), s => format!("Send a new code (in {s} s)") }}
                         </button>
                     </form>

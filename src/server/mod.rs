@@ -81,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::render))
         .nest("/v1", crate::api::v1::router())
         .nest("/pkg", crate::web::assets::pkg(&state.config.site_root, state.config.hash_files))
+        .route("/assets/{file}", get(crate::web::assets::consent_script))
         .merge(pages)
         // After routing, so requests are counted under their route's pattern.
         .route_layer(middleware::from_fn(metrics::track))

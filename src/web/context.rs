@@ -34,6 +34,11 @@ fn parts() -> Option<Parts> {
     use_context::<Parts>()
 }
 
+/// The path of the page being rendered.
+pub fn path() -> Option<String> {
+    parts().map(|p| p.uri.path().to_string())
+}
+
 /// The client's key for rate limits (see `client_ip`: proxies, IPv6 /64).
 pub fn client_key() -> String {
     let (Some(parts), Ok(state)) = (parts(), state()) else {
@@ -136,7 +141,37 @@ pub fn sign_in_state() -> crate::model::SignInState {
     if notice.is_some() {
         set_cookie(cookies::expired_text_cookie(cookies::NOTICE_COOKIE, secure, "/"));
     }
-    crate::model::SignInState { code_sent_to: cookies::read_text(&parts.headers, cookies::CODE_SENT_COOKIE, secure), notice }
+    let sent = cookies::read_text(&parts.headers, cookies::CODE_SENT_COOKIE, secure).map(|v| CodeSent::decode(&v));
+    let resend_in = sent.as_ref().map(|s| s.resend_in(now_ms())).unwrap_or(0);
+    crate::model::SignInState { code_sent_to: sent.map(|s| s.email), resend_in, notice }
+}
+
+/// What the code-sent cookie holds: the address, and when the code went (so a page rendered
+/// after a plain form post shows the resend countdown too).
+#[derive(Debug, PartialEq)]
+struct CodeSent {
+    email: String,
+    sent_at_ms: Option<i64>,
+}
+
+impl CodeSent {
+    fn encode(email: &str, sent_at_ms: i64) -> String {
+        format!("{sent_at_ms} {}", email.trim())
+    }
+
+    /// Also reads the older value, the bare address.
+    fn decode(value: &str) -> CodeSent {
+        match value.split_once(' ').and_then(|(at, email)| Some((at.parse::<i64>().ok()?, email))) {
+            Some((at, email)) => CodeSent { email: email.to_string(), sent_at_ms: Some(at) },
+            None => CodeSent { email: value.to_string(), sent_at_ms: None },
+        }
+    }
+
+    fn resend_in(&self, now_ms: i64) -> u64 {
+        let Some(at) = self.sent_at_ms else { return 0 };
+        let left_ms = (at + crate::service::otp::RESEND_COOLDOWN_MS - now_ms).clamp(0, crate::service::otp::RESEND_COOLDOWN_MS);
+        (left_ms as u64).div_ceil(1000)
+    }
 }
 
 /// Remembers (for the page's next view) that a code went to `email`.
@@ -156,7 +191,8 @@ pub fn code_sent_cleared(state: &AppState) -> String {
 /// The cookie that remembers where a code went, for as long as the code lives.
 pub fn code_sent_cookie(state: &AppState, email: &str) -> String {
     let max_age = crate::service::otp::CODE_TTL_MS / 1000;
-    cookies::text_cookie(cookies::CODE_SENT_COOKIE, email.trim(), state.config.secure_cookies(), max_age, "/", cookies::SameSite::Lax)
+    let value = CodeSent::encode(email, now_ms());
+    cookies::text_cookie(cookies::CODE_SENT_COOKIE, &value, state.config.secure_cookies(), max_age, "/", cookies::SameSite::Lax)
 }
 
 /// The one-page cookie that hands the hosted completion page its token.
@@ -177,5 +213,29 @@ pub fn take_completion_token() -> Option<String> {
 pub fn set_status(status: http::StatusCode) {
     if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
         resp.set_status(status);
+    }
+}
+
+/// The clock, in milliseconds since the Unix epoch.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CodeSent;
+
+    #[test]
+    fn the_code_sent_cookie_keeps_the_address_and_the_countdown() {
+        let sent = CodeSent::decode(&CodeSent::encode(" ada@example.com ", 1_000_000));
+        assert_eq!(sent, CodeSent { email: "ada@example.com".into(), sent_at_ms: Some(1_000_000) });
+        assert_eq!(sent.resend_in(1_000_000), 30);
+        assert_eq!(sent.resend_in(1_000_001), 30, "rounds up: the button is not ready before the server is");
+        assert_eq!(sent.resend_in(1_029_500), 1);
+        assert_eq!(sent.resend_in(1_030_000), 0);
+        assert_eq!(sent.resend_in(900_000), 30, "a clock that went back waits no longer than the cooldown");
+        // The value cookies held before: the bare address, and no countdown.
+        assert_eq!(CodeSent::decode("grace@example.com"), CodeSent { email: "grace@example.com".into(), sent_at_ms: None });
+        assert_eq!(CodeSent::decode("grace@example.com").resend_in(0), 0);
     }
 }

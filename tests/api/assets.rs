@@ -93,3 +93,50 @@ async fn unhashed_assets_are_revalidated() {
     let again = app.client.get(app.url("/pkg/memory-passport.js")).header("If-Modified-Since", modified).send().await.unwrap();
     assert_eq!(again.status(), 304);
 }
+
+#[tokio::test]
+async fn the_consent_flow_loads_one_small_script_and_no_webassembly() {
+    let site = built_site();
+    hash_file_beside_the_binary();
+    let root = site.path().to_str().unwrap().to_string();
+    let app = spawn_app_with(Backend::Sqlite, |c| {
+        c.site_root = root;
+        c.hash_files = true;
+    })
+    .await;
+    let get = |path: &str, encoding: &str| app.client.get(app.url(path)).header("Accept-Encoding", encoding).send();
+    let script_in = |html: &str| {
+        let at = html.find("/assets/consent.")?;
+        let end = at + html[at..].find('"')?;
+        Some(html[at..end].to_string())
+    };
+
+    let mut script = None;
+    for page in ["/consent", "/complete?status=denied", "/passport/link"] {
+        let html = get(page, "identity").await.unwrap().text().await.unwrap();
+        assert!(!html.contains("/pkg/memory-passport.abc123.js") && !html.contains(".wasm"), "{page} loads no app script");
+        assert!(html.contains("/pkg/memory-passport.abc123.css"), "{page} has the style sheet");
+        script = script_in(&html);
+        assert!(script.is_some(), "{page} loads the consent script");
+    }
+    // Every other page hydrates the app, without the consent script.
+    for page in ["/", "/manage", "/signin"] {
+        let html = get(page, "identity").await.unwrap().text().await.unwrap();
+        assert!(html.contains("/pkg/memory-passport.abc123.js"), "{page} loads the app");
+        assert!(script_in(&html).is_none(), "{page}");
+    }
+
+    // The script: named by its content, kept a year, compressed on the way.
+    let script = script.unwrap();
+    let res = get(&script, "br").await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(header(&res, "cache-control"), "public, max-age=31536000, immutable");
+    assert!(header(&res, "content-type").starts_with("text/javascript"));
+    assert_eq!(header(&res, "content-encoding"), "br");
+    let plain = get(&script, "identity").await.unwrap().text().await.unwrap();
+    assert!(plain.contains("data-hydrated") && plain.len() < 8_000, "{} bytes", plain.len());
+    // Another name under /assets is nobody's.
+    let other = get("/assets/consent.0000000000000000.js", "br").await.unwrap();
+    assert_eq!(other.status(), 404);
+    assert!(!header(&other, "cache-control").contains("immutable"));
+}
