@@ -201,3 +201,22 @@ test("(f) the whole form works from the keyboard alone", async ({ page }) => {
   await page.waitForURL(/\/complete\?status=granted/);
   await expect(page.getByRole("heading", { name: "Access granted" })).toBeVisible();
 });
+
+test("(g) a link inside the app to the consent page loads it from the server", async ({ page }) => {
+  // The app's WebAssembly holds no consent page: should its router ever follow a link to
+  // one, the page is fetched whole, as an app's link would open it.
+  await open(page, "/");
+  await page.evaluate((url) => {
+    const a = document.createElement("a");
+    a.href = url;
+    a.id = "in-app-link";
+    a.textContent = "Connect";
+    document.querySelector("main")!.append(a);
+  }, consentUrl("Hosted Helper"));
+  await page.click("#in-app-link");
+  await page.waitForURL(/\/consent\?agent_id=/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Hosted Helper");
+  await page.waitForSelector("body[data-hydrated]");
+  await expect(page.locator('script[src^="/assets/consent."]')).toHaveCount(1);
+  await expect(page.getByLabel("Email address")).toBeVisible();
+});
