@@ -983,9 +983,27 @@ fn short_answer(sentences: &[&str], previous: Option<&str>) -> Option<Extracted>
     Some(e)
 }
 
-/// "Have you been to Paris?" → "Have I been to Paris?"
+/// Words that can follow a question's opening "you" as its verb ("you know…?", "you had…?").
+const YOU_VERBS: &[&str] = &[
+    "have", "had", "do", "did", "will", "would", "can", "could", "should", "may", "might", "must", "know", "think",
+    "want", "like", "need", "mean", "remember", "see", "got", "get", "ever", "still", "really", "just", "never",
+];
+
+/// "Have you been to Paris?" → "Have I been to Paris?"; chat's verbless "you on crutches?"
+/// → "am I on crutches?" and "you guys registered?" → "are we registered?".
 fn to_first_person(question: &str) -> String {
+    let question = question.trim_start();
+    let lower = question.to_lowercase();
+    let question = if lower.starts_with("you guys ") {
+        format!("are we {}", question.get("you guys ".len()..).unwrap_or_default())
+    } else if lower.starts_with("you ") && !word_list(&lower).get(1).is_some_and(|w| YOU_VERBS.contains(w)) {
+        format!("are {question}")
+    } else {
+        question.to_string()
+    };
+    let question = question.as_str();
     let swaps: &[(&str, &str)] = &[
+        ("are you two", "are we"), ("are you guys", "are we"), ("you two", "we"), ("you guys", "we"),
         ("are you", "am I"), ("were you", "was I"), ("you're", "I'm"), ("you've", "I've"), ("you'll", "I'll"),
         ("you'd", "I'd"), ("yourself", "myself"), ("yours", "mine"), ("your", "my"), ("you", "I"),
     ];
@@ -1366,6 +1384,13 @@ mod tests {
         let got = extract_turn(Turn { text: "Only the first two days.", said_on: None, previous: Some("Ouch! How long did your jaw hurt?") });
         assert_eq!(got[0].content, "How long did my jaw hurt? Only the first two days.");
         assert!(extract_turn(Turn { text: "Thanks!!", said_on: None, previous: Some("Did you get my card?") }).is_empty());
+        // A verbless chat question is turned whole, not word by word.
+        let got = extract_turn(Turn { text: "just a brace for now.", said_on: None, previous: Some("oh no!! you on crutches?") });
+        assert_eq!(got.first().map(|e| e.content.as_str()), Some("Am I on crutches? just a brace for now."));
+        let got = extract_turn(Turn { text: "yep, mostly diapers", said_on: None, previous: Some("you guys registered?") });
+        assert_eq!(got.first().map(|e| e.content.as_str()), Some("Are we registered? yep, mostly diapers."));
+        let got = extract_turn(Turn { text: "yes! theo and i are official", said_on: None, previous: Some("omg so are you two official now??") });
+        assert_eq!(got.first().map(|e| e.content.as_str()), Some("Omg so are we official now?? yes! theo and i are official."));
         // Without a question before it, "Yes, twice!" says nothing.
         assert!(extract_turn(Turn { text: "Yes, twice!", said_on: None, previous: None }).is_empty());
     }

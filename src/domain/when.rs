@@ -431,6 +431,14 @@ pub fn resolve(sentence: &str, anchor: Date) -> Option<(String, Span)> {
         .map(|p| &before_trim[..before_trim.len() - p.len()])
         .unwrap_or(before);
     let mut says = found.says.clone();
+    // After a preposition of the sentence's own ("as of", "since", "until"), the date drops its
+    // "in" or "on": "pets are allowed as of May 2023", not "as of in May 2023".
+    let last_word = before.trim_end().rsplit(' ').next().unwrap_or_default().to_lowercase();
+    if ["of", "since", "until", "till", "by", "before", "after"].contains(&last_word.as_str()) {
+        if let Some(rest) = says.strip_prefix("in ").or_else(|| says.strip_prefix("on ")) {
+            says = rest.to_string();
+        }
+    }
     if found.possessive {
         // "last week's trip" → "the trip … (in the week of …)" is clumsy; keep the words and add the date.
         return Some((format!("{} ({})", sentence.trim_end_matches(['.', '!']), found.span.human()) + ".", found.span));
@@ -483,6 +491,8 @@ mod tests {
         assert_eq!(says("My recital is this Friday."), t("My recital is on Friday 12 May 2023.", "2023-05-12", "2023-05-12"));
         assert_eq!(says("I fly out next Monday."), t("I fly out on Monday 15 May 2023.", "2023-05-15", "2023-05-15"));
         assert_eq!(says("I went camping last week."), t("I went camping in the week of 1 May 2023.", "2023-05-01", "2023-05-07"));
+        assert_eq!(says("We have been official since last week."), t("We have been official since the week of 1 May 2023.", "2023-05-01", "2023-05-07"));
+        assert_eq!(says("We are official as of last weekend."), t("We are official as of the weekend of 6–7 May 2023.", "2023-05-06", "2023-05-07"));
         assert_eq!(says("We went hiking last weekend."), t("We went hiking on the weekend of 6–7 May 2023.", "2023-05-06", "2023-05-07"));
         assert_eq!(says("I saw her two weeks ago."), t("I saw her in the week of 24 April 2023.", "2023-04-24", "2023-04-30"));
     }
