@@ -1,6 +1,6 @@
 //! The built front end's files: brotli or gzip when the build precompressed them and the
 //! browser takes it, kept a year when their names are hashed, while pages are revalidated.
-use crate::common::{spawn_app_with, Backend};
+use crate::common::{spawn_app_with, Backend, TestApp};
 
 fn header<'a>(res: &'a reqwest::Response, name: &str) -> &'a str {
     res.headers().get(name).map(|v| v.to_str().unwrap()).unwrap_or("")
@@ -26,8 +26,9 @@ fn hash_file_beside_the_binary() {
     std::fs::write(dir.join("hash.txt"), "js: abc123\nwasm: abc123\ncss: abc123\n").unwrap();
 }
 
-#[tokio::test]
-async fn hashed_assets_are_served_precompressed_and_kept_a_year() {
+/// A server on `built_site()` with hashed names, as `make run` serves; keep the site while
+/// the app runs.
+async fn serve_hashed_site() -> (tempfile::TempDir, TestApp) {
     let site = built_site();
     hash_file_beside_the_binary();
     let root = site.path().to_str().unwrap().to_string();
@@ -36,6 +37,12 @@ async fn hashed_assets_are_served_precompressed_and_kept_a_year() {
         c.hash_files = true;
     })
     .await;
+    (site, app)
+}
+
+#[tokio::test]
+async fn hashed_assets_are_served_precompressed_and_kept_a_year() {
+    let (_site, app) = serve_hashed_site().await;
     let get = |path: &str, encoding: &str| app.client.get(app.url(path)).header("Accept-Encoding", encoding).send();
 
     let br = get("/pkg/memory-passport.abc123.js", "br").await.unwrap();
@@ -96,14 +103,7 @@ async fn unhashed_assets_are_revalidated() {
 
 #[tokio::test]
 async fn the_consent_flow_loads_one_small_script_and_no_webassembly() {
-    let site = built_site();
-    hash_file_beside_the_binary();
-    let root = site.path().to_str().unwrap().to_string();
-    let app = spawn_app_with(Backend::Sqlite, |c| {
-        c.site_root = root;
-        c.hash_files = true;
-    })
-    .await;
+    let (_site, app) = serve_hashed_site().await;
     let get = |path: &str, encoding: &str| app.client.get(app.url(path)).header("Accept-Encoding", encoding).send();
     let script_in = |html: &str| {
         let at = html.find("/assets/consent.")?;
