@@ -5,6 +5,7 @@ use super::AppState;
 use crate::auth::cookies;
 use crate::error::{AppError, AppResult};
 use crate::service::session::{self, Account, AccountKind, Passport, SessionKind};
+use crate::store::now_ms;
 use http::header::SET_COOKIE;
 use http::request::Parts;
 use http::HeaderValue;
@@ -214,11 +215,6 @@ pub fn set_status(status: http::StatusCode) {
     if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
         resp.set_status(status);
     }
-}
-
-/// The clock, in milliseconds since the Unix epoch.
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 #[cfg(test)]
