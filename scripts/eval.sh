@@ -8,6 +8,8 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 ensure_model
 export RUSTFLAGS="--cfg erase_components"
+# The server's default; the tests' servers take static unless told.
+export EMBEDDING_MODE="${EMBEDDING_MODE:-mixed}"
 log "memory evaluation (results also in target/eval/)"
 env "${leptos_env[@]}" cargo test --features ssr --test api memory_eval::eval_full -- --ignored --nocapture 2>&1 |
   grep -v '^running\|^test result\|^$'

@@ -92,11 +92,11 @@ pub struct ServeArgs {
     /// which `make run` fetches). Without it, retrieval ranks by keywords alone.
     #[arg(long, env = "EMBEDDING_MODEL_DIR")]
     pub embedding_model_dir: Option<PathBuf>,
-    /// `static` (a table distilled from the model for memories and queries: microseconds a
-    /// sentence), `mixed` (memories by the whole transformer, ~30 ms each in the worker,
-    /// queries by the table: better recall, slower adds) or `full` (the transformer for both:
-    /// best recall, ~30 ms a query on 2 cores).
-    #[arg(long, env = "EMBEDDING_MODE", default_value = "static", value_parser = ["static", "full", "mixed"])]
+    /// `mixed` (queries and new memories by a table distilled from the model, microseconds a
+    /// sentence; each memory's vector is then replaced in the background by the transformer's,
+    /// on one low-priority thread), `static` (the table alone: no background work) or `full`
+    /// (the transformer for memories and queries: ~30 ms a query on 2 cores).
+    #[arg(long, env = "EMBEDDING_MODE", default_value = "mixed", value_parser = ["static", "full", "mixed"])]
     pub embedding_mode: String,
     /// When set, `/metrics` needs `Authorization: Bearer <this>`.
     #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
@@ -160,7 +160,7 @@ impl Config {
             embedding: serve
                 .embedding_model_dir
                 .filter(|d| !d.as_os_str().is_empty())
-                .map(|d| (d, crate::embed::Mode::parse(&serve.embedding_mode).unwrap_or(crate::embed::Mode::Static))),
+                .map(|d| (d, crate::embed::Mode::parse(&serve.embedding_mode).unwrap_or(crate::embed::Mode::Mixed))),
         }
     }
 

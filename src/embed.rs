@@ -10,6 +10,11 @@
 //!   vocabulary token's output vector, weighted by rarity; a sentence is the weighted mean of
 //!   its tokens' rows. Microseconds a sentence, so a query can be embedded on every retrieve.
 //!   The table is built on first use and cached beside the model (`static-v1.f32`).
+//!
+//! The table's rows are the model's own outputs, so a static vector and a transformer vector
+//! live in one space and compare with each other: `Mode::Mixed` gives a new memory its static
+//! vector at once and replaces it with the transformer's in the background, on one
+//! low-priority thread, so an add never waits for the transformer and requests keep a core.
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config, DTYPE};
@@ -26,7 +31,8 @@ const STATIC_FILE: &str = "static-v1.f32";
 pub enum Mode {
     Full,
     Static,
-    /// Memories by the full model (once each, in the worker), queries by the static table.
+    /// Queries and new memories by the static table at once; each memory's vector is then
+    /// replaced by the full model's in the background.
     Mixed,
 }
 
@@ -109,11 +115,46 @@ impl Embedder {
         Ok(Embedder { tokenizer, batch_tokenizer, mode, full, table })
     }
 
-    /// Names the space of stored vectors: vectors of different models are never compared.
+    /// The model whose vectors this mode keeps in the end (what `embed` makes).
     pub fn model_id(&self) -> &'static str {
         match self.mode {
-            Mode::Full | Mode::Mixed => "all-MiniLM-L6-v2",
-            Mode::Static => "all-MiniLM-L6-v2-static-v1",
+            Mode::Full | Mode::Mixed => FULL_ID,
+            Mode::Static => STATIC_ID,
+        }
+    }
+
+    /// The model of the vectors `embed_now` makes (a new memory's first vector).
+    pub fn quick_model_id(&self) -> &'static str {
+        match self.mode {
+            Mode::Full => FULL_ID,
+            Mode::Static | Mode::Mixed => STATIC_ID,
+        }
+    }
+
+    /// Stored vectors that need no further work in this mode: the static mode never replaces a
+    /// transformer vector with a table one.
+    pub fn final_models(&self) -> &'static [&'static str] {
+        match self.mode {
+            Mode::Full | Mode::Mixed => &[FULL_ID],
+            Mode::Static => &[STATIC_ID, FULL_ID],
+        }
+    }
+
+    /// Vectors for new memories, made at once: the transformer's in `Full` mode, else the
+    /// table's (microseconds), with the model that made them.
+    pub fn embed_now(&self, texts: &[&str]) -> Result<(Vec<Vec<f32>>, &'static str), EmbedError> {
+        match (self.mode, &self.table) {
+            (Mode::Mixed, Some(table)) => Ok((texts.iter().map(|t| self.embed_static(table, t)).collect::<Result<_, _>>()?, STATIC_ID)),
+            _ => Ok((self.embed(texts)?, self.model_id())),
+        }
+    }
+
+    /// `embed` on the background thread when this mode upgrades vectors there (`Mixed`): one
+    /// thread at the lowest priority, so the transformer never takes both cores from requests.
+    pub fn embed_in_background(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        match self.mode {
+            Mode::Mixed => background_pool().install(|| self.embed(texts)),
+            _ => self.embed(texts),
         }
     }
 
@@ -144,6 +185,44 @@ impl Embedder {
         Ok(static_vector(table, weight, enc.get_ids()))
     }
 }
+
+/// The transformer's vectors.
+pub const FULL_ID: &str = "all-MiniLM-L6-v2";
+/// The distilled table's vectors.
+pub const STATIC_ID: &str = "all-MiniLM-L6-v2-static-v1";
+
+/// True for a stored vector that a query of either kind can be compared with: both kinds,
+/// since the table's rows are the transformer's own outputs (on the own evaluation set, table
+/// queries find more among transformer vectors than among table vectors).
+pub fn comparable(model: &str) -> bool {
+    model == FULL_ID || model == STATIC_ID
+}
+
+/// One thread, at the lowest scheduling priority, for the background upgrade of vectors.
+fn background_pool() -> &'static rayon::ThreadPool {
+    static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .thread_name(|_| "embed-upgrade".into())
+            .start_handler(|_| lowest_priority())
+            .build()
+            .expect("one thread")
+    })
+}
+
+/// Lowers the calling thread to the lowest scheduling priority (nice 19).
+#[cfg(unix)]
+fn lowest_priority() {
+    // On Linux a nice value set with PRIO_PROCESS and 0 applies to the calling thread alone.
+    // SAFETY: setpriority takes plain integers and changes only a scheduling priority.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 19);
+    }
+}
+
+#[cfg(not(unix))]
+fn lowest_priority() {}
 
 /// The model as the environment names it (`EMBEDDING_MODEL_DIR`, `EMBEDDING_MODE`), for
 /// tests and benchmarks that build their configuration by hand.
@@ -267,6 +346,51 @@ fn distil(dir: &Path, tokenizer: &Tokenizer) -> Result<Vec<f32>, EmbedError> {
     }
     tracing::info!(tokens = n, ms = started.elapsed().as_millis() as u64, "distilled the static embedding table");
     Ok(table)
+}
+
+/// Hooks for the ranking lab (`tests/api/memory_eval.rs`), which tries other static tables
+/// against the stored one; the server never calls them.
+#[doc(hidden)]
+pub mod lab {
+    use super::*;
+
+    /// Every vocabulary token's three outputs in `[CLS] token [SEP]`, unnormalised: position
+    /// 0, 1 and 2, `DIM` floats each, token after token.
+    pub fn token_outputs(dir: &Path) -> Result<Vec<f32>, EmbedError> {
+        let dir = model_dir(dir)?;
+        let tokenizer = Tokenizer::from_file(dir.join("tokenizer.json")).map_err(tok_err)?;
+        let model = load_bert(&dir)?;
+        let n = tokenizer.get_vocab_size(true);
+        let (cls, sep) = (tokenizer.token_to_id("[CLS]").unwrap_or(101), tokenizer.token_to_id("[SEP]").unwrap_or(102));
+        let mut out = Vec::with_capacity(n * 3 * DIM);
+        for chunk_start in (0..n).step_by(512) {
+            let ids: Vec<u32> = (chunk_start..(chunk_start + 512).min(n)).map(|i| i as u32).collect();
+            let rows: Vec<u32> = ids.iter().flat_map(|&id| [cls, id, sep]).collect();
+            let input = Tensor::from_vec(rows, (ids.len(), 3), &Device::Cpu)?;
+            let o = model.forward(&input, &input.zeros_like()?, None)?;
+            out.extend(o.flatten_all()?.to_vec1::<f32>()?);
+        }
+        Ok(out)
+    }
+
+    /// The model's default rarity weights.
+    pub fn weights(dir: &Path) -> Result<Vec<f32>, EmbedError> {
+        let dir = model_dir(dir)?;
+        let tokenizer = Tokenizer::from_file(dir.join("tokenizer.json")).map_err(tok_err)?;
+        Ok(rarity_weights(&tokenizer, tokenizer.get_vocab_size(true)))
+    }
+
+    /// A static embedder with the given table and weights.
+    pub fn with_table(dir: &Path, table: Vec<f32>, weight: Vec<f32>) -> Result<Embedder, EmbedError> {
+        let dir = model_dir(dir)?;
+        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json")).map_err(tok_err)?;
+        tokenizer
+            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
+            .map_err(tok_err)?;
+        tokenizer.with_padding(None);
+        let batch_tokenizer = tokenizer.clone();
+        Ok(Embedder { tokenizer, batch_tokenizer, mode: Mode::Static, full: None, table: Some((table, weight)) })
+    }
 }
 
 fn read_table(path: &Path) -> Option<Vec<f32>> {

@@ -79,27 +79,34 @@ impl ServableRow {
     }
 }
 
-/// Memories without an embedding of `model` (older ones, corrected ones, or made while no
-/// model was loaded), oldest first: (id, passport id, content).
-pub async fn without_embedding(db: &Db, model: &str, limit: i64) -> StoreResult<Vec<(String, String, String)>> {
-    Ok(sqlx::query_as(
-        "SELECT id, passport_id, content FROM memories WHERE embedding IS NULL OR embedding_model <> $1 \
-         ORDER BY created_at, id LIMIT $2",
-    )
-    .bind(model)
-    .bind(limit)
-    .fetch_all(&db.pool)
-    .await?)
+/// Memories whose vector is missing or not of one of the `done` models (older ones, corrected
+/// ones, made while no model or another was configured, or holding a quick vector to replace),
+/// as (id, passport id, content, the message kept for their embedding).
+pub async fn without_embedding(db: &Db, done: &[&str], limit: i64) -> StoreResult<Vec<(String, String, String, Option<String>)>> {
+    let models: Vec<String> = (0..done.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT id, passport_id, content, embedding_context FROM memories \
+         WHERE embedding IS NULL OR embedding_model IS NULL OR embedding_model NOT IN ({}) ORDER BY created_at, id LIMIT $1",
+        if models.is_empty() { "NULL".to_string() } else { models.join(", ") }
+    );
+    let mut q = sqlx::query_as(&sql).bind(limit);
+    for m in done {
+        q = q.bind(*m);
+    }
+    Ok(q.fetch_all(&db.pool).await?)
 }
 
 /// Stores embeddings of `model` for memories (id, passport id, vector) whose content is still
-/// the one embedded, and tells every node's cache of the people concerned.
+/// the one embedded, drops the message kept for them, and tells every node's cache of the
+/// people concerned.
 pub async fn set_embeddings(db: &Db, model: &str, items: &[(String, String, String, Quantized)]) -> StoreResult<usize> {
     let mut tx = db.pool.begin().await?;
     let mut people: Vec<(&str, Vec<&str>)> = Vec::new();
     let mut done = 0;
     for (id, passport_id, content, v) in items {
-        let changed = sqlx::query("UPDATE memories SET embedding = $1, embedding_model = $2 WHERE id = $3 AND content = $4")
+        let changed = sqlx::query(
+            "UPDATE memories SET embedding = $1, embedding_model = $2, embedding_context = NULL WHERE id = $3 AND content = $4",
+        )
             .bind(encode_vector(v))
             .bind(model)
             .bind(id)
@@ -273,8 +280,8 @@ async fn insert(
     sqlx::query(
         "INSERT INTO memories (id, passport_id, category, content, content_key, slot_key, slot_value, importance, \
          source_agent_id, source_job_id, source_turn_id, said_at, source_text, happened_from, happened_to, embedding, embedding_model, \
-         created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)",
+         embedding_context, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)",
     )
     .bind(id)
     .bind(passport_id)
@@ -293,6 +300,7 @@ async fn insert(
     .bind(item.happened.map(|h| h.iso().1))
     .bind(item.embedding.as_ref().map(|(v, _)| encode_vector(v)))
     .bind(item.embedding.as_ref().map(|(_, m)| m.as_str()))
+    .bind(item.context.as_deref())
     .bind(now)
     .execute(&mut **tx)
     .await?;
@@ -612,7 +620,8 @@ async fn rewrite(
         "UPDATE memories SET content = $1, content_key = $2, category = $3, slot_key = $4, slot_value = $5, \
          flag = NULL, updated_at = $6, \
          embedding = CASE WHEN content = $1 THEN embedding ELSE NULL END, \
-         embedding_model = CASE WHEN content = $1 THEN embedding_model ELSE NULL END WHERE id = $7",
+         embedding_model = CASE WHEN content = $1 THEN embedding_model ELSE NULL END, \
+         embedding_context = CASE WHEN content = $1 THEN embedding_context ELSE NULL END WHERE id = $7",
     )
     .bind(content)
     .bind(content_key(content))

@@ -109,6 +109,8 @@ struct Report {
     evidence_turns: usize,
     evidence_with_memory: usize,
     ingest_secs: f64,
+    /// Waiting for the background's transformer vectors after the last memory was made.
+    upgrade_secs: f64,
     query_embed_secs: f64,
     sample: Vec<String>,
 }
@@ -121,7 +123,7 @@ impl Report {
     fn print(&self, name: &str, dense_name: &str) {
         println!("\n== {name} ==");
         println!(
-            "person turns {} · memories {} ({:.2} per turn) · extraction coverage {:.3} ({} of {} evidence turns) · ingest {:.0} turns/s",
+            "person turns {} · memories {} ({:.2} per turn) · extraction coverage {:.3} ({} of {} evidence turns) · ingest {:.0} turns/s · then {:.1} s until every vector was final",
             self.person_turns,
             self.memories,
             self.memories as f64 / self.person_turns.max(1) as f64,
@@ -129,6 +131,7 @@ impl Report {
             self.evidence_with_memory,
             self.evidence_turns,
             self.person_turns as f64 / self.ingest_secs.max(1e-9),
+            self.upgrade_secs,
         );
         let questions: usize = self.system.asked.values().sum();
         println!("full MiniLM: {:.2} ms a question", self.query_embed_secs * 1000.0 / questions.max(1) as f64);
@@ -206,6 +209,18 @@ async fn run_conversation(app: &TestApp, c: &Conversation, dense: Option<&Embedd
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     report.ingest_secs += started.elapsed().as_secs_f64();
+    // In `mixed` mode the questions wait for the background to give every memory its
+    // transformer vector: the steady state a person's memories reach seconds after a chat.
+    let upgrading = Instant::now();
+    if let Some(e) = app.state.as_ref().and_then(|s| s.universal.embedder.clone()) {
+        for _ in 0..60_000 {
+            if memory_passport::store::memories::without_embedding(&app.db, e.final_models(), 1).await.unwrap().is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+    report.upgrade_secs += upgrading.elapsed().as_secs_f64();
     let passport_id: String = sqlx::query_scalar("SELECT id FROM passports WHERE email = $1").bind(&email).fetch_one(&app.db.pool).await.unwrap();
     let rows: Vec<(String, Option<String>, String)> = sqlx::query_as("SELECT id, source_turn_id, content FROM memories WHERE passport_id = $1")
         .bind(&passport_id)
@@ -335,4 +350,213 @@ async fn a_slice_of_the_evaluation_stays_above_its_floor() {
     assert!(report.coverage() >= 0.95, "extraction coverage {:.3} under 0.95", report.coverage());
     let per_turn = report.memories as f64 / report.person_turns as f64;
     assert!((0.5..=2.0).contains(&per_turn), "{per_turn:.2} memories a turn");
+}
+
+/// The ranking lab: `cargo test --features ssr --test api memory_eval::ranking_lab -- --ignored
+/// --nocapture` (with the set-up's environment). It ingests the own set through the real API,
+/// reads back the memories the server stored, and ranks them for every question in several
+/// ways side by side: keywords alone, each kind of vector alone, and their fusions. It is how
+/// a ranking change is chosen before it goes into `domain::rank`; `make eval` then measures
+/// the server itself.
+#[tokio::test]
+#[ignore = "a research tool; make eval measures the server"]
+async fn ranking_lab() {
+    let Some((dir, _)) = embed::from_env() else { return println!("EMBEDDING_MODEL_DIR not set") };
+    let stat = embed::shared(&dir, Mode::Static).unwrap();
+    let full = embed::shared(&dir, Mode::Full).unwrap();
+    let own = own_set();
+    let mut lab: BTreeMap<String, Recall> = BTreeMap::new();
+    for c in &own.conversations {
+        let app = spawn_app(Backend::Sqlite).await;
+        let mut report = Report::default();
+        run_conversation(&app, c, None, &mut report).await;
+        lab.entry("0 server".into()).or_default().merge(&report.system);
+        let email = format!("eval-{}@example.com", c.id.to_lowercase());
+        let rows: Vec<(String, String, Option<String>, i64)> = sqlx::query_as(
+            "SELECT m.source_turn_id, m.content, m.source_text, m.importance FROM memories m JOIN passports p ON p.id = m.passport_id
+             WHERE p.email = $1 AND m.source_turn_id IS NOT NULL ORDER BY m.created_at, m.id",
+        )
+        .bind(&email)
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+        let turn_text: HashMap<&str, &str> = c.sessions.iter().flat_map(|s| &s.turns).map(|t| (t.id.as_str(), t.text.as_str())).collect();
+        let with_message: Vec<String> = rows
+            .iter()
+            .map(|(turn, content, _, _)| {
+                let msg = turn_text.get(turn.as_str()).copied().unwrap_or_default();
+                if msg.trim() == content.trim() { content.clone() } else { format!("{content}\n{}", msg.chars().take(1000).collect::<String>()) }
+            })
+            .collect();
+        let contents: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+        let wm: Vec<&str> = with_message.iter().map(String::as_str).collect();
+        let vecs = |e: &Embedder, texts: &[&str]| e.embed(texts).unwrap();
+        let (s_wm, f_wm, s_c, f_c) = (vecs(&stat, &wm), vecs(&full, &wm), vecs(&stat, &contents), vecs(&full, &contents));
+        let bm25 = Index::new(contents.iter().map(|t| (*t, 5, 0)));
+        let with_source: Vec<String> = rows.iter().map(|r| format!("{} {}", r.1, r.2.as_deref().unwrap_or_default())).collect();
+        let bm25_src = Index::new(with_source.iter().map(|t| (t.as_str(), 5, 0)));
+        let turns_of = |order: &[usize]| -> Vec<String> { order.iter().map(|&i| rows[i].0.clone()).collect() };
+        for q in &c.questions {
+            let ev: HashSet<&str> = q.evidence.iter().map(String::as_str).collect();
+            let (qs, qf) = (stat.embed_query(&q.question).unwrap(), full.embed(&[q.question.as_str()]).unwrap().remove(0));
+            let kw: Vec<usize> = bm25.rank(&q.question, 1, |_| Some(0), 0, 200).iter().filter(|r| r.relevance > 0.0).map(|r| r.index).collect();
+            let kw_src: Vec<usize> = bm25_src.rank(&q.question, 1, |_| Some(0), 0, 200).iter().filter(|r| r.relevance > 0.0).map(|r| r.index).collect();
+            let by = |docs: &[Vec<f32>], qv: &[f32]| cosine_top(qv, docs, 200);
+            let (d_s, d_f, d_mixed, d_sc, d_mc) = (by(&s_wm, &qs), by(&f_wm, &qf), by(&f_wm, &qs), by(&s_c, &qs), by(&f_c, &qs));
+            let mut add = |name: &str, order: Vec<usize>| {
+                lab.entry(name.to_string()).or_default().add(&q.kind, &turns_of(&order), &ev);
+                let distinct = distinct_turns(&turns_of(&order));
+                lab.entry(format!("{name} (distinct turns)")).or_default().add(&q.kind, &distinct, &ev);
+            };
+            add("1 keywords", kw.clone());
+            add("2 keywords + source", kw_src.clone());
+            add("3 static (memory + message)", d_s.clone());
+            add("4 static (memory alone)", d_sc.clone());
+            add("5 mixed (full memory, static query)", d_mixed.clone());
+            add("6 full", d_f.clone());
+            add("5b mixed, memory alone", d_mc.clone());
+            add("c2 rrf keywords + mixed memory alone", rrf(&[(&kw, 1.0), (&d_mc, 1.0)], 60.0));
+            add("7 rrf keywords + static", rrf(&[(&kw, 1.0), (&d_s, 1.0)], 60.0));
+            add("8 rrf keywords + static, dense x2", rrf(&[(&kw, 1.0), (&d_s, 2.0)], 60.0));
+            add("9 rrf keywords + static k=10", rrf(&[(&kw, 1.0), (&d_s, 1.0)], 10.0));
+            add("a rrf keywords+source + static", rrf(&[(&kw_src, 1.0), (&d_s, 1.0)], 60.0));
+            add("b rrf keywords + static + static alone", rrf(&[(&kw, 1.0), (&d_s, 1.0), (&d_sc, 1.0)], 60.0));
+            add("c rrf keywords + mixed", rrf(&[(&kw, 1.0), (&d_mixed, 1.0)], 60.0));
+            add("d rrf keywords + full", rrf(&[(&kw, 1.0), (&d_f, 1.0)], 60.0));
+            add("e rrf keywords x0.5 + mixed", rrf(&[(&kw, 0.5), (&d_mixed, 1.0)], 60.0));
+            add("f rrf keywords x0.3 + mixed", rrf(&[(&kw, 0.3), (&d_mixed, 1.0)], 60.0));
+            add("g rrf keywords x0.5 + static", rrf(&[(&kw, 0.5), (&d_s, 1.0)], 60.0));
+            add("h rrf mixed + static", rrf(&[(&d_mixed, 1.0), (&d_s, 1.0)], 60.0));
+            add("i rrf keywords x0.5 + mixed + static x0.5", rrf(&[(&kw, 0.5), (&d_mixed, 1.0), (&d_s, 0.5)], 60.0));
+            add("j rrf keywords x0.5 + full", rrf(&[(&kw, 0.5), (&d_f, 1.0)], 60.0));
+        }
+    }
+    println!("{:<48} {:>6} {:>6} {:>6} | {}", "ranking", "R@1", "R@5", "R@10", "R@10 by type");
+    for (name, r) in &lab {
+        let a = r.at(None);
+        let kinds: Vec<String> = r.asked.keys().map(|k| format!("{} {:.3}", &k[..k.len().min(6)], r.at(Some(k))[2])).collect();
+        println!("{name:<48} {:>6.3} {:>6.3} {:>6.3} | {}", a[0], a[1], a[2], kinds.join("  "));
+    }
+}
+
+/// Reciprocal-rank fusion of ranked lists (document numbers, best first), each with a weight.
+fn rrf(lists: &[(&[usize], f64)], k: f64) -> Vec<usize> {
+    let mut score: HashMap<usize, f64> = HashMap::new();
+    for (list, w) in lists {
+        for (rank, d) in list.iter().enumerate() {
+            *score.entry(*d).or_default() += w / (k + rank as f64 + 1.0);
+        }
+    }
+    let mut order: Vec<(usize, f64)> = score.into_iter().collect();
+    order.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    order.into_iter().map(|(d, _)| d).collect()
+}
+
+/// The same ranking with each turn kept once, at its best place.
+fn distinct_turns(turns: &[String]) -> Vec<String> {
+    let mut seen = HashSet::new();
+    turns.iter().filter(|t| seen.insert(t.as_str())).cloned().collect()
+}
+
+/// Static tables side by side: `cargo test … memory_eval::static_table_lab -- --ignored`.
+/// Each variant is distilled from the same model and ranks the stored memories (with their
+/// messages) for every question of the own set, alone and fused with keywords.
+#[tokio::test]
+#[ignore = "a research tool"]
+async fn static_table_lab() {
+    use memory_passport::embed::lab;
+    const D: usize = embed::DIM;
+    let Some((dir, _)) = embed::from_env() else { return println!("EMBEDDING_MODEL_DIR not set") };
+    let cache = std::env::temp_dir().join("mp-token-outputs.f32");
+    let outs: Vec<f32> = match std::fs::read(&cache) {
+        Ok(b) => b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
+        Err(_) => {
+            let o = lab::token_outputs(&dir).unwrap();
+            std::fs::write(&cache, o.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
+            o
+        }
+    };
+    let n = outs.len() / (3 * D);
+    let unit = |v: &mut [f32]| {
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+        v.iter_mut().for_each(|x| *x /= norm);
+    };
+    let table_of = |positions: &[usize], center: bool| -> Vec<f32> {
+        let mut t = vec![0f32; n * D];
+        for tok in 0..n {
+            let row = &mut t[tok * D..(tok + 1) * D];
+            for &p in positions {
+                let o = &outs[(tok * 3 + p) * D..(tok * 3 + p + 1) * D];
+                row.iter_mut().zip(o).for_each(|(r, x)| *r += x);
+            }
+            unit(row);
+        }
+        if center {
+            let mut mean = vec![0f32; D];
+            for tok in 0..n {
+                mean.iter_mut().zip(&t[tok * D..(tok + 1) * D]).for_each(|(m, x)| *m += x / n as f32);
+            }
+            for tok in 0..n {
+                let row = &mut t[tok * D..(tok + 1) * D];
+                row.iter_mut().zip(&mean).for_each(|(r, m)| *r -= m);
+                unit(row);
+            }
+        }
+        t
+    };
+    let w0 = lab::weights(&dir).unwrap();
+    let w_sq: Vec<f32> = w0.iter().map(|w| w * w).collect();
+    let w_one: Vec<f32> = w0.iter().map(|w| if *w > 0.0 { 1.0 } else { 0.0 }).collect();
+    let variants: Vec<(&str, Embedder)> = vec![
+        ("token (current)", lab::with_table(&dir, table_of(&[1], false), w0.clone()).unwrap()),
+        ("token, weight squared", lab::with_table(&dir, table_of(&[1], false), w_sq.clone()).unwrap()),
+        ("token, unweighted", lab::with_table(&dir, table_of(&[1], false), w_one).unwrap()),
+        ("mean of three", lab::with_table(&dir, table_of(&[0, 1, 2], false), w0.clone()).unwrap()),
+        ("token, centred", lab::with_table(&dir, table_of(&[1], true), w0.clone()).unwrap()),
+        ("token, centred, weight squared", lab::with_table(&dir, table_of(&[1], true), w_sq.clone()).unwrap()),
+        ("mean of three, centred", lab::with_table(&dir, table_of(&[0, 1, 2], true), w0.clone()).unwrap()),
+    ];
+    let own = own_set();
+    let mut lab_results: BTreeMap<String, Recall> = BTreeMap::new();
+    for c in &own.conversations {
+        let app = spawn_app(Backend::Sqlite).await;
+        let mut report = Report::default();
+        run_conversation(&app, c, None, &mut report).await;
+        let email = format!("eval-{}@example.com", c.id.to_lowercase());
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT m.source_turn_id, m.content FROM memories m JOIN passports p ON p.id = m.passport_id
+             WHERE p.email = $1 AND m.source_turn_id IS NOT NULL ORDER BY m.created_at, m.id",
+        )
+        .bind(&email)
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+        let turn_text: HashMap<&str, &str> = c.sessions.iter().flat_map(|s| &s.turns).map(|t| (t.id.as_str(), t.text.as_str())).collect();
+        let docs: Vec<String> = rows
+            .iter()
+            .map(|(turn, content)| {
+                let msg = turn_text.get(turn.as_str()).copied().unwrap_or_default();
+                if msg.trim() == content.trim() { content.clone() } else { format!("{content}\n{}", msg.chars().take(1000).collect::<String>()) }
+            })
+            .collect();
+        let doc_refs: Vec<&str> = docs.iter().map(String::as_str).collect();
+        let bm25 = Index::new(rows.iter().map(|r| (r.1.as_str(), 5, 0)));
+        let turns_of = |order: &[usize]| -> Vec<String> { order.iter().map(|&i| rows[i].0.clone()).collect() };
+        for (name, e) in &variants {
+            let vecs = e.embed(&doc_refs).unwrap();
+            for q in &c.questions {
+                let ev: HashSet<&str> = q.evidence.iter().map(String::as_str).collect();
+                let qv = e.embed_query(&q.question).unwrap();
+                let dense = cosine_top(&qv, &vecs, 200);
+                let kw: Vec<usize> = bm25.rank(&q.question, 1, |_| Some(0), 0, 200).iter().filter(|r| r.relevance > 0.0).map(|r| r.index).collect();
+                lab_results.entry(format!("{name}")).or_default().add(&q.kind, &turns_of(&dense), &ev);
+                lab_results.entry(format!("{name} + keywords")).or_default().add(&q.kind, &turns_of(&rrf(&[(&kw, 1.0), (&dense, 1.0)], 60.0)), &ev);
+            }
+        }
+    }
+    for (name, r) in &lab_results {
+        let a = r.at(None);
+        let kinds: Vec<String> = r.asked.keys().map(|k| format!("{} {:.3}", &k[..k.len().min(6)], r.at(Some(k))[2])).collect();
+        println!("{name:<44} {:>6.3} {:>6.3} {:>6.3} | {}", a[0], a[1], a[2], kinds.join("  "));
+    }
 }

@@ -696,3 +696,77 @@ async fn changes_reach_the_cached_index_in_place(app: TestApp) {
         assert_eq!(there, here, "{q:?}");
     }
 }
+
+/// `mixed`, the server's default mode, on both databases (other tests run the table alone).
+mod mixed_mode {
+    #[tokio::test]
+    async fn sqlite() {
+        super::a_new_memory_is_served_at_once_and_its_vector_upgraded_in_the_background(crate::common::Backend::Sqlite).await
+    }
+    #[tokio::test]
+    async fn postgres() {
+        if crate::common::postgres_admin_url().is_some() {
+            super::a_new_memory_is_served_at_once_and_its_vector_upgraded_in_the_background(crate::common::Backend::Postgres).await
+        }
+    }
+}
+
+/// A new memory gets the distilled table's vector with it, so it is found at once; the
+/// background then replaces that vector with the transformer's, made from the memory and the
+/// message it came from, and drops the message.
+async fn a_new_memory_is_served_at_once_and_its_vector_upgraded_in_the_background(backend: Backend) {
+    use memory_passport::embed::{self, Mode, FULL_ID, STATIC_ID};
+    let Some((dir, _)) = embed::from_env() else {
+        assert!(std::env::var_os("MP_REQUIRE_MODEL").is_none(), "make test sets EMBEDDING_MODEL_DIR");
+        return eprintln!("no embedding model: skipped");
+    };
+    let app = spawn_app_with(backend, |c| c.embedding = Some((dir.clone(), Mode::Mixed))).await;
+    let cookie = Person::sign_in(&app, "mixed@example.com").await.cookie;
+    let a = AgentCreds::create(&app, &[], "read_write").await;
+    let c = connect(&app, &cookie, &a, &["fact", "preference", "goal", "relationship"], "read_write").await;
+    let message = "Hey! I went to a support group yesterday. Which books on grief would you suggest?";
+    let res = c
+        .post(&app, "/v1/universal/memories/add", &json!({ "messages": [{ "role": "user", "content": message, "occurred_at": "2023-05-08T13:56:00Z" }] }))
+        .await;
+    assert_eq!(res.status(), 202);
+    let job = res.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
+    assert_eq!(c.finished(&app, &job).await["memories_created"], 1);
+    let row = || async {
+        sqlx::query_as::<_, (String, Option<String>, Option<String>, Option<String>)>(
+            "SELECT content, embedding, embedding_model, embedding_context FROM memories",
+        )
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+    };
+    let (content, _, model, context) = row().await;
+    assert_eq!(content, "I went to a support group on 7 May 2023.");
+    // Unless the background was quicker than this read, the table's vector with the message.
+    match model.as_deref() {
+        Some(STATIC_ID) => assert_eq!(context.as_deref(), Some(message)),
+        Some(FULL_ID) => assert_eq!(context, None),
+        other => panic!("a new memory has a vector at once: {other:?}"),
+    }
+    let body = c.retrieve(&app, json!({ "query": "When did I go to the support group?", "limit": 1 })).await;
+    assert_eq!(body["data"][0]["content"], content, "{body}");
+
+    let mut upgraded = None;
+    for _ in 0..600 {
+        let (_, vector, model, context) = row().await;
+        if model.as_deref() == Some(FULL_ID) {
+            assert_eq!(context, None, "the message is dropped with the upgrade");
+            upgraded = vector;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let stored = upgraded.expect("the background gave the memory the transformer's vector within a minute");
+    let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD_NO_PAD, stored).unwrap();
+    let stored = memory_passport::domain::dense::Quantized::from_bytes(&bytes, embed::DIM).unwrap();
+    let full = embed::shared(&dir, Mode::Full).unwrap();
+    let cos = |text: &str| stored.dot(&memory_passport::domain::dense::Quantized::new(&full.embed(&[text]).unwrap()[0]));
+    let (with_message, alone) = (cos(&format!("{content}\n{message}")), cos(&content));
+    assert!(with_message > 0.99 && with_message > alone + 0.02, "read with its message: {with_message:.3}, alone {alone:.3}");
+    let body = c.retrieve(&app, json!({ "query": "When did I go to the support group?", "limit": 1 })).await;
+    assert_eq!(body["data"][0]["content"], content, "{body}");
+}

@@ -63,7 +63,7 @@ impl Corpus {
         for (i, m) in memories.iter_mut().enumerate() {
             // Moved out of the memory: the cache keeps one flat copy.
             if let Some((v, of)) = m.embedding.take() {
-                if Some(of.as_str()) == model && v.values.len() == DIM {
+                if model.is_some() && crate::embed::comparable(&of) && v.values.len() == DIM {
                     vectors[i * DIM..(i + 1) * DIM].copy_from_slice(&v.values);
                     scales[i] = v.scale;
                 }
@@ -158,7 +158,7 @@ impl Corpus {
         self.index.push(&m.content, m.importance, group(m.category));
         let (mut vector, mut scale) = (vec![0i8; DIM], 0.0);
         if let Some((v, of)) = m.embedding.take() {
-            if Some(of.as_str()) == model && v.values.len() == DIM {
+            if model.is_some() && crate::embed::comparable(&of) && v.values.len() == DIM {
                 vector.copy_from_slice(&v.values);
                 scale = v.scale;
             }

@@ -120,8 +120,9 @@ pub async fn run_once_with(db: &Db, embedder: Option<&Arc<Embedder>>, claim_ms: 
     Ok(claimed.len())
 }
 
-/// Computes the embeddings of every planned statement at once, off the async threads (the
-/// full model takes milliseconds a sentence). A failure leaves them to the backfill.
+/// Gives every planned statement its vector at once, off the async threads: the final one,
+/// or in `mixed` mode the table's, with the message kept beside the memory until the background
+/// replaces it with the transformer's (`backfill_once`). A failure leaves them to the backfill.
 async fn embed_planned(e: &Arc<Embedder>, planned: &mut [(&Claimed, Plan)]) {
     let texts: Vec<String> = planned
         .iter()
@@ -133,16 +134,28 @@ async fn embed_planned(e: &Arc<Embedder>, planned: &mut [(&Claimed, Plan)]) {
     if texts.is_empty() {
         return;
     }
-    let model = e.model_id();
-    let vectors = match embed_off_thread(e, texts).await {
+    let e2 = e.clone();
+    let made = tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        e2.embed_now(&refs).map_err(|err| format!("embedding: {err}"))
+    })
+    .await
+    .map_err(|err| format!("embedding task: {err}"))
+    .and_then(|r| r);
+    let (vectors, model) = match made {
         Ok(v) => v,
         Err(err) => return tracing::warn!(error = %err, "embedding new memories failed; the backfill will"),
     };
+    let upgraded_later = !e.final_models().contains(&model);
     let mut vectors = vectors.into_iter();
     for (_, p) in planned.iter_mut() {
         if let Plan::Extract(found) = p {
             for f in found.iter_mut() {
                 f.embedding = vectors.next().map(|v| (Quantized::new(&v), model.to_string()));
+                if !upgraded_later {
+                    // The message is read for the vector and never stored.
+                    f.context = None;
+                }
             }
         }
     }
@@ -153,29 +166,23 @@ const MAX_CONTEXT_CHARS: usize = 1_000;
 
 /// What a new memory's vector is made from: its words, then the message they came from.
 fn embedding_text(f: &extract::Extracted) -> String {
-    match &f.context {
-        Some(context) if context.trim() != f.content.trim() => format!("{}\n{}", f.content, context),
-        _ => f.content.clone(),
+    with_context(&f.content, f.context.as_deref())
+}
+
+fn with_context(content: &str, context: Option<&str>) -> String {
+    match context {
+        Some(context) if context.trim() != content.trim() => format!("{content}\n{context}"),
+        _ => content.to_string(),
     }
 }
 
-/// Embeds texts on a blocking thread (the full model takes milliseconds a sentence).
-async fn embed_off_thread(e: &Arc<Embedder>, texts: Vec<String>) -> Result<Vec<Vec<f32>>, String> {
-    let e = e.clone();
-    tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        e.embed(&refs).map_err(|err| format!("embedding: {err}"))
-    })
-    .await
-    .map_err(|err| format!("embedding task: {err}"))?
-}
-
 /// How many memories the backfill embeds per round.
-const BACKFILL_BATCH: i64 = 256;
+const BACKFILL_BATCH: i64 = 64;
 
-/// Gives every memory without a vector of the loaded model one: memories made before a model
-/// was configured, corrected by their person, or whose worker could not embed them. Rounds
-/// follow each other while there is work, then every few seconds.
+/// Embeds, in the background, the memories whose vector is missing or not final: those made
+/// before a model was configured, corrected by their person, whose worker could not embed
+/// them, or (`mixed` mode) holding the table's quick vector. Rounds follow each other while
+/// there is work, else every 2 seconds.
 pub fn spawn_backfill(db: Db, universal: Arc<Universal>) {
     let Some(e) = universal.embedder.clone() else { return };
     tokio::spawn(async move {
@@ -196,15 +203,22 @@ pub fn spawn_backfill(db: Db, universal: Arc<Universal>) {
 
 /// One round of the backfill; returns how many memories it looked at.
 pub async fn backfill_once(db: &Db, e: &Arc<Embedder>) -> StoreResult<usize> {
-    let todo = memories::without_embedding(db, e.model_id(), BACKFILL_BATCH).await?;
+    let todo = memories::without_embedding(db, e.final_models(), BACKFILL_BATCH).await?;
     if todo.is_empty() {
         return Ok(0);
     }
     let n = todo.len();
-    let texts = todo.iter().map(|(_, _, c)| c.clone()).collect();
-    let vectors = embed_off_thread(e, texts).await.map_err(crate::store::StoreError::Corrupt)?;
+    let texts: Vec<String> = todo.iter().map(|(_, _, c, context)| with_context(c, context.as_deref())).collect();
+    let e2 = e.clone();
+    let vectors = tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        e2.embed_in_background(&refs).map_err(|err| format!("embedding: {err}"))
+    })
+    .await
+    .map_err(|err| crate::store::StoreError::Corrupt(format!("embedding task: {err}")))?
+    .map_err(crate::store::StoreError::Corrupt)?;
     let items: Vec<(String, String, String, Quantized)> =
-        todo.into_iter().zip(vectors).map(|((id, p, c), v)| (id, p, c, Quantized::new(&v))).collect();
+        todo.into_iter().zip(vectors).map(|((id, p, c, _), v)| (id, p, c, Quantized::new(&v))).collect();
     memories::set_embeddings(db, e.model_id(), &items).await?;
     Ok(n)
 }
