@@ -77,6 +77,7 @@ async fn start_on(database_url: Option<&str>) -> Server {
         secret_key_file: PathBuf::from("unused"),
         trusted_proxies: vec![],
         site_root: "target/site".into(),
+        hash_files: false,
         // The benchmark measures the server, not its rate limit.
         agent_rate_limit: 10_000_000,
         job_workers: 2,

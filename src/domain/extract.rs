@@ -332,7 +332,18 @@ pub fn extract_turn(turn: Turn<'_>) -> Vec<Extracted> {
         return vec![dated(answer, turn.said_on)];
     }
     let mut last_kept: Option<usize> = None;
-    for sentence in all {
+    // A longer answer whose first sentence leans on the question ("did you get seasick" →
+    // "only the first two days. after that i was eating like a horse"): that sentence takes
+    // the question, and what follows goes on from it or stands alone as usual.
+    let mut rest: &[&str] = &all;
+    if let Some((first, others)) = all.split_first() {
+        if let Some(answer) = leaning_first_sentence(first, turn.previous) {
+            out.push(dated(answer, turn.said_on));
+            last_kept = Some(0);
+            rest = others;
+        }
+    }
+    for &sentence in rest {
         if out.len() >= MAX_PER_CONVERSATION {
             break;
         }
@@ -955,28 +966,97 @@ fn by_topic(lower: &str) -> (Category, u8) {
     }
 }
 
+/// Chat asks without a question mark ("did you get seasick", "when's the move", "who's
+/// pickle again"): a last sentence opening like this is a question too.
+const CHAT_QUESTION_STARTS: &[&str] = &[
+    "what ", "what's ", "how ", "how's ", "how'd ", "why ", "where ", "where's ", "who ", "who's ", "which ", "when ",
+    "when's ", "do you ", "did you ", "are you ", "were you ", "have you ", "had you ", "will you ", "can you ",
+    "could you ", "would you ", "is it ", "is he ", "is she ", "is that ", "was it ", "does ", "did ",
+];
+
+/// The other side's question just before the person's turn: its last sentence with a question
+/// mark, else its last sentence when that opens as chat questions do.
+fn question_before(previous: Option<&str>) -> Option<&str> {
+    let said = self::sentences(previous?.trim());
+    if let Some(asked) = said.iter().rev().map(|s| s.trim()).find(|s| s.ends_with('?')) {
+        return Some(asked);
+    }
+    let last = said.iter().rev().map(|s| s.trim()).find(|s| !s.is_empty())?;
+    let lower = strip_lead_ins(last).to_lowercase().replace('’', "'");
+    CHAT_QUESTION_STARTS.iter().any(|q| lower.starts_with(q)).then_some(last)
+}
+
+/// The question turned to the person ("did you get seasick" → "Did I get seasick?"), when it is
+/// about them, or when the answer leans on it with something of theirs but no "I" or "we" that
+/// would make it a statement of its own ("who's pickle again" → "my flatmate's cat").
+fn turned_question(question: &str, answer_lower: &str) -> Option<String> {
+    const SUBJECTS: &[&str] = &["i", "i'm", "im", "i've", "i'd", "i'll", "we", "we're", "we've", "we'll", "we'd"];
+    let turned = to_first_person(strip_lead_ins(question));
+    let answer = word_list(answer_lower);
+    let about_them = word_list(&turned.to_lowercase()).iter().any(|w| FIRST_PERSON.contains(w))
+        || (answer.iter().any(|w| FIRST_PERSON.contains(w)) && !answer.iter().any(|w| SUBJECTS.contains(w)));
+    about_them.then(|| {
+        let turned = sentence_case(&turned);
+        if turned.ends_with(['?', '!', '.']) { turned } else { format!("{turned}?") }
+    })
+}
+
+/// The first sentence of a longer answer, when it leans on the question: no "I" of its own, or
+/// a bare yes or no before it, and something to say. It becomes the turned question with it.
+fn leaning_first_sentence(first: &str, previous: Option<&str>) -> Option<Extracted> {
+    let question = question_before(previous)?;
+    let first = first.trim();
+    let lower = first.to_lowercase().replace('’', "'");
+    let words = word_list(&lower);
+    let bare = lower.trim_end_matches(['.', '!', ' ', '~']);
+    if words.is_empty() || words.len() > 12 || SMALL_TALK.contains(&bare) || STOCK.iter().any(|p| lower.contains(p)) || first.ends_with('?') {
+        return None;
+    }
+    if words.iter().all(|w| FILLER.contains(w) || REACTION.contains(w) || INTERJECTIONS.contains(w)) {
+        return None;
+    }
+    if opens_anew(&words) {
+        return None;
+    }
+    let yes_or_no = ["yes", "yep", "yeah", "yup", "no", "nope", "nah"].contains(&words[0]);
+    if words.iter().any(|w| FIRST_PERSON.contains(w)) && !yes_or_no {
+        return None;
+    }
+    if REACTION_STARTS.iter().any(|r| lower.starts_with(r)) {
+        return None;
+    }
+    let turned = turned_question(question, &lower)?;
+    let content = format!("{turned} {first}");
+    let (category, importance) = classify(&format!("{} {lower}", turned.to_lowercase()));
+    let mut e = make(&content, category, importance);
+    e.source = Some(format!("{question} {first}"));
+    Some(e)
+}
+
+/// A greeting or thanks opens a new exchange rather than answering the question before it
+/// ("how are you feeling" → "Hi Judy! …").
+fn opens_anew(words: &[&str]) -> bool {
+    words.first().is_some_and(|w| ["hi", "hey", "hello", "thanks", "thank", "sorry", "haha", "lol", "omg"].contains(w))
+}
+
 /// A short answer to the other side's question ("Have you been to Paris?" → "Yes, twice!")
 /// becomes the question turned to the person with the answer: "Have I been to Paris? Yes, twice!"
 fn short_answer(sentences: &[&str], previous: Option<&str>) -> Option<Extracted> {
-    let previous = previous?.trim();
-    let question = self::sentences(previous).into_iter().rev().find(|s| s.ends_with('?'))?;
+    let question = question_before(previous)?;
     let answer = sentences.iter().map(|s| s.trim()).collect::<Vec<_>>().join(" ");
     let lower = answer.to_lowercase().replace('’', "'");
     let words = word_list(&lower);
     // A reply of a line or two that leans on the question: "Only the first two days.",
     // "nope, not yet", "Anything by Tana French." Thanks and stock phrases are not answers.
     let bare = lower.trim_end_matches(['.', '!', ' ', '~']);
-    if sentences.len() > 2 || words.len() > 15 || words.is_empty() || SMALL_TALK.contains(&bare) || STOCK.iter().any(|p| lower.contains(p)) {
+    if sentences.len() > 2 || words.len() > 15 || words.is_empty() || SMALL_TALK.contains(&bare) || STOCK.iter().any(|p| lower.contains(p)) || opens_anew(&words) {
         return None;
     }
     if words.iter().all(|w| FILLER.contains(w) || REACTION.contains(w) || INTERJECTIONS.contains(w)) {
         return None;
     }
-    let turned = to_first_person(question);
-    if !word_list(&turned.to_lowercase()).iter().any(|w| FIRST_PERSON.contains(w)) {
-        return None;
-    }
-    let content = format!("{} {}", sentence_case(&turned), answer);
+    let turned = turned_question(question, &lower)?;
+    let content = format!("{turned} {answer}");
     let (category, importance) = classify(&format!("{} {lower}", turned.to_lowercase()));
     let mut e = make(&content, category, importance);
     e.source = Some(format!("{question} {answer}"));
@@ -1391,6 +1471,25 @@ mod tests {
         assert_eq!(got.first().map(|e| e.content.as_str()), Some("Are we registered? yep, mostly diapers."));
         let got = extract_turn(Turn { text: "yes! theo and i are official", said_on: None, previous: Some("omg so are you two official now??") });
         assert_eq!(got.first().map(|e| e.content.as_str()), Some("Omg so are we official now?? yes! theo and i are official."));
+        // Chat asks without a question mark, and about things the answer shows are the person's.
+        let got = extract_turn(Turn { text: "only the first two days. after that i was eating like a horse", said_on: None, previous: Some("did you get seasick") });
+        assert_eq!(got.first().map(|e| e.content.as_str()), Some("Did I get seasick? only the first two days. after that i was eating like a horse."));
+        let got = extract_turn(Turn { text: "my flatmate's cat lol. basically my cat at this point", said_on: None, previous: Some("who's pickle again") });
+        assert_eq!(got.first().map(|e| e.content.as_str()), Some("Who's pickle again? my flatmate's cat lol. basically my cat at this point."));
+        // In a longer answer, the first sentence takes the question and the rest stands alone.
+        let got = extract_turn(Turn {
+            text: "every tuesday night in the gym. my knees are 36 but my brain thinks they're 20. we won the league in 2019 and i scored the winning basket.",
+            said_on: None,
+            previous: Some("respect. and you still doing that teacher basketball thing?"),
+        });
+        assert_eq!(got.first().map(|e| e.content.as_str()), Some("I still doing that teacher basketball thing? every tuesday night in the gym."), "{got:#?}");
+        assert!(got.iter().any(|e| e.content.starts_with("We won the league in 2019")), "{got:#?}");
+        assert!(!extract_turn(Turn { text: "Hi Judy! Walking with a cane already, the nurses are lovely.", said_on: None, previous: Some("how are you feeling") })
+            .iter()
+            .any(|e| e.content.contains("Hi Judy")));
+        // A statement that stands alone keeps its own words.
+        let got = extract_turn(Turn { text: "I adopted a dog last week. He is a beagle mix named Biscuit.", said_on: None, previous: Some("what's new?") });
+        assert!(got[0].content.starts_with("I adopted a dog"), "{got:#?}");
         // Without a question before it, "Yes, twice!" says nothing.
         assert!(extract_turn(Turn { text: "Yes, twice!", said_on: None, previous: None }).is_empty());
     }
