@@ -86,13 +86,7 @@ impl Embedder {
     /// Loads the model from `dir` (the package's `model` directory or one holding its files).
     pub fn load(dir: &Path, mode: Mode) -> Result<Embedder, EmbedError> {
         let dir = model_dir(dir)?;
-        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json")).map_err(tok_err)?;
-        tokenizer
-            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
-            .map_err(tok_err)?;
-        tokenizer.with_padding(None);
-        let mut batch_tokenizer = tokenizer.clone();
-        batch_tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
+        let (tokenizer, batch_tokenizer) = tokenizers(&dir)?;
         let full = match mode {
             Mode::Full | Mode::Mixed => Some(Box::new(load_bert(&dir)?)),
             Mode::Static => None,
@@ -259,6 +253,17 @@ fn model_dir(dir: &Path) -> Result<PathBuf, EmbedError> {
     Err(EmbedError::Missing(dir.to_path_buf(), "model.safetensors and tokenizer.json"))
 }
 
+/// The model's tokenizer, truncating at `MAX_TOKENS`: unpadded, and padding each batch to
+/// its longest text.
+fn tokenizers(dir: &Path) -> Result<(Tokenizer, Tokenizer), EmbedError> {
+    let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json")).map_err(tok_err)?;
+    tokenizer.with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() })).map_err(tok_err)?;
+    tokenizer.with_padding(None);
+    let mut batch = tokenizer.clone();
+    batch.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
+    Ok((tokenizer, batch))
+}
+
 fn load_bert(dir: &Path) -> Result<BertModel, EmbedError> {
     let config: Config = serde_json::from_str(
         &std::fs::read_to_string(dir.join("config.json")).map_err(|_| EmbedError::Missing(dir.to_path_buf(), "config.json"))?,
@@ -382,13 +387,7 @@ pub mod lab {
 
     /// A static embedder with the given table and weights.
     pub fn with_table(dir: &Path, table: Vec<f32>, weight: Vec<f32>) -> Result<Embedder, EmbedError> {
-        let dir = model_dir(dir)?;
-        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json")).map_err(tok_err)?;
-        tokenizer
-            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
-            .map_err(tok_err)?;
-        tokenizer.with_padding(None);
-        let batch_tokenizer = tokenizer.clone();
+        let (tokenizer, batch_tokenizer) = tokenizers(&model_dir(dir)?)?;
         Ok(Embedder { tokenizer, batch_tokenizer, mode: Mode::Static, full: None, table: Some((table, weight)) })
     }
 }

@@ -1025,12 +1025,16 @@ fn leaning_first_sentence(first: &str, previous: Option<&str>) -> Option<Extract
     if REACTION_STARTS.iter().any(|r| lower.starts_with(r)) {
         return None;
     }
-    let turned = turned_question(question, &lower)?;
-    let content = format!("{turned} {first}");
-    let (category, importance) = classify(&format!("{} {lower}", turned.to_lowercase()));
-    let mut e = make(&content, category, importance);
-    e.source = Some(format!("{question} {first}"));
-    Some(e)
+    Some(with_question(question, &turned_question(question, &lower)?, first, &lower))
+}
+
+/// The memory of an answer that leans on a question: the turned question, then the answer in
+/// the person's words; its source is the question as asked with the answer.
+fn with_question(question: &str, turned: &str, answer: &str, answer_lower: &str) -> Extracted {
+    let (category, importance) = classify(&format!("{} {answer_lower}", turned.to_lowercase()));
+    let mut e = make(&format!("{turned} {answer}"), category, importance);
+    e.source = Some(format!("{question} {answer}"));
+    e
 }
 
 /// A greeting or thanks opens a new exchange rather than answering the question before it
@@ -1055,12 +1059,7 @@ fn short_answer(sentences: &[&str], previous: Option<&str>) -> Option<Extracted>
     if words.iter().all(|w| FILLER.contains(w) || REACTION.contains(w) || INTERJECTIONS.contains(w)) {
         return None;
     }
-    let turned = turned_question(question, &lower)?;
-    let content = format!("{turned} {answer}");
-    let (category, importance) = classify(&format!("{} {lower}", turned.to_lowercase()));
-    let mut e = make(&content, category, importance);
-    e.source = Some(format!("{question} {answer}"));
-    Some(e)
+    Some(with_question(question, &turned_question(question, &lower)?, &answer, &lower))
 }
 
 /// Words that can follow a question's opening "you" as its verb ("you know…?", "you had…?").

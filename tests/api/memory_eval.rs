@@ -371,23 +371,7 @@ async fn ranking_lab() {
         let mut report = Report::default();
         run_conversation(&app, c, None, &mut report).await;
         lab.entry("0 server".into()).or_default().merge(&report.system);
-        let email = format!("eval-{}@example.com", c.id.to_lowercase());
-        let rows: Vec<(String, String, Option<String>, i64)> = sqlx::query_as(
-            "SELECT m.source_turn_id, m.content, m.source_text, m.importance FROM memories m JOIN passports p ON p.id = m.passport_id
-             WHERE p.email = $1 AND m.source_turn_id IS NOT NULL ORDER BY m.created_at, m.id",
-        )
-        .bind(&email)
-        .fetch_all(&app.db.pool)
-        .await
-        .unwrap();
-        let turn_text: HashMap<&str, &str> = c.sessions.iter().flat_map(|s| &s.turns).map(|t| (t.id.as_str(), t.text.as_str())).collect();
-        let with_message: Vec<String> = rows
-            .iter()
-            .map(|(turn, content, _, _)| {
-                let msg = turn_text.get(turn.as_str()).copied().unwrap_or_default();
-                if msg.trim() == content.trim() { content.clone() } else { format!("{content}\n{}", msg.chars().take(1000).collect::<String>()) }
-            })
-            .collect();
+        let (rows, with_message) = stored_memories(&app, c).await;
         let contents: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
         let wm: Vec<&str> = with_message.iter().map(String::as_str).collect();
         let vecs = |e: &Embedder, texts: &[&str]| e.embed(texts).unwrap();
@@ -437,6 +421,29 @@ async fn ranking_lab() {
         let kinds: Vec<String> = r.asked.keys().map(|k| format!("{} {:.3}", &k[..k.len().min(6)], r.at(Some(k))[2])).collect();
         println!("{name:<48} {:>6.3} {:>6.3} {:>6.3} | {}", a[0], a[1], a[2], kinds.join("  "));
     }
+}
+
+/// The memories the server stored for conversation `c`, as (source turn, content, source
+/// sentence), and each one's text with its message as the worker embeds it.
+async fn stored_memories(app: &TestApp, c: &Conversation) -> (Vec<(String, String, Option<String>)>, Vec<String>) {
+    let email = format!("eval-{}@example.com", c.id.to_lowercase());
+    let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT m.source_turn_id, m.content, m.source_text FROM memories m JOIN passports p ON p.id = m.passport_id
+         WHERE p.email = $1 AND m.source_turn_id IS NOT NULL ORDER BY m.created_at, m.id",
+    )
+    .bind(&email)
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    let turn_text: HashMap<&str, &str> = c.sessions.iter().flat_map(|s| &s.turns).map(|t| (t.id.as_str(), t.text.as_str())).collect();
+    let with_message = rows
+        .iter()
+        .map(|(turn, content, _)| {
+            let msg = turn_text.get(turn.as_str()).copied().unwrap_or_default();
+            if msg.trim() == content.trim() { content.clone() } else { format!("{content}\n{}", msg.chars().take(1000).collect::<String>()) }
+        })
+        .collect();
+    (rows, with_message)
 }
 
 /// Reciprocal-rank fusion of ranked lists (document numbers, best first), each with a weight.
@@ -522,23 +529,7 @@ async fn static_table_lab() {
         let app = spawn_app(Backend::Sqlite).await;
         let mut report = Report::default();
         run_conversation(&app, c, None, &mut report).await;
-        let email = format!("eval-{}@example.com", c.id.to_lowercase());
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT m.source_turn_id, m.content FROM memories m JOIN passports p ON p.id = m.passport_id
-             WHERE p.email = $1 AND m.source_turn_id IS NOT NULL ORDER BY m.created_at, m.id",
-        )
-        .bind(&email)
-        .fetch_all(&app.db.pool)
-        .await
-        .unwrap();
-        let turn_text: HashMap<&str, &str> = c.sessions.iter().flat_map(|s| &s.turns).map(|t| (t.id.as_str(), t.text.as_str())).collect();
-        let docs: Vec<String> = rows
-            .iter()
-            .map(|(turn, content)| {
-                let msg = turn_text.get(turn.as_str()).copied().unwrap_or_default();
-                if msg.trim() == content.trim() { content.clone() } else { format!("{content}\n{}", msg.chars().take(1000).collect::<String>()) }
-            })
-            .collect();
+        let (rows, docs) = stored_memories(&app, c).await;
         let doc_refs: Vec<&str> = docs.iter().map(String::as_str).collect();
         let bm25 = Index::new(rows.iter().map(|r| (r.1.as_str(), 5, 0)));
         let turns_of = |order: &[usize]| -> Vec<String> { order.iter().map(|&i| rows[i].0.clone()).collect() };
