@@ -285,15 +285,23 @@ async fn bench_retrieve(size: usize) {
     let server = start().await;
     let (secret, token, passport_id) = connect(&server.db, &format!("r{size}@bench.example")).await;
     let seeded = Instant::now();
-    memories::insert_many(&server.db, &passport_id, &memories_for(size)).await.expect("seed");
-    // Semantic search on, as in a deployment with the model: every memory gets its vector.
+    let mut seed = memories_for(size);
+    // Semantic search on, as in a deployment with the model: every memory gets the vector the
+    // worker gives a new one (in `mixed` mode the table's, which the server's background then
+    // replaces with the transformer's while the retrieves below run: the load right after an
+    // import).
     let semantic = match server.state.universal.embedder.clone() {
         Some(e) => {
-            while memory_passport::service::universal::worker::backfill_once(&server.db, &e).await.expect("embed") > 0 {}
-            format!("semantic search on ({})", server.state.universal.model_id().unwrap_or("?"))
+            let texts: Vec<&str> = seed.iter().map(|m| m.content.as_str()).collect();
+            let (vectors, model) = e.embed_now(&texts).expect("embed");
+            for (m, v) in seed.iter_mut().zip(vectors) {
+                m.embedding = Some((memory_passport::domain::dense::Quantized::new(&v), model.to_string()));
+            }
+            format!("semantic search on ({} first, {} in the end)", model, e.model_id())
         }
         None => "keywords only (no model)".to_string(),
     };
+    memories::insert_many(&server.db, &passport_id, &seed).await.expect("seed");
     let seeding = seeded.elapsed();
     let rss_before = rss_bytes();
     let requests = std::sync::Arc::new(retrieve_requests(server.addr, &secret, &token));

@@ -749,6 +749,8 @@ async fn a_new_memory_is_served_at_once_and_its_vector_upgraded_in_the_backgroun
     }
     let body = c.retrieve(&app, json!({ "query": "When did I go to the support group?", "limit": 1 })).await;
     assert_eq!(body["data"][0]["content"], content, "{body}");
+    let cache = &app.state.as_ref().expect("in-process server").universal.corpora;
+    let loads = cache.loads();
 
     let mut upgraded = None;
     for _ in 0..600 {
@@ -769,4 +771,10 @@ async fn a_new_memory_is_served_at_once_and_its_vector_upgraded_in_the_backgroun
     assert!(with_message > 0.99 && with_message > alone + 0.02, "read with its message: {with_message:.3}, alone {alone:.3}");
     let body = c.retrieve(&app, json!({ "query": "When did I go to the support group?", "limit": 1 })).await;
     assert_eq!(body["data"][0]["content"], content, "{body}");
+    // The new vector took the old one's place in this node's cached index, without a reload.
+    assert_eq!(cache.loads(), loads, "no reload for a new vector");
+    let passport_id: String = sqlx::query_scalar("SELECT id FROM passports WHERE email = 'mixed@example.com'").fetch_one(&app.db.pool).await.unwrap();
+    let shared = cache.get(&app.db, &passport_id, 0, Some(FULL_ID)).await.unwrap();
+    let corpus = shared.read().unwrap();
+    assert_eq!((corpus.removed(), corpus.memories.len()), (0, 1), "nothing taken out, nothing added");
 }

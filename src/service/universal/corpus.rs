@@ -109,6 +109,12 @@ impl Corpus {
             }
         }
         for (id, memory) in changes.touched {
+            // A new vector for the same memory (the background's upgrade) takes the old one's
+            // place: no words or uses move.
+            if let Some(m) = memory.as_ref().filter(|m| self.differs_only_in_vector(&id, m)) {
+                self.set_vector(self.position[&id] as usize, m, model);
+                continue;
+            }
             let old = self.take_out(&id).map(|(old, freshest)| {
                 freshest_gone |= freshest;
                 old
@@ -138,6 +144,26 @@ impl Corpus {
         self.synced_at = now_ms();
     }
 
+    /// True when memory `id` is here and `m` says the same of it, its vector aside.
+    fn differs_only_in_vector(&self, id: &str, m: &Servable) -> bool {
+        self.position.get(id).is_some_and(|&i| {
+            let here = &self.memories[i as usize];
+            (&here.content, here.category, here.importance, here.created_at, here.updated_at, here.happened, here.said_at)
+                == (&m.content, m.category, m.importance, m.created_at, m.updated_at, m.happened, m.said_at)
+        })
+    }
+
+    /// Puts `m`'s vector at place `i`, or none when it has none this corpus compares.
+    fn set_vector(&mut self, i: usize, m: &Servable, model: Option<&str>) {
+        let (vector, scale) = match &m.embedding {
+            Some((v, of)) if model.is_some() && crate::embed::comparable(of) && v.values.len() == DIM => (&v.values[..], v.scale),
+            _ => (&[0i8; DIM][..], 0.0),
+        };
+        self.vectors[i * DIM..(i + 1) * DIM].copy_from_slice(vector);
+        self.scales[i] = scale;
+        self.has_vectors |= scale > 0.0;
+    }
+
     /// Takes memory `id` out if it is here: its place, and whether it was the freshest.
     fn take_out(&mut self, id: &str) -> Option<(u32, bool)> {
         let i = self.position.remove(id)? as usize;
@@ -156,16 +182,11 @@ impl Corpus {
     fn push(&mut self, mut m: Servable, model: Option<&str>) -> u32 {
         let i = self.memories.len();
         self.index.push(&m.content, m.importance, group(m.category));
-        let (mut vector, mut scale) = (vec![0i8; DIM], 0.0);
-        if let Some((v, of)) = m.embedding.take() {
-            if model.is_some() && crate::embed::comparable(&of) && v.values.len() == DIM {
-                vector.copy_from_slice(&v.values);
-                scale = v.scale;
-            }
-        }
-        self.vectors.extend_from_slice(&vector);
-        self.scales.push(scale);
-        self.has_vectors |= scale > 0.0;
+        self.vectors.extend_from_slice(&[0i8; DIM]);
+        self.scales.push(0.0);
+        self.set_vector(i, &m, model);
+        // The corpus keeps one flat copy of the vector.
+        m.embedding = None;
         self.bytes += bytes_of(&m);
         self.position.insert(m.id.clone(), i as u32);
         self.memories.push(m);
