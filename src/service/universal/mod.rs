@@ -46,6 +46,8 @@ pub struct Universal {
     pub embedder: Option<std::sync::Arc<crate::embed::Embedder>>,
     /// Throughput per agent, per process (a busy agent must not pay a write per request).
     per_agent: DefaultKeyedRateLimiter<String>,
+    /// When an agent's request last arrived (ms): background work waits for a pause.
+    last_request: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for Universal {
@@ -65,7 +67,13 @@ impl Universal {
             jobs_ready: tokio::sync::Notify::new(),
             embedder,
             per_agent: RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)),
+            last_request: std::sync::atomic::AtomicI64::new(0),
         }
+    }
+
+    /// How long no agent's request has arrived at this process, in ms.
+    pub fn quiet_for_ms(&self) -> i64 {
+        now_ms() - self.last_request.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The model that names stored vectors, when one is loaded.
@@ -109,6 +117,7 @@ pub struct ActiveGrant {
 /// client address become a rate limit, counted in the database so every node shares it
 /// (only failures cost a write).
 pub async fn authenticate(u: &Universal, db: &Db, client: &str, agent_key: Option<&str>, token: Option<&str>) -> AppResult<Caller> {
+    u.last_request.store(now_ms(), std::sync::atomic::Ordering::Relaxed);
     match caller(db, agent_key, token).await? {
         Some(c) => {
             limited(&u.per_agent, &c.agent_id)?;

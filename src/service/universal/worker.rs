@@ -176,17 +176,28 @@ fn with_context(content: &str, context: Option<&str>) -> String {
     }
 }
 
-/// How many memories the backfill embeds per round.
-const BACKFILL_BATCH: i64 = 64;
+/// How many memories the backfill embeds per round (a round of the transformer takes a few
+/// hundred milliseconds of one core).
+const BACKFILL_BATCH: i64 = 16;
+/// A round waits until no agent's request has arrived for this long...
+const BACKFILL_QUIET_MS: i64 = 100;
+/// ...but never longer than this since the last round, so a server that is never quiet still
+/// upgrades its vectors, one short round at a time.
+const BACKFILL_MAX_WAIT: Duration = Duration::from_secs(30);
 
 /// Embeds, in the background, the memories whose vector is missing or not final: those made
 /// before a model was configured, corrected by their person, whose worker could not embed
-/// them, or (`mixed` mode) holding the table's quick vector. Rounds follow each other while
-/// there is work, else every 2 seconds.
+/// them, or (`mixed` mode) holding the table's quick vector. Requests come first: a round
+/// starts in a pause between them (or after `BACKFILL_MAX_WAIT`). Rounds follow each other
+/// while there is work, else every 2 seconds.
 pub fn spawn_backfill(db: Db, universal: Arc<Universal>) {
     let Some(e) = universal.embedder.clone() else { return };
     tokio::spawn(async move {
         loop {
+            let waiting = std::time::Instant::now();
+            while universal.quiet_for_ms() < BACKFILL_QUIET_MS && waiting.elapsed() < BACKFILL_MAX_WAIT {
+                tokio::time::sleep(Duration::from_millis(BACKFILL_QUIET_MS as u64)).await;
+            }
             let full = match backfill_once(&db, &e).await {
                 Ok(n) => n as i64 == BACKFILL_BATCH,
                 Err(err) => {
