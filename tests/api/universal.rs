@@ -697,6 +697,20 @@ async fn changes_reach_the_cached_index_in_place(app: TestApp) {
     }
 }
 
+/// Without a model, nothing will ever embed a memory with its message: the message is not kept.
+#[tokio::test]
+async fn without_a_model_no_message_is_kept_beside_a_memory() {
+    let app = spawn_app_with(Backend::Sqlite, |c| c.embedding = None).await;
+    let cookie = Person::sign_in(&app, "nomodel@example.com").await.cookie;
+    let a = AgentCreds::create(&app, &[], "read_write").await;
+    let c = connect(&app, &cookie, &a, &["fact", "goal"], "read_write").await;
+    let job = c.add(&app, "Hey! I went to a support group yesterday. Which books on grief would you suggest?").await;
+    assert_eq!(c.finished(&app, &job).await["memories_created"], 1);
+    let kept: Vec<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT embedding, embedding_context FROM memories").fetch_all(&app.db.pool).await.unwrap();
+    assert_eq!(kept, vec![(None, None)]);
+}
+
 /// `mixed`, the server's default mode, on both databases (other tests run the table alone).
 mod mixed_mode {
     #[tokio::test]

@@ -102,8 +102,14 @@ pub async fn run_once_with(db: &Db, embedder: Option<&Arc<Embedder>>, claim_ms: 
     let mut claimed = jobs::claim(db, BATCH, claim_ms).await?;
     claimed.sort_by(|a, b| (&a.passport_id, &a.id).cmp(&(&b.passport_id, &b.id)));
     let mut planned: Vec<(&Claimed, Plan)> = claimed.iter().map(|job| (job, plan(job))).collect();
-    if let Some(e) = embedder {
-        embed_planned(e, &mut planned).await;
+    match embedder {
+        Some(e) => embed_planned(e, &mut planned).await,
+        // Without a model no vector is made later either: the message is not kept.
+        None => planned.iter_mut().for_each(|(_, p)| {
+            if let Plan::Extract(found) = p {
+                found.iter_mut().for_each(|f| f.context = None);
+            }
+        }),
     }
     if let Err(e) = apply_all(db, &planned).await {
         tracing::warn!(error = %e, jobs = planned.len(), "job batch failed; trying each job alone");
