@@ -13,11 +13,12 @@ export function run(args: string[], input?: string): string {
   return execFileSync(BIN, args, { env, input, stdio: ["pipe", "pipe", "pipe"] }).toString().trim();
 }
 
-/** The newest sign-in code mailed to `email` (read from the outbox, as a person reads mail). */
-export async function codeFor(email: string): Promise<string> {
+/** The newest sign-in code mailed to `email` (read from the outbox, as a person reads mail),
+ * among the mails that are not in `before`. */
+export async function codeFor(email: string, before: Set<string> = new Set()): Promise<string> {
   const outbox = path.join(process.env.MP_E2E_DIR!, "outbox");
   for (let i = 0; i < 50; i++) {
-    const files = fs.existsSync(outbox) ? fs.readdirSync(outbox).sort().reverse() : [];
+    const files = outboxFiles().filter((f) => !before.has(f)).sort().reverse();
     for (const f of files) {
       const text = fs.readFileSync(path.join(outbox, f), "utf8");
       const subject = text.match(/^Subject: (\d{6}) is your Memory Passport code/m);
@@ -26,6 +27,13 @@ export async function codeFor(email: string): Promise<string> {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`no code mailed to ${email}`);
+}
+
+/** The mails in the outbox now: pass them to `codeFor` to wait for a newer code than these
+ * (the page says a code is on its way before its mail is written). */
+export function outboxFiles(): string[] {
+  const outbox = path.join(process.env.MP_E2E_DIR!, "outbox");
+  return fs.existsSync(outbox) ? fs.readdirSync(outbox) : [];
 }
 
 /** An app registered through the API: its id and its one-time secret. */
@@ -43,9 +51,10 @@ export async function createAgent(request: APIRequestContext, apiKey: string, da
 /** Signs in on the consent page with an emailed code and waits for the choice form. */
 export async function signInWithCode(page: Page, email: string) {
   await page.getByLabel("Email address").fill(email);
+  const before = new Set(outboxFiles());
   await page.getByRole("button", { name: "Send code" }).click();
   await expect(page.getByRole("status").filter({ hasText: "6-digit code is on its way" })).toBeVisible();
-  await page.getByLabel("Code from the email").fill(await codeFor(email));
+  await page.getByLabel("Code from the email").fill(await codeFor(email, before));
   await page.getByRole("button", { name: "Continue" }).click();
   await expect(page.getByRole("heading", { name: /^Choose what/ })).toBeVisible();
 }
