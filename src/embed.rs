@@ -117,14 +117,6 @@ impl Embedder {
         }
     }
 
-    /// The model of the vectors `embed_now` makes (a new memory's first vector).
-    pub fn quick_model_id(&self) -> &'static str {
-        match self.mode {
-            Mode::Full => FULL_ID,
-            Mode::Static | Mode::Mixed => STATIC_ID,
-        }
-    }
-
     /// Stored vectors that need no further work in this mode: the static mode never replaces a
     /// transformer vector with a table one.
     pub fn final_models(&self) -> &'static [&'static str] {

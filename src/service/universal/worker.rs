@@ -140,15 +140,7 @@ async fn embed_planned(e: &Arc<Embedder>, planned: &mut [(&Claimed, Plan)]) {
     if texts.is_empty() {
         return;
     }
-    let e2 = e.clone();
-    let made = tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        e2.embed_now(&refs).map_err(|err| format!("embedding: {err}"))
-    })
-    .await
-    .map_err(|err| format!("embedding task: {err}"))
-    .and_then(|r| r);
-    let (vectors, model) = match made {
+    let (vectors, model) = match off_thread(e, texts, Embedder::embed_now).await {
         Ok(v) => v,
         Err(err) => return tracing::warn!(error = %err, "embedding new memories failed; the backfill will"),
     };
@@ -180,6 +172,22 @@ fn with_context(content: &str, context: Option<&str>) -> String {
         Some(context) if context.trim() != content.trim() => format!("{content}\n{context}"),
         _ => content.to_string(),
     }
+}
+
+/// Runs one of the embedder's ways of embedding on a blocking thread (the transformer takes
+/// milliseconds a sentence).
+async fn off_thread<T: Send + 'static>(
+    e: &Arc<Embedder>,
+    texts: Vec<String>,
+    embed: fn(&Embedder, &[&str]) -> Result<T, crate::embed::EmbedError>,
+) -> Result<T, String> {
+    let e = e.clone();
+    tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        embed(&e, &refs).map_err(|err| format!("embedding: {err}"))
+    })
+    .await
+    .map_err(|err| format!("embedding task: {err}"))?
 }
 
 /// How many memories the backfill embeds per round (a round of the transformer takes a few
@@ -226,14 +234,7 @@ pub async fn backfill_once(db: &Db, e: &Arc<Embedder>) -> StoreResult<usize> {
     }
     let n = todo.len();
     let texts: Vec<String> = todo.iter().map(|(_, _, c, context)| with_context(c, context.as_deref())).collect();
-    let e2 = e.clone();
-    let vectors = tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        e2.embed_in_background(&refs).map_err(|err| format!("embedding: {err}"))
-    })
-    .await
-    .map_err(|err| crate::store::StoreError::Corrupt(format!("embedding task: {err}")))?
-    .map_err(crate::store::StoreError::Corrupt)?;
+    let vectors = off_thread(e, texts, Embedder::embed_in_background).await.map_err(crate::store::StoreError::Corrupt)?;
     let items: Vec<(String, String, String, Quantized)> =
         todo.into_iter().zip(vectors).map(|((id, p, c, _), v)| (id, p, c, Quantized::new(&v))).collect();
     memories::set_embeddings(db, e.model_id(), &items).await?;
