@@ -325,24 +325,33 @@ fn rarity_weights(tokenizer: &Tokenizer, n: usize) -> Vec<f32> {
 /// Runs every vocabulary token alone through the full model (`[CLS] token [SEP]`, mean of
 /// the token's output) and keeps one normalised row per token.
 fn distil(dir: &Path, tokenizer: &Tokenizer) -> Result<Vec<f32>, EmbedError> {
-    let model = load_bert(dir)?;
-    let n = tokenizer.get_vocab_size(true);
-    let (cls, sep) = (tokenizer.token_to_id("[CLS]").unwrap_or(101), tokenizer.token_to_id("[SEP]").unwrap_or(102));
     let started = std::time::Instant::now();
-    let mut table = Vec::with_capacity(n * DIM);
-    for chunk_start in (0..n).step_by(512) {
-        let ids: Vec<u32> = (chunk_start..(chunk_start + 512).min(n)).map(|i| i as u32).collect();
-        let rows: Vec<u32> = ids.iter().flat_map(|&id| [cls, id, sep]).collect();
-        let input = Tensor::from_vec(rows, (ids.len(), 3), &Device::Cpu)?;
-        let out = model.forward(&input, &input.zeros_like()?, None)?;
+    let mut table = Vec::with_capacity(tokenizer.get_vocab_size(true) * DIM);
+    each_token_alone(dir, tokenizer, |out| {
         // The token's own position (1): its meaning in the model's space.
         let token_rows: Vec<Vec<f32>> = out.narrow(1, 1, 1)?.squeeze(1)?.to_vec2()?;
         for row in token_rows {
             table.extend(normalised(row));
         }
-    }
-    tracing::info!(tokens = n, ms = started.elapsed().as_millis() as u64, "distilled the static embedding table");
+        Ok(())
+    })?;
+    tracing::info!(tokens = table.len() / DIM, ms = started.elapsed().as_millis() as u64, "distilled the static embedding table");
     Ok(table)
+}
+
+/// Runs every vocabulary token alone through the full model, as `[CLS] token [SEP]`, 512 at a
+/// time, and hands each batch's outputs (tokens × 3 positions × `DIM`) to `each`, in order.
+fn each_token_alone(dir: &Path, tokenizer: &Tokenizer, mut each: impl FnMut(Tensor) -> Result<(), EmbedError>) -> Result<(), EmbedError> {
+    let model = load_bert(dir)?;
+    let n = tokenizer.get_vocab_size(true);
+    let (cls, sep) = (tokenizer.token_to_id("[CLS]").unwrap_or(101), tokenizer.token_to_id("[SEP]").unwrap_or(102));
+    for chunk_start in (0..n).step_by(512) {
+        let ids: Vec<u32> = (chunk_start..(chunk_start + 512).min(n)).map(|i| i as u32).collect();
+        let rows: Vec<u32> = ids.iter().flat_map(|&id| [cls, id, sep]).collect();
+        let input = Tensor::from_vec(rows, (ids.len(), 3), &Device::Cpu)?;
+        each(model.forward(&input, &input.zeros_like()?, None)?)?;
+    }
+    Ok(())
 }
 
 /// Hooks for the ranking lab (`tests/api/memory_eval.rs`), which tries other static tables
@@ -356,17 +365,11 @@ pub mod lab {
     pub fn token_outputs(dir: &Path) -> Result<Vec<f32>, EmbedError> {
         let dir = model_dir(dir)?;
         let tokenizer = Tokenizer::from_file(dir.join("tokenizer.json")).map_err(tok_err)?;
-        let model = load_bert(&dir)?;
-        let n = tokenizer.get_vocab_size(true);
-        let (cls, sep) = (tokenizer.token_to_id("[CLS]").unwrap_or(101), tokenizer.token_to_id("[SEP]").unwrap_or(102));
-        let mut out = Vec::with_capacity(n * 3 * DIM);
-        for chunk_start in (0..n).step_by(512) {
-            let ids: Vec<u32> = (chunk_start..(chunk_start + 512).min(n)).map(|i| i as u32).collect();
-            let rows: Vec<u32> = ids.iter().flat_map(|&id| [cls, id, sep]).collect();
-            let input = Tensor::from_vec(rows, (ids.len(), 3), &Device::Cpu)?;
-            let o = model.forward(&input, &input.zeros_like()?, None)?;
+        let mut out = Vec::with_capacity(tokenizer.get_vocab_size(true) * 3 * DIM);
+        each_token_alone(&dir, &tokenizer, |o| {
             out.extend(o.flatten_all()?.to_vec1::<f32>()?);
-        }
+            Ok(())
+        })?;
         Ok(out)
     }
 
