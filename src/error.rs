@@ -35,6 +35,18 @@ pub enum AppError {
     /// An exchange code that is unknown, used, expired, or bound to something else.
     #[error("This sign-in link has expired. Start again from the app.")]
     InvalidGrant,
+    /// An OAuth request the authorization server refuses (RFC 6749 §5.2 and §4.1.2.1 names:
+    /// `invalid_request`, `invalid_client`, `invalid_grant`, `unsupported_grant_type`,
+    /// `invalid_scope`, `invalid_target`, `invalid_client_metadata`, `invalid_redirect_uri`).
+    #[error("{description}")]
+    OAuth { error: &'static str, description: String },
+    /// A missing, unknown, expired or revoked OAuth access token at `/mcp`, or one for another
+    /// resource, or whose grant is no longer in force (RFC 6750 `invalid_token`).
+    #[error("missing or invalid access token")]
+    InvalidToken,
+    /// The access token does not carry what the call needs; `scope` is what would (RFC 6750).
+    #[error("This app needs more access to do that.")]
+    InsufficientScope { scope: String },
     /// Bad agent credentials on the agent API.
     #[error("missing or invalid agent credentials")]
     AgentAuth,
@@ -70,6 +82,10 @@ impl From<StoreError> for AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
+    pub fn oauth(error: &'static str, description: impl Into<String>) -> AppError {
+        AppError::OAuth { error, description: description.into() }
+    }
+
     pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
         AppError::Validation(vec![FieldError { field: field.into(), message: message.into() }])
     }
@@ -100,6 +116,12 @@ impl AppError {
             MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "REQ_405", Value::Null),
             CrossSite => (StatusCode::FORBIDDEN, "cross_site_request", "CSRF_403", Value::Null),
             InvalidGrant => (StatusCode::BAD_REQUEST, "invalid_grant", "TOK_400", Value::Null),
+            OAuth { error, description } => {
+                let status = if *error == "invalid_client" { StatusCode::UNAUTHORIZED } else { StatusCode::BAD_REQUEST };
+                (status, error, "OAUTH_400", json!({ "message": description }))
+            }
+            InvalidToken => (StatusCode::UNAUTHORIZED, "invalid_token", "MCP_401", Value::Null),
+            InsufficientScope { scope } => (StatusCode::FORBIDDEN, "insufficient_scope", "MCP_403", json!({ "scope": scope })),
             AgentAuth => (StatusCode::UNAUTHORIZED, "cross_agent_auth_failed", "UAT_001", Value::Null),
             WriteNotPermitted => (StatusCode::FORBIDDEN, "write_not_permitted", "UAT_002", Value::Null),
             Store(_) | Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "SRV_500", Value::Null),
@@ -115,12 +137,16 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, error, code, details) = self.parts();
-        let body = json!({
+        let mut body = json!({
             "error": error,
             "code": code,
             "request_id": request_id::current(),
             "details": details,
         });
+        // OAuth clients read the reason from `error_description` (RFC 6749 §5.2).
+        if let AppError::OAuth { description, .. } = &self {
+            body["error_description"] = json!(description);
+        }
         let mut response = (status, axum::Json(body)).into_response();
         if let AppError::RateLimited { retry_after_secs } = self {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));

@@ -74,6 +74,10 @@ pub struct PublicAgent {
     pub default_categories: Vec<Category>,
     pub access_type: AccessType,
     pub status: AgentStatus,
+    /// It registered itself (an MCP client over OAuth); no tenant or operator vouches for it
+    /// unless its status is verified.
+    #[serde(default)]
+    pub self_registered: bool,
 }
 
 /// An agent with a secret that is shown this once.
@@ -130,6 +134,9 @@ pub struct ConsentAnswer {
     pub code_challenge_method: String,
     #[serde(default)]
     pub link_token: String,
+    /// OAuth (MCP clients): the resource the code will be for; "" for a consent link.
+    #[serde(default)]
+    pub resource: String,
     /// The person's choices.
     #[serde(default)]
     pub categories: Vec<String>,
@@ -150,6 +157,7 @@ impl ConsentAnswer {
             code_challenge: link.code_challenge.clone(),
             code_challenge_method: link.code_challenge_method.clone(),
             link_token: link.link_token.clone(),
+            resource: link.resource.clone(),
             ..Default::default()
         }
     }

@@ -30,11 +30,11 @@ pub struct ConsentData {
 
 /// Looks up the agent of a consent link (checking the redirect URI exactly) and the person.
 #[server(endpoint = "consent/view")]
-pub async fn consent_view(agent_id: String, redirect_uri: String) -> Result<Result<ConsentData, LinkProblem>, ServerFnError> {
+pub async fn consent_view(agent_id: String, redirect_uri: String, #[server(default)] oauth: bool) -> Result<Result<ConsentData, LinkProblem>, ServerFnError> {
     use crate::web::context;
     context::run(async move {
         let state = context::state()?;
-        let agent = match crate::service::consent::link_agent(&state.db, &agent_id, &redirect_uri).await? {
+        let agent = match crate::service::consent::link_agent(&state.db, &agent_id, &redirect_uri, oauth).await? {
             Ok(agent) => agent,
             Err(problem) => return Ok(Err(problem)),
         };
@@ -86,8 +86,8 @@ pub fn ConsentPage() -> impl IntoView {
     // The raw query, decoded exactly once (see `ConsentLink::parse`).
     let link = ConsentLink::parse(&use_location().search.get_untracked());
     let refresh = RwSignal::new(0u32);
-    let (agent_id, redirect_uri) = (link.agent_id.clone(), link.redirect_uri.clone());
-    let view_data = Resource::new(move || refresh.get(), move |_| consent_view(agent_id.clone(), redirect_uri.clone()));
+    let (agent_id, redirect_uri, oauth) = (link.agent_id.clone(), link.redirect_uri.clone(), !link.resource.is_empty());
+    let view_data = Resource::new(move || refresh.get(), move |_| consent_view(agent_id.clone(), redirect_uri.clone(), oauth));
     let link = StoredValue::new(link);
     view! {
         <PageTitle text="Connect shared memory"/>
@@ -146,11 +146,21 @@ fn AgentCard(agent: PublicAgent, preselected: Vec<Category>, access: AccessType)
     view! {
         <article class="card agent-card" aria-labelledby="agent-name">
             <AgentHeader agent=agent.clone() heading_id="agent-name" main=true/>
-            {(agent.status == AgentStatus::Pending).then(|| view! {
-                <p class="alert alert-warning" role="note">
-                    "This app has not been reviewed by the Memory Passport operators yet. Only continue if you trust it."
-                </p>
-            })}
+            {match (agent.status, agent.self_registered) {
+                (AgentStatus::Verified, _) => None,
+                (_, true) => Some(view! {
+                    <p class="alert alert-warning" role="note">
+                        <strong>"Not reviewed: this app registered itself."</strong>
+                        " Nobody has checked who makes it or that its name is its own. Only continue if you started this from an app you trust."
+                    </p>
+                }.into_any()),
+                (AgentStatus::Pending, false) => Some(view! {
+                    <p class="alert alert-warning" role="note">
+                        "This app has not been reviewed by the Memory Passport operators yet. Only continue if you trust it."
+                    </p>
+                }.into_any()),
+                _ => None,
+            }}
             <p class="lead">{if agent.description.is_empty() { "This app would like to use parts of your memory.".to_string() } else { agent.description.clone() }}</p>
             <h2>"It asks to use"</h2>
             <ul class="category-summary">

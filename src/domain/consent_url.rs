@@ -15,6 +15,9 @@ pub struct ConsentLink {
     pub code_challenge: String,
     pub code_challenge_method: String,
     pub link_token: String,
+    /// Set only by `/oauth/authorize`: the resource (our MCP endpoint) an OAuth client asks
+    /// for. With it, approving issues an OAuth code and answers the OAuth way.
+    pub resource: String,
 }
 
 impl ConsentLink {
@@ -32,6 +35,7 @@ impl ConsentLink {
             ("code_challenge", self.code_challenge.as_str()),
             ("code_challenge_method", self.code_challenge_method.as_str()),
             ("link_token", self.link_token.as_str()),
+            ("resource", self.resource.as_str()),
         ] {
             if !value.is_empty() {
                 q.append_pair(name, value);
@@ -55,6 +59,7 @@ impl ConsentLink {
             code_challenge: get("code_challenge"),
             code_challenge_method: get("code_challenge_method"),
             link_token: get("link_token"),
+            resource: get("resource"),
         }
     }
 }
@@ -102,6 +107,7 @@ mod tests {
             code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
             code_challenge_method: "S256".into(),
             link_token: "t&u=%".into(),
+            resource: "http://127.0.0.1:3000/mcp".into(),
         }
     }
 

@@ -8,6 +8,7 @@ pub mod dense;
 pub mod email;
 pub mod extract;
 pub mod grant;
+pub mod oauth;
 pub mod plan;
 pub mod rank;
 pub mod time;

@@ -80,6 +80,8 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::render))
         .nest("/v1", crate::api::v1::router())
+        .merge(crate::api::oauth::router())
+        .merge(crate::api::mcp::router(state.clone()))
         .nest("/pkg", crate::web::assets::pkg(&state.config.site_root, state.config.hash_files))
         .route("/assets/{file}", get(crate::web::assets::consent_script))
         .merge(pages)

@@ -20,13 +20,15 @@ pub const MAX_LINK_TOKEN_CHARS: usize = 512;
 
 /// The one check of a consent link's agent and redirect URI (the page and approve/deny both
 /// call it): the agent, if it exists, is live and may receive grants, and `redirect_uri` is
-/// "" (the hosted page) or registered byte for byte; else why the link cannot be used.
-pub async fn link_agent(db: &Db, agent_id: &str, redirect_uri: &str) -> AppResult<Result<Agent, LinkProblem>> {
+/// "" (the hosted page) or registered byte for byte; else why the link cannot be used. An
+/// OAuth link (`oauth`: it came through `/oauth/authorize`) is only for apps that registered
+/// themselves over OAuth.
+pub async fn link_agent(db: &Db, agent_id: &str, redirect_uri: &str, oauth: bool) -> AppResult<Result<Agent, LinkProblem>> {
     let agent_id = agent_id.trim();
     if agent_id.is_empty() {
         return Ok(Err(LinkProblem::MissingAgent));
     }
-    let Some(agent) = agents::get(db, agent_id).await?.filter(|a| a.retired_at.is_none()) else {
+    let Some(agent) = agents::get(db, agent_id).await?.filter(|a| a.retired_at.is_none() && (!oauth || a.is_self_registered())) else {
         return Ok(Err(LinkProblem::UnknownAgent));
     };
     if !agent.status.may_receive_grants() {
@@ -39,8 +41,8 @@ pub async fn link_agent(db: &Db, agent_id: &str, redirect_uri: &str) -> AppResul
 }
 
 /// [`link_agent`] as an error for approve and deny. Errors never carry a redirect.
-pub async fn linked_agent(db: &Db, agent_id: &str, redirect_uri: &str) -> AppResult<Agent> {
-    match link_agent(db, agent_id, redirect_uri).await? {
+pub async fn linked_agent(db: &Db, agent_id: &str, redirect_uri: &str, oauth: bool) -> AppResult<Agent> {
+    match link_agent(db, agent_id, redirect_uri, oauth).await? {
         Ok(agent) => Ok(agent),
         Err(LinkProblem::MissingAgent | LinkProblem::UnknownAgent) => Err(AppError::NotFound),
         Err(LinkProblem::AgentUnavailable) => {
@@ -78,7 +80,7 @@ fn check_link(answer: &ConsentAnswer) -> AppResult<Option<String>> {
 
 /// Records the person's approval, sends the notification mail, and says where to go next.
 pub async fn approve(db: &Db, mailer: &Mailer, public_url: &str, passport: &Passport, answer: &ConsentAnswer) -> AppResult<Approved> {
-    let agent = linked_agent(db, &answer.agent_id, &answer.redirect_uri).await?;
+    let agent = linked_agent(db, &answer.agent_id, &answer.redirect_uri, !answer.resource.is_empty()).await?;
     let challenge = check_link(answer)?;
     limit_answers(db, passport).await?;
     let chosen = categories::parse_list(&answer.categories)
@@ -91,6 +93,7 @@ pub async fn approve(db: &Db, mailer: &Mailer, public_url: &str, passport: &Pass
     let access = grant::granted_access(requested, access).map_err(|m| AppError::invalid("access", m))?;
     let link_token = Some(answer.link_token.as_str()).filter(|t| !t.is_empty());
 
+    let oauth = oauth_binding(public_url, answer, challenge.as_deref())?;
     let (grant, _) = grants::upsert(
         db,
         &Approval { passport_id: &passport.id, agent_id: &agent.id, categories: &chosen, access_type: access, duration },
@@ -104,7 +107,15 @@ pub async fn approve(db: &Db, mailer: &Mailer, public_url: &str, passport: &Pass
             .ok_or_else(|| AppError::Internal("PUBLIC_URL is not a URL".into()))?;
         return Ok(Approved { location, token: Some(token), grant_id: grant.id });
     }
-    let code = grants::create_exchange_code(db, &grant, &answer.redirect_uri, challenge.as_deref(), link_token).await?;
+    if let Some(resource) = oauth {
+        let scope = crate::domain::oauth::granted_scope(&grant.categories, grant.access_type);
+        let binding = grants::OAuthBinding { resource: &resource, scope: &scope };
+        let code = grants::create_exchange_code(db, &grant, &answer.redirect_uri, challenge.as_deref(), None, Some(binding)).await?;
+        let location = with_query(&answer.redirect_uri, &[("code", &code), ("state", &answer.state)])
+            .ok_or_else(|| AppError::invalid("redirect_uri", "The redirect URI is not a URL."))?;
+        return Ok(Approved { location, token: None, grant_id: grant.id });
+    }
+    let code = grants::create_exchange_code(db, &grant, &answer.redirect_uri, challenge.as_deref(), link_token, None).await?;
     let location = with_query(&answer.redirect_uri, &[("status", "granted"), ("state", &answer.state), ("code", &code)])
         .ok_or_else(|| AppError::invalid("redirect_uri", "The redirect URI is not a URL."))?;
     Ok(Approved { location, token: None, grant_id: grant.id })
@@ -112,14 +123,36 @@ pub async fn approve(db: &Db, mailer: &Mailer, public_url: &str, passport: &Pass
 
 /// Records a denial (when the person is signed in) and says where to go next.
 pub async fn deny(db: &Db, public_url: &str, passport: Option<&Passport>, answer: &ConsentAnswer) -> AppResult<String> {
-    let agent = linked_agent(db, &answer.agent_id, &answer.redirect_uri).await?;
+    let agent = linked_agent(db, &answer.agent_id, &answer.redirect_uri, !answer.resource.is_empty()).await?;
     check_link(answer)?;
     if let Some(p) = passport {
         limit_answers(db, p).await?;
         grants::record_denial(db, &p.id, &agent.id).await?;
     }
+    if !answer.resource.is_empty() && !answer.redirect_uri.is_empty() {
+        return with_query(&answer.redirect_uri, &[("error", "access_denied"), ("state", &answer.state)])
+            .ok_or_else(|| AppError::Internal("bad redirect base".into()));
+    }
     let base = if answer.redirect_uri.is_empty() { format!("{public_url}/complete") } else { answer.redirect_uri.clone() };
     with_query(&base, &[("status", "denied"), ("state", &answer.state)]).ok_or_else(|| AppError::Internal("bad redirect base".into()))
+}
+
+/// For an answer to `/oauth/authorize` (it names a resource): checks what OAuth needs on top of
+/// a consent link (PKCE, a redirect URI, our resource; `link_agent` checked the app registered
+/// itself) and returns
+/// the canonical resource the code will be bound to. `None` for a plain consent link.
+fn oauth_binding(public_url: &str, answer: &ConsentAnswer, challenge: Option<&str>) -> AppResult<Option<String>> {
+    if answer.resource.is_empty() {
+        return Ok(None);
+    }
+    let ours = crate::service::oauth::resource(public_url);
+    if !crate::domain::oauth::is_our_resource(&answer.resource, &ours) {
+        return Err(AppError::invalid("resource", "This link asks for access to a service we don't provide."));
+    }
+    if answer.redirect_uri.is_empty() || challenge.is_none() {
+        return Err(AppError::invalid("resource", "This link is incomplete. Start again from the app."));
+    }
+    Ok(Some(ours))
 }
 
 /// Counts one consent answer of `passport` (approve and deny share the limit).
@@ -169,7 +202,7 @@ pub async fn exchange(db: &Db, agent: &Agent, code: &str, redirect_uri: &str, ve
         return Err(AppError::InvalidGrant);
     }
     // Only the agent and redirect URI the code was made for can use (and so burn) it.
-    let redeemed = grants::redeem_exchange_code(db, code, &agent.id, redirect_uri).await?.ok_or(AppError::InvalidGrant)?;
+    let redeemed = grants::redeem_exchange_code(db, code, &agent.id, redirect_uri, "").await?.ok_or(AppError::InvalidGrant)?;
     let pkce_ok = match (&redeemed.code_challenge, verifier) {
         (Some(challenge), Some(v)) => pkce::verify(v, challenge),
         // A verifier for a code that had no challenge means the link was altered (downgrade).

@@ -40,6 +40,13 @@ pub const CONSENT_ANSWERS_PER_PERSON: Limit = Limit { max_hits: 30, window_ms: 6
 
 /// Failed agent authentications (bad key or token) per client address.
 pub const AGENT_AUTH_FAILURES_PER_CLIENT: Limit = Limit { max_hits: 60, window_ms: MINUTE };
+/// OAuth self-registrations (RFC 7591) from one client address.
+pub const OAUTH_REGISTRATIONS_PER_CLIENT: Limit = Limit { max_hits: 10, window_ms: 60 * MINUTE };
+/// OAuth self-registrations from everywhere: bounds how fast the table of self-registered
+/// apps can grow (those nobody uses are swept after a week).
+pub const OAUTH_REGISTRATIONS_OVERALL: Limit = Limit { max_hits: 1_000, window_ms: 60 * MINUTE };
+/// Refused OAuth token requests (bad codes, verifiers, refresh tokens) from one client address.
+pub const OAUTH_TOKEN_FAILURES_PER_CLIENT: Limit = Limit { max_hits: 60, window_ms: MINUTE };
 
 /// Counts one hit on `bucket`; `RateLimited` (with the wait) when over `limit`.
 pub async fn enforce(db: &Db, bucket: &str, limit: Limit) -> AppResult<()> {

@@ -8,6 +8,7 @@ pub mod agents;
 pub mod api_keys;
 pub mod consent;
 pub mod limits;
+pub mod oauth;
 pub mod manage;
 pub mod otp;
 pub mod session;

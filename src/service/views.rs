@@ -37,6 +37,7 @@ impl From<&Agent> for PublicAgent {
             default_categories: p.default_categories.clone(),
             access_type: p.access_type,
             status: a.status,
+            self_registered: a.is_self_registered(),
         }
     }
 }

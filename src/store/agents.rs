@@ -6,6 +6,9 @@ use crate::domain::agent::{AccessType, AgentProfile, AgentStatus, ProfileChange}
 use crate::domain::categories::{self, Category};
 
 pub const SECRET_PREFIX: &str = "agent_sk_";
+/// The reserved tenant of apps that registered themselves over OAuth (migration 0012); it can
+/// never sign in.
+pub const SELF_REGISTERED: &str = "self-registered";
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 struct AgentRow {
@@ -41,6 +44,13 @@ pub struct Agent {
 
 const COLUMNS: &str = "id, tenant_id, name, description, website_url, logo_url, default_categories, \
                        redirect_uris, access_type, status, created_at, updated_at, retired_at, changes_since_review";
+
+impl Agent {
+    /// An app that registered itself (OAuth), not one a tenant created.
+    pub fn is_self_registered(&self) -> bool {
+        self.tenant_id == SELF_REGISTERED
+    }
+}
 
 impl TryFrom<AgentRow> for Agent {
     type Error = StoreError;
@@ -84,6 +94,11 @@ fn json_list<T: serde::Serialize>(items: &[T]) -> String {
 
 /// Registers an agent in `pending` review and returns it with its raw secret (shown once).
 pub async fn create(db: &Db, tenant_id: &str, profile: &AgentProfile) -> StoreResult<(Agent, String)> {
+    insert(&mut *db.pool.acquire().await?, tenant_id, profile).await
+}
+
+/// [`create`] on a connection (or inside a transaction) of the caller's.
+pub(super) async fn insert(conn: &mut sqlx::AnyConnection, tenant_id: &str, profile: &AgentProfile) -> StoreResult<(Agent, String)> {
     let secret = secrets::generate(SECRET_PREFIX);
     let now = now_ms();
     let agent = Agent {
@@ -115,7 +130,7 @@ pub async fn create(db: &Db, tenant_id: &str, profile: &AgentProfile) -> StoreRe
     .bind(now)
     .bind(now)
     .bind(now)
-    .execute(&db.pool)
+    .execute(&mut *conn)
     .await?;
     Ok((agent, secret.raw))
 }

@@ -149,7 +149,7 @@ pub async fn upsert(db: &Db, a: &Approval<'_>) -> StoreResult<(Grant, bool)> {
     Ok((grant, existing.is_none()))
 }
 
-/// Ends the tokens and unused exchange codes of one grant (`column` = "grant_id") or of every
+/// Ends the tokens (pairwise and OAuth) and unused exchange codes of one grant (`column` = "grant_id") or of every
 /// grant of an agent (`column` = "agent_id").
 async fn end_credentials(tx: &mut sqlx::Transaction<'_, sqlx::Any>, column: &str, id: &str, now: i64) -> StoreResult<()> {
     let column = if column == "agent_id" { "agent_id" } else { "grant_id" };
@@ -159,6 +159,11 @@ async fn end_credentials(tx: &mut sqlx::Transaction<'_, sqlx::Any>, column: &str
         .execute(&mut **tx)
         .await?;
     sqlx::query(&format!("UPDATE exchange_codes SET used_at = $1 WHERE {column} = $2 AND used_at IS NULL"))
+        .bind(now)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(&format!("UPDATE oauth_tokens SET revoked_at = $1 WHERE {column} = $2 AND revoked_at IS NULL"))
         .bind(now)
         .bind(id)
         .execute(&mut **tx)
@@ -250,18 +255,27 @@ pub async fn revoke_all_for_agent(db: &Db, agent_id: &str) -> StoreResult<u64> {
     Ok(done.rows_affected())
 }
 
-/// A single-use code for the agent's backend; returns the raw code (only copy).
+/// What an OAuth code is for (codes of the REST hand-off have none).
+#[derive(Clone, Copy, Debug)]
+pub struct OAuthBinding<'a> {
+    pub resource: &'a str,
+    pub scope: &'a str,
+}
+
+/// A single-use code for the agent's backend, or for an OAuth client when `oauth` says what it
+/// is for; returns the raw code (only copy).
 pub async fn create_exchange_code(
     db: &Db,
     grant: &Grant,
     redirect_uri: &str,
     code_challenge: Option<&str>,
     link_token: Option<&str>,
+    oauth: Option<OAuthBinding<'_>>,
 ) -> StoreResult<String> {
     let secret = secrets::generate(EXCHANGE_CODE_PREFIX);
     sqlx::query(
-        "INSERT INTO exchange_codes (code_hash, grant_id, agent_id, redirect_uri, code_challenge, expires_at, link_token) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO exchange_codes (code_hash, grant_id, agent_id, redirect_uri, code_challenge, expires_at, link_token, resource, scope) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&secret.hash)
     .bind(&grant.id)
@@ -270,6 +284,8 @@ pub async fn create_exchange_code(
     .bind(code_challenge)
     .bind(now_ms() + EXCHANGE_CODE_TTL_MS)
     .bind(link_token)
+    .bind(oauth.map(|o| o.resource))
+    .bind(oauth.map(|o| o.scope))
     .execute(&db.pool)
     .await?;
     Ok(secret.raw)
@@ -281,24 +297,29 @@ pub struct RedeemedCode {
     pub grant_id: String,
     pub code_challenge: Option<String>,
     pub link_token: Option<String>,
+    /// OAuth codes: the scopes approved.
+    pub scope: Option<String>,
 }
 
-/// Marks a live, unused code made for this agent and redirect URI used, and returns what it is
-/// bound to; None otherwise (so nobody else can burn it). Exactly one caller wins a race.
-pub async fn redeem_exchange_code(db: &Db, raw: &str, agent_id: &str, redirect_uri: &str) -> StoreResult<Option<RedeemedCode>> {
+/// Marks a live, unused code made for this agent, redirect URI and resource (`""`: a REST
+/// hand-off code, which has none) used, and returns what it is bound to; None otherwise (so
+/// nobody else can burn it). Exactly one caller wins a race.
+pub async fn redeem_exchange_code(db: &Db, raw: &str, agent_id: &str, redirect_uri: &str, resource: &str) -> StoreResult<Option<RedeemedCode>> {
     if !secrets::looks_like(raw, EXCHANGE_CODE_PREFIX) {
         return Ok(None);
     }
     let now = now_ms();
     Ok(sqlx::query_as::<_, RedeemedCode>(
         "UPDATE exchange_codes SET used_at = $1 \
-         WHERE code_hash = $2 AND agent_id = $3 AND redirect_uri = $4 AND used_at IS NULL AND expires_at > $1 \
-         RETURNING grant_id, code_challenge, link_token",
+         WHERE code_hash = $2 AND agent_id = $3 AND redirect_uri = $4 AND COALESCE(resource, '') = $5 \
+           AND used_at IS NULL AND expires_at > $1 \
+         RETURNING grant_id, code_challenge, link_token, scope",
     )
     .bind(now)
     .bind(secrets::hash(raw))
     .bind(agent_id)
     .bind(redirect_uri)
+    .bind(resource)
     .fetch_optional(&db.pool)
     .await?)
 }

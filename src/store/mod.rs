@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod grants;
 pub mod jobs;
 pub mod memories;
+pub mod oauth;
 pub mod otp;
 pub mod passports;
 pub mod rate_limit;
@@ -133,7 +134,7 @@ impl Db {
 
     /// `sweep` as if the time were `now`.
     pub async fn sweep_at(&self, now: i64, keep: &Retention) -> StoreResult<Vec<(&'static str, u64)>> {
-        let steps: [(&'static str, &str, i64); 10] = [
+        let steps: [(&'static str, &str, i64); 12] = [
             ("sessions", "DELETE FROM sessions WHERE expires_at < $1", now),
             ("rate_limits", "DELETE FROM rate_limits WHERE window_start < $1", now - rate_limit::LONGEST_WINDOW_MS),
             ("otp_codes", "DELETE FROM otp_codes WHERE expires_at < $1", now),
@@ -157,6 +158,14 @@ impl Db {
             ),
             ("memory_uses", "DELETE FROM memory_uses WHERE grant_id IN (SELECT id FROM grants WHERE revoked_at < $1)", now - keep.grant_events_ms),
             ("memory_removals", "DELETE FROM memory_removals WHERE removed_at < $1", now - memories::REMOVALS_KEPT_MS),
+            ("oauth_tokens", "DELETE FROM oauth_tokens WHERE expires_at < $1 OR revoked_at < $1", now - keep.dead_credentials_ms),
+            (
+                // Apps that registered themselves and were never reviewed nor given access.
+                "self_registered_agents",
+                "DELETE FROM global_agents WHERE tenant_id = 'self-registered' AND status = 'pending' AND created_at < $1 \
+                 AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.agent_id = global_agents.id)",
+                now - keep.unused_clients_ms,
+            ),
         ];
         let mut removed = Vec::with_capacity(steps.len());
         for (table, sql, cutoff) in steps {
@@ -181,6 +190,8 @@ pub struct Retention {
     pub grant_events_ms: i64,
     /// Answered questions: ninety days.
     pub resolved_questions_ms: i64,
+    /// Apps that registered themselves and that nobody reviewed or gave access to: a week.
+    pub unused_clients_ms: i64,
 }
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -191,6 +202,7 @@ impl Retention {
         finished_jobs_ms: 7 * DAY_MS,
         grant_events_ms: 365 * DAY_MS,
         resolved_questions_ms: 90 * DAY_MS,
+        unused_clients_ms: 7 * DAY_MS,
     };
 }
 

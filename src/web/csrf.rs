@@ -12,7 +12,11 @@ use axum::response::{IntoResponse, Response};
 
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let api_without_cookie = req.uri().path().starts_with("/v1/") && !req.headers().contains_key(header::COOKIE);
+    // Machine-to-machine endpoints that authenticate by header or are meant to be called from
+    // other origins (OAuth clients); with a cookie they are checked like any other request.
+    let path = req.uri().path();
+    let machine = path.starts_with("/v1/") || path == "/mcp" || matches!(path, "/oauth/token" | "/oauth/register" | "/oauth/revoke");
+    let api_without_cookie = machine && !req.headers().contains_key(header::COOKIE);
     if safe || api_without_cookie {
         return next.run(req).await;
     }

@@ -56,7 +56,9 @@ pub fn cache_control(path: &str) -> Option<&'static str> {
     let private = PRIVATE_PAGES.iter().any(|p| under(p))
         || under("/api")
         || under("/v1/uui/me")
-        || path == "/v1/universal/token";
+        || path == "/v1/universal/token"
+        || under("/oauth")
+        || path == "/mcp";
     private.then_some("no-store")
 }
 

@@ -167,6 +167,7 @@ const PERSON_TABLES: &[(&str, &str)] = &[
     ("memory_conflicts", "passport_id"),
     ("memory_jobs", "passport_id"),
     ("uui_tokens", "passport_id"),
+    ("oauth_tokens", "passport_id"),
     ("grants", "passport_id"),
     ("grant_events", "passport_id"),
     ("sessions", "subject_id"),

@@ -262,8 +262,8 @@ pub async fn forget_limits(app: &TestApp) {
 /// Every table of the schema.
 pub const TABLES: &[&str] = &[
     "agent_status_events", "api_keys", "exchange_codes", "global_agents", "grant_events", "grants", "memories",
-    "memory_conflicts", "memory_jobs", "memory_removals", "memory_uses", "memory_versions", "operators", "otp_codes", "passports",
-    "rate_limits", "sessions", "tenants", "uui_tokens",
+    "memory_conflicts", "memory_jobs", "memory_removals", "memory_uses", "memory_versions", "oauth_clients", "oauth_tokens", "operators",
+    "otp_codes", "passports", "rate_limits", "sessions", "tenants", "uui_tokens",
 ];
 
 /// The names of the tables in the database now.

@@ -297,6 +297,9 @@ pub struct AppCard {
     default_categories: Vec<CategoryName>,
     access_type: AccessName,
     status: VerificationName,
+    /// It registered itself over OAuth (an MCP client); no tenant or operator vouches for it
+    /// unless `status` is verified.
+    self_registered: bool,
 }
 
 /// One page of the person's memories.

@@ -117,17 +117,59 @@ pub struct ActiveGrant {
 /// client address become a rate limit, counted in the database so every node shares it
 /// (only failures cost a write).
 pub async fn authenticate(u: &Universal, db: &Db, client: &str, agent_key: Option<&str>, token: Option<&str>) -> AppResult<Caller> {
+    let found = caller(db, agent_key, token).await?;
+    admit(u, db, client, found, AppError::AgentAuth).await
+}
+
+/// Checks an OAuth access token presented to `/mcp` (whose resource URI is `resource`). The
+/// same caller as [`authenticate`] comes out, its grant narrowed to what the token's scopes
+/// allow; a token that is unknown, expired, revoked, for another resource, or whose grant is
+/// not in force is `InvalidToken`, so the app asks the person again. Failures count towards
+/// the same per-client limit as bad agent credentials.
+pub async fn authenticate_bearer(u: &Universal, db: &Db, client: &str, token: Option<&str>, resource: &str) -> AppResult<Caller> {
+    let found = match token {
+        Some(t) => bearer_caller(db, t.trim(), resource).await?,
+        None => None,
+    };
+    admit(u, db, client, found, AppError::InvalidToken).await
+}
+
+/// The one gate of both front doors: a known caller passes its agent's rate limit; an unknown
+/// one counts as a failure of its client address and gets `refused`.
+async fn admit(u: &Universal, db: &Db, client: &str, found: Option<Caller>, refused: AppError) -> AppResult<Caller> {
     u.last_request.store(now_ms(), std::sync::atomic::Ordering::Relaxed);
-    match caller(db, agent_key, token).await? {
+    match found {
         Some(c) => {
             limited(&u.per_agent, &c.agent_id)?;
             Ok(c)
         }
         None => {
             crate::service::limits::enforce(db, &format!("agent-auth-fail:{client}"), crate::service::limits::AGENT_AUTH_FAILURES_PER_CLIENT).await?;
-            Err(AppError::AgentAuth)
+            Err(refused)
         }
     }
+}
+
+async fn bearer_caller(db: &Db, token: &str, resource: &str) -> AppResult<Option<Caller>> {
+    use crate::domain::oauth;
+    let Some(row) = callers::by_access_token(db, token).await? else { return Ok(None) };
+    let now = now_ms();
+    if row.token_expires_at <= now || !oauth::is_our_resource(&row.resource, resource) {
+        return Ok(None);
+    }
+    let Some(grant) = active_grant(&row.caller, now) else { return Ok(None) };
+    let scopes = oauth::parse_scope(&row.scope).unwrap_or_default();
+    let (categories, access) = oauth::in_force(&scopes, &grant.categories, grant.access);
+    if categories.is_empty() {
+        return Ok(None);
+    }
+    let c = row.caller;
+    Ok(Some(Caller {
+        agent_id: c.agent_id,
+        passport_id: c.passport_id,
+        memory_rev: c.memory_rev,
+        grant: Some(ActiveGrant { id: grant.id, categories, access }),
+    }))
 }
 
 async fn caller(db: &Db, agent_key: Option<&str>, token: Option<&str>) -> AppResult<Option<Caller>> {
@@ -437,6 +479,56 @@ pub async fn add(u: &Universal, db: &Db, caller: &Caller, req: &AddRequest) -> A
 /// A job, for the agent and person that created it only.
 pub async fn job(db: &Db, caller: &Caller, id: &str) -> AppResult<Job> {
     jobs::get_for(db, id, &caller.agent_id, &caller.passport_id).await?.ok_or(AppError::NotFound)
+}
+
+/// What became of an add, as far as a caller waiting for it can tell.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AddOutcome {
+    Done(worker::JobResult),
+    Failed(String),
+    /// Still queued when the wait ran out; it will be processed.
+    Pending,
+}
+
+impl AddOutcome {
+    /// One sentence for an assistant to pass on.
+    pub fn sentence(&self) -> String {
+        match self {
+            AddOutcome::Done(r) if r.created_memory_ids.len() == 1 => "Remembered.".into(),
+            AddOutcome::Done(r) if !r.created_memory_ids.is_empty() => format!("Remembered as {} memories.", r.created_memory_ids.len()),
+            AddOutcome::Done(r) if r.conflicts > 0 => {
+                "Not stored yet: it contradicts something already remembered, so the person will be asked which is right on their Memory Passport.".into()
+            }
+            AddOutcome::Done(r) if r.duplicates > 0 => "Already remembered.".into(),
+            AddOutcome::Done(r) if r.outside_grant > 0 => "Not stored: it belongs to a category this app may not write.".into(),
+            AddOutcome::Done(r) if r.over_limit > 0 => "Not stored: the person's memory is full.".into(),
+            AddOutcome::Done(_) => "Nothing to remember: no statement about the person was found in it.".into(),
+            AddOutcome::Failed(why) if why == "write_not_permitted" => "Not stored: this app may no longer add to the person's memory.".into(),
+            AddOutcome::Failed(_) => "Not stored: it could not be processed.".into(),
+            AddOutcome::Pending => "Queued: it will be remembered shortly.".into(),
+        }
+    }
+}
+
+/// Waits up to `max_ms` for the caller's job `id` to finish.
+pub async fn wait_for_job(db: &Db, caller: &Caller, id: &str, max_ms: u64) -> AppResult<AddOutcome> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(max_ms);
+    let mut pause = std::time::Duration::from_millis(2);
+    loop {
+        let j = job(db, caller, id).await?;
+        match j.status.as_str() {
+            "completed" => {
+                let result = j.result.as_deref().and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default();
+                return Ok(AddOutcome::Done(result));
+            }
+            "failed" => return Ok(AddOutcome::Failed(j.error.unwrap_or_default())),
+            _ if std::time::Instant::now() >= deadline => return Ok(AddOutcome::Pending),
+            _ => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_millis(50));
+            }
+        }
+    }
 }
 
 /// How many memory jobs wait for a worker or are being worked (the metrics' queue depth).

@@ -56,7 +56,7 @@ impl Message {
 }
 
 /// The summary stored with a completed job and shown to the agent that sent it.
-#[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct JobResult {
     pub created_memory_ids: Vec<String>,
     pub extracted: usize,

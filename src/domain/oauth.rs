@@ -1,0 +1,327 @@
+//! OAuth 2.1 rules of the MCP front door, with no I/O: scopes are categories and access, what a
+//! self-registering app may ask for, and which resource a token is for.
+//!
+//! Scopes: `memory.<category>.read` and `memory.<category>.write` (write includes read). A
+//! grant of categories C with access A is the scopes {read of C} ∪ {write of C when A is
+//! read-write}; a token carries the scopes it was issued with, and a call may use only what
+//! both the token and the grant in force allow.
+use super::agent::{check_redirect_uri as check_web_redirect, AccessType, FieldError, MAX_NAME_CHARS, MAX_REDIRECT_URIS, MAX_URL_LEN};
+use super::categories::Category;
+
+/// How long an access token lives: short, so a revocation the token check misses (none should)
+/// could not outlive it for long, and a leaked token soon dies.
+pub const ACCESS_TOKEN_MS: i64 = 60 * 60 * 1000;
+/// How long a refresh token lives unless used (each use replaces it).
+pub const REFRESH_TOKEN_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+/// The longest `scope` string we read.
+pub const MAX_SCOPE_CHARS: usize = 1_000;
+
+/// One scope: a category, read or write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Scope {
+    pub category: Category,
+    pub write: bool,
+}
+
+impl Scope {
+    pub fn name(self) -> String {
+        format!("memory.{}.{}", self.category.as_str(), if self.write { "write" } else { "read" })
+    }
+
+    pub fn parse(s: &str) -> Option<Scope> {
+        let rest = s.strip_prefix("memory.")?;
+        let (category, right) = rest.rsplit_once('.')?;
+        let write = match right {
+            "read" => false,
+            "write" => true,
+            _ => return None,
+        };
+        Some(Scope { category: Category::parse(category)?, write })
+    }
+}
+
+/// Every scope we know, reads first: what metadata advertises.
+pub fn all_scopes() -> Vec<String> {
+    let reads = Category::ALL.iter().map(|&c| Scope { category: c, write: false });
+    let writes = Category::ALL.iter().map(|&c| Scope { category: c, write: true });
+    reads.chain(writes).map(Scope::name).collect()
+}
+
+/// What an app asks for when it names no scope: reading every category (the person chooses).
+pub fn default_scope() -> String {
+    Category::ALL.iter().map(|&c| Scope { category: c, write: false }.name()).collect::<Vec<_>>().join(" ")
+}
+
+/// Reads a space-separated `scope`; `Err` names the first scope we do not know. Empty = none.
+pub fn parse_scope(s: &str) -> Result<Vec<Scope>, String> {
+    if s.chars().count() > MAX_SCOPE_CHARS {
+        return Err(format!("{}…", s.chars().take(40).collect::<String>()));
+    }
+    let mut out = Vec::new();
+    for word in s.split(' ').filter(|w| !w.is_empty()) {
+        out.push(Scope::parse(word).ok_or_else(|| word.chars().take(80).collect::<String>())?);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// The consent page's question for a scope request: which categories, and which access.
+pub fn consent_request(scopes: &[Scope]) -> (Vec<Category>, AccessType) {
+    let mut categories: Vec<Category> = scopes.iter().map(|s| s.category).collect();
+    categories.sort();
+    categories.dedup();
+    let access = if scopes.iter().any(|s| s.write) { AccessType::ReadWrite } else { AccessType::ReadOnly };
+    (categories, access)
+}
+
+/// The scopes a grant of `categories` with `access` is, as a `scope` string.
+pub fn granted_scope(categories: &[Category], access: AccessType) -> String {
+    let write = access == AccessType::ReadWrite;
+    let mut scopes: Vec<Scope> = categories.iter().map(|&c| Scope { category: c, write: false }).collect();
+    if write {
+        scopes.extend(categories.iter().map(|&c| Scope { category: c, write: true }));
+    }
+    scopes.into_iter().map(Scope::name).collect::<Vec<_>>().join(" ")
+}
+
+/// What a call may do with a token of `scopes` under the grant in force (`categories`,
+/// `access`): the categories both allow, and whether it may write them.
+pub fn in_force(scopes: &[Scope], categories: &[Category], access: AccessType) -> (Vec<Category>, AccessType) {
+    let readable: Vec<Category> = categories.iter().copied().filter(|c| scopes.iter().any(|s| s.category == *c)).collect();
+    let writes = access == AccessType::ReadWrite && readable.iter().any(|c| scopes.iter().any(|s| s.category == *c && s.write));
+    (readable, if writes { AccessType::ReadWrite } else { AccessType::ReadOnly })
+}
+
+/// The scope an app needs to write, for a 403 `insufficient_scope`: the write scope of
+/// `category`, or of every category the grant lets it read when none is named.
+pub fn write_scope_needed(category: Option<Category>, readable: &[Category]) -> String {
+    let cats: Vec<Category> = match category {
+        Some(c) => vec![c],
+        None if readable.is_empty() => Category::ALL.to_vec(),
+        None => readable.to_vec(),
+    };
+    cats.into_iter().map(|c| Scope { category: c, write: true }.name()).collect::<Vec<_>>().join(" ")
+}
+
+/// Whether `given` names our resource `ours` (RFC 8707): the same absolute URI, ignoring one
+/// trailing slash and the case of scheme and host (which URL parsing lowers).
+pub fn is_our_resource(given: &str, ours: &str) -> bool {
+    let norm = |s: &str| url::Url::parse(s.trim_end_matches('/')).ok().filter(|u| u.fragment().is_none()).map(|u| u.as_str().trim_end_matches('/').to_string());
+    matches!((norm(given), norm(ours)), (Some(a), Some(b)) if a == b)
+}
+
+/// A redirect URI a self-registering app may use: https; http on a loopback address (native
+/// apps listen on one, RFC 8252 §7.3); or a private-use scheme with a dot in it, like
+/// `com.example.app:/callback` (RFC 8252 §7.1). Never a fragment, credentials, or a scheme
+/// that runs code in the browser.
+pub fn check_client_redirect_uri(raw: &str) -> Result<String, String> {
+    let raw = raw.trim();
+    if raw.len() > MAX_URL_LEN || raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err("Redirect URIs must be at most 2048 characters, without spaces.".into());
+    }
+    let url = url::Url::parse(raw).map_err(|_| format!("\"{raw}\" is not a full URI."))?;
+    match url.scheme() {
+        "https" => check_web_redirect(raw),
+        "http" => {
+            let loopback = matches!(url.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
+            if !loopback {
+                return Err(format!("\"{raw}\" must use https (http only on a loopback address)."));
+            }
+            if url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
+                return Err(format!("\"{raw}\" must not contain a #fragment or credentials."));
+            }
+            Ok(raw.to_string())
+        }
+        scheme if scheme.contains('.') && !scheme.starts_with('.') && !scheme.ends_with('.') => {
+            if url.fragment().is_some() {
+                return Err(format!("\"{raw}\" must not contain a #fragment."));
+            }
+            Ok(raw.to_string())
+        }
+        _ => Err(format!("\"{raw}\" must use https, http on a loopback address, or an app scheme like com.example.app.")),
+    }
+}
+
+/// An app's registration (RFC 7591) as it arrives; unknown fields are ignored.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct Registration {
+    pub redirect_uris: Vec<String>,
+    pub client_name: Option<String>,
+    pub client_uri: Option<String>,
+    pub logo_uri: Option<String>,
+    pub scope: Option<String>,
+    pub grant_types: Option<Vec<String>>,
+    pub response_types: Option<Vec<String>>,
+    pub token_endpoint_auth_method: Option<String>,
+}
+
+/// A registration that passed every rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Client {
+    pub name: String,
+    pub website_url: String,
+    pub logo_url: String,
+    pub redirect_uris: Vec<String>,
+    /// The categories of the scopes it registered with (all six when none).
+    pub categories: Vec<Category>,
+}
+
+fn problem(field: &str, message: impl Into<String>) -> FieldError {
+    FieldError { field: field.into(), message: message.into() }
+}
+
+fn optional_https(field: &str, v: &Option<String>) -> Result<String, FieldError> {
+    match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(String::new()),
+        Some(s) => {
+            let ok = s.len() <= MAX_URL_LEN
+                && !s.chars().any(|c| c.is_control() || c.is_whitespace())
+                && url::Url::parse(s).is_ok_and(|u| u.scheme() == "https" && u.host_str().is_some() && u.username().is_empty() && u.password().is_none());
+            if ok { Ok(s.to_string()) } else { Err(problem(field, format!("{field} must be an https URL."))) }
+        }
+    }
+}
+
+impl Registration {
+    /// Applies every rule and reports every problem at once. Apps are public clients: they
+    /// prove themselves with PKCE, so we issue no secret and answer `none` as their method.
+    pub fn check(&self) -> Result<Client, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut redirect_uris = Vec::new();
+        if self.redirect_uris.is_empty() || self.redirect_uris.len() > MAX_REDIRECT_URIS {
+            errors.push(problem("redirect_uris", format!("Register 1 to {MAX_REDIRECT_URIS} redirect URIs.")));
+        }
+        for uri in self.redirect_uris.iter().take(MAX_REDIRECT_URIS) {
+            match check_client_redirect_uri(uri) {
+                Ok(u) if !redirect_uris.contains(&u) => redirect_uris.push(u),
+                Ok(_) => {}
+                Err(m) => errors.push(problem("redirect_uris", m)),
+            }
+        }
+        let name = self.client_name.as_deref().map(str::trim).unwrap_or_default();
+        let name = if name.is_empty() { "Unnamed app".to_string() } else { name.to_string() };
+        if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+            errors.push(problem("client_name", format!("client_name must be one line of at most {MAX_NAME_CHARS} characters.")));
+        }
+        let website_url = optional_https("client_uri", &self.client_uri).map_err(|e| errors.push(e)).unwrap_or_default();
+        let logo_url = optional_https("logo_uri", &self.logo_uri).map_err(|e| errors.push(e)).unwrap_or_default();
+        let scopes = match parse_scope(self.scope.as_deref().unwrap_or_default()) {
+            Ok(s) => s,
+            Err(bad) => {
+                errors.push(problem("scope", format!("\"{bad}\" is not a scope we know.")));
+                vec![]
+            }
+        };
+        let grants_ok = self.grant_types.as_ref().is_none_or(|g| g.iter().all(|t| t == "authorization_code" || t == "refresh_token"));
+        if !grants_ok {
+            errors.push(problem("grant_types", "Only authorization_code and refresh_token are supported."));
+        }
+        if !self.response_types.as_ref().is_none_or(|r| r.iter().all(|t| t == "code")) {
+            errors.push(problem("response_types", "Only the code response type is supported."));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let categories = if scopes.is_empty() { Category::ALL.to_vec() } else { consent_request(&scopes).0 };
+        Ok(Client { name, website_url, logo_url, redirect_uris, categories })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Category::*;
+
+    #[test]
+    fn scopes_round_trip_and_unknown_ones_are_named() {
+        assert_eq!(all_scopes().len(), 12);
+        for s in all_scopes() {
+            assert_eq!(Scope::parse(&s).unwrap().name(), s);
+        }
+        assert_eq!(parse_scope("memory.fact.write  memory.fact.read memory.fact.read").unwrap().len(), 2);
+        assert_eq!(parse_scope("memory.fact.read openid").unwrap_err(), "openid");
+        assert_eq!(parse_scope("memory.hobby.read").unwrap_err(), "memory.hobby.read");
+        assert_eq!(parse_scope("").unwrap(), vec![]);
+    }
+
+    #[test]
+    fn a_scope_request_asks_the_consent_page_a_question() {
+        let s = parse_scope("memory.goal.read memory.fact.write").unwrap();
+        assert_eq!(consent_request(&s), (vec![Fact, Goal], AccessType::ReadWrite));
+        let s = parse_scope("memory.goal.read").unwrap();
+        assert_eq!(consent_request(&s), (vec![Goal], AccessType::ReadOnly));
+        assert_eq!(granted_scope(&[Fact, Goal], AccessType::ReadOnly), "memory.fact.read memory.goal.read");
+        assert_eq!(
+            granted_scope(&[Fact], AccessType::ReadWrite),
+            "memory.fact.read memory.fact.write"
+        );
+    }
+
+    #[test]
+    fn a_call_gets_what_both_token_and_grant_allow() {
+        let token = parse_scope(&granted_scope(&[Fact, Goal], AccessType::ReadWrite)).unwrap();
+        // The person later narrowed the grant on /manage: the token narrows with it.
+        assert_eq!(in_force(&token, &[Goal], AccessType::ReadOnly), (vec![Goal], AccessType::ReadOnly));
+        // A wider grant (a later consent) does not widen an older token.
+        let read_only = parse_scope("memory.fact.read").unwrap();
+        assert_eq!(in_force(&read_only, &[Fact, Goal], AccessType::ReadWrite), (vec![Fact], AccessType::ReadOnly));
+        assert_eq!(write_scope_needed(None, &[Fact, Goal]), "memory.fact.write memory.goal.write");
+        assert_eq!(write_scope_needed(Some(Goal), &[Fact]), "memory.goal.write");
+    }
+
+    #[test]
+    fn the_resource_must_be_ours() {
+        let ours = "http://127.0.0.1:3000/mcp";
+        assert!(is_our_resource("http://127.0.0.1:3000/mcp", ours));
+        assert!(is_our_resource("http://127.0.0.1:3000/mcp/", ours));
+        assert!(is_our_resource("HTTP://127.0.0.1:3000/mcp", ours));
+        assert!(!is_our_resource("http://127.0.0.1:3000/", ours));
+        assert!(!is_our_resource("https://other.example/mcp", ours));
+        assert!(!is_our_resource("http://127.0.0.1:3000/mcp#x", ours));
+        assert!(!is_our_resource("", ours));
+    }
+
+    #[test]
+    fn redirect_uris_of_self_registering_apps() {
+        for ok in ["https://claude.ai/api/mcp/auth_callback", "http://127.0.0.1:33418/callback", "http://localhost:6274/oauth/callback",
+            "http://[::1]:9000/cb", "com.example.app:/oauth2redirect", "cursor.mcp:/callback"] {
+            assert!(check_client_redirect_uri(ok).is_ok(), "{ok}");
+        }
+        for bad in ["http://example.com/cb", "javascript:alert(1)", "data:text/html,x", "file:///etc/passwd", "https://a.example/cb#frag",
+            "https://user:pw@a.example/cb", "myapp:/cb", "relative/path", "https://a.example/ cb"] {
+            assert!(check_client_redirect_uri(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn registrations_are_checked_whole() {
+        let ok = Registration {
+            redirect_uris: vec!["http://127.0.0.1:5000/cb".into(), "http://127.0.0.1:5000/cb".into()],
+            client_name: Some("Claude".into()),
+            logo_uri: Some("https://claude.ai/logo.png".into()),
+            scope: Some("memory.fact.read memory.goal.read".into()),
+            token_endpoint_auth_method: Some("client_secret_post".into()),
+            ..Default::default()
+        }
+        .check()
+        .unwrap();
+        assert_eq!((ok.redirect_uris.len(), ok.categories), (1, vec![Fact, Goal]));
+        assert_eq!(Registration { redirect_uris: vec!["https://a.example/cb".into()], ..Default::default() }.check().unwrap().name, "Unnamed app");
+        let errors = Registration {
+            redirect_uris: vec!["http://evil.example/cb".into()],
+            client_name: Some("x".repeat(MAX_NAME_CHARS + 1)),
+            logo_uri: Some("http://a.example/logo.png".into()),
+            scope: Some("admin".into()),
+            grant_types: Some(vec!["client_credentials".into()]),
+            response_types: Some(vec!["token".into()]),
+            ..Default::default()
+        }
+        .check()
+        .unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["redirect_uris", "client_name", "logo_uri", "scope", "grant_types", "response_types"]);
+        assert!(Registration::default().check().is_err(), "no redirect URI");
+    }
+}

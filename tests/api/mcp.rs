@@ -1,0 +1,241 @@
+//! The MCP front door, on both databases: an assistant discovers the authorization server from
+//! a refused call, registers itself, the person consents on our page (two categories, read
+//! only), the assistant searches, is refused a write with the scope it needs, steps up, writes,
+//! rotates its refresh token, and loses access the moment the person revokes it. Then every
+//! refusal the authorization server owes.
+use crate::common::{
+    connect, expect_error, forget_limits, query, rpc, tokens_of, tool, tool_json, AgentCreds, McpClient, Person, TestApp, MCP_REDIRECT, REDIRECT,
+};
+use crate::on_both_backends;
+use memory_passport::domain::agent::AgentStatus;
+use serde_json::{json, Value};
+
+on_both_backends!(
+    an_assistant_connects_over_oauth_and_sees_only_what_the_person_chose,
+    the_authorization_server_refuses_what_it_must,
+    tokens_of_one_front_door_do_not_open_the_other,
+);
+
+/// The person's memories, written by another app with access to everything.
+async fn seed(app: &TestApp, cookie: &str) {
+    let writer = AgentCreds::create(app, &[REDIRECT], "read_write").await;
+    let all = ["preference", "fact", "goal", "procedure", "relationship", "expertise"];
+    let c = connect(app, cookie, &writer, &all, "read_write").await;
+    for said in ["I prefer green tea in the morning.", "I work as a nurse in Leeds.", "My goal is to run a marathon next spring."] {
+        let job = c.add(app, said).await;
+        assert_eq!(c.finished(app, &job).await["status"], "completed");
+    }
+}
+
+fn categories_of(found: &Value) -> Vec<String> {
+    found["memories"].as_array().unwrap().iter().map(|m| m["category"].as_str().unwrap().to_string()).collect()
+}
+
+async fn an_assistant_connects_over_oauth_and_sees_only_what_the_person_chose(app: TestApp) {
+    let person = Person::sign_in(&app, "mcp@example.com").await;
+    seed(&app, &person.cookie).await;
+
+    // Discovery starts from a refused call.
+    let res = rpc(&app, None, "tools/list", json!({})).await;
+    assert_eq!(res.status(), 401);
+    let challenge = res.headers()["www-authenticate"].to_str().unwrap().to_string();
+    let metadata_url = app.url("/.well-known/oauth-protected-resource/mcp");
+    assert!(challenge.starts_with("Bearer ") && challenge.contains(&format!("resource_metadata=\"{metadata_url}\"")), "{challenge}");
+    assert!(challenge.contains("scope=\"memory.preference.read"), "{challenge}");
+    let resource: Value = app.client.get(&metadata_url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(resource["resource"], app.url("/mcp"));
+    assert_eq!(resource["authorization_servers"], json!([app.base]));
+    let server: Value = app.client.get(app.url("/.well-known/oauth-authorization-server")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(server["issuer"], app.base);
+    assert_eq!(server["code_challenge_methods_supported"], json!(["S256"]));
+    assert_eq!(server["registration_endpoint"], app.url("/oauth/register"));
+
+    // Registration, authorization with PKCE and resource, consent to two categories read-only.
+    let client = McpClient::register(&app, "Claude").await;
+    let link = client.authorize(&app, "memory.preference.read memory.goal.read memory.fact.read", &McpClient::resource(&app)).await;
+    assert!(link.contains("categories=preference%2Cfact%2Cgoal") && link.contains("access=read_only"), "{link}");
+    let back = client.consent(&app, &person.cookie, &link, &["preference", "goal"], "read_only").await;
+    assert!(back.starts_with(&format!("{MCP_REDIRECT}?code=")), "{back}");
+    assert_eq!(query(&back, "status"), None, "an OAuth answer, not the consent link's");
+    let tokens = client.exchange(&app, &back).await;
+    assert_eq!(tokens.scope, "memory.preference.read memory.goal.read");
+
+    // The tools, and a search that sees only the two categories.
+    let res = rpc(&app, Some(&tokens.access), "tools/list", json!({})).await;
+    assert_eq!(res.status(), 200);
+    let listed: Value = res.json().await.unwrap();
+    let mut names: Vec<&str> = listed["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["list_categories", "remember", "search_memory"]);
+    let found = tool_json(&tool(&app, &tokens.access, "search_memory", json!({ "query": "" })).await);
+    let mut seen = categories_of(&found);
+    seen.sort();
+    assert_eq!(seen, ["goal", "preference"], "{found}");
+    assert!(found["context"].as_str().unwrap().starts_with("What you know about this user:"));
+    let found = tool_json(&tool(&app, &tokens.access, "search_memory", json!({ "query": "what does she drink in the morning" })).await);
+    assert!(found["memories"][0]["content"].as_str().unwrap().contains("green tea"), "{found}");
+    let found = tool_json(&tool(&app, &tokens.access, "search_memory", json!({ "query": "nurse job", "categories": ["fact"] })).await);
+    assert_eq!(found["memories"], json!([]), "fact was not granted");
+
+    // A write is refused with the scope that would allow it.
+    let res = rpc(&app, Some(&tokens.access), "tools/call", json!({ "name": "remember", "arguments": { "content": "I am allergic to peanuts.", "category": "fact" } })).await;
+    assert_eq!(res.status(), 403);
+    let challenge = res.headers()["www-authenticate"].to_str().unwrap().to_string();
+    assert!(challenge.contains("error=\"insufficient_scope\"") && challenge.contains("scope=\"memory.fact.write\""), "{challenge}");
+    expect_error(res, 403, "MCP_403").await;
+
+    // Step-up: the person consents again, now with write.
+    let link = client.authorize(&app, "memory.preference.read memory.goal.read memory.fact.write", &McpClient::resource(&app)).await;
+    let back = client.consent(&app, &person.cookie, &link, &["preference", "goal", "fact"], "read_write").await;
+    let tokens = client.exchange(&app, &back).await;
+    let said = tool(&app, &tokens.access, "remember", json!({ "content": "I am allergic to peanuts.", "category": "fact" })).await;
+    assert_eq!(said["isError"], false, "{said}");
+    assert_eq!(said["content"][0]["text"], "Remembered.");
+    let again = tool(&app, &tokens.access, "remember", json!({ "content": "I am allergic to peanuts.", "category": "fact" })).await;
+    assert_eq!(again["content"][0]["text"], "Already remembered.");
+    let found = tool_json(&tool(&app, &tokens.access, "search_memory", json!({ "query": "peanut allergy" })).await);
+    assert_eq!(found["memories"][0]["content"], "I am allergic to peanuts.", "{found}");
+
+    // Refresh rotation: the new pair works, the old refresh token does not, and using it again
+    // ends the whole family.
+    let refresh = |t: String| {
+        let (client, app) = (client.clone(), &app);
+        async move { client.token_request(app, &[("grant_type", "refresh_token"), ("refresh_token", &t), ("resource", &McpClient::resource(app))]).await }
+    };
+    let next = tokens_of(refresh(tokens.refresh.clone()).await).await;
+    assert_ne!(next.refresh, tokens.refresh);
+    assert_eq!(next.scope, tokens.scope);
+    assert_eq!(rpc(&app, Some(&next.access), "tools/list", json!({})).await.status(), 200);
+    let reused = refresh(tokens.refresh.clone()).await;
+    assert_eq!(expect_error(reused, 400, "OAUTH_400").await["error"], "invalid_grant");
+    assert_eq!(rpc(&app, Some(&next.access), "tools/list", json!({})).await.status(), 401, "the family is revoked");
+    expect_error(refresh(next.refresh.clone()).await, 400, "OAUTH_400").await;
+
+    // A new authorization; then the person revokes the app on /manage and the next call fails.
+    let link = client.authorize(&app, "memory.goal.read", &McpClient::resource(&app)).await;
+    let back = client.consent(&app, &person.cookie, &link, &["goal"], "read_only").await;
+    let tokens = client.exchange(&app, &back).await;
+    assert_eq!(rpc(&app, Some(&tokens.access), "tools/list", json!({})).await.status(), 200);
+    let me = person.me(&app);
+    let grants = me.call(reqwest::Method::GET, "/v1/uui/me/grants", None).await.json::<Value>().await.unwrap();
+    let grant = grants["data"].as_array().unwrap().iter().find(|g| g["agent"]["name"] == "Claude").expect("the app is on /manage").clone();
+    let res = me.call(reqwest::Method::DELETE, &format!("/v1/uui/me/grants/{}", grant["id"].as_str().unwrap()), None).await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let res = rpc(&app, Some(&tokens.access), "tools/list", json!({})).await;
+    assert_eq!(res.status(), 401);
+    assert!(res.headers()["www-authenticate"].to_str().unwrap().contains("error=\"invalid_token\""));
+    expect_error(refresh(tokens.refresh.clone()).await, 400, "OAUTH_400").await;
+}
+
+async fn the_authorization_server_refuses_what_it_must(app: TestApp) {
+    let person = Person::sign_in(&app, "refusals@example.com").await;
+    let client = McpClient::register(&app, "Cursor").await;
+    let ours = McpClient::resource(&app);
+
+    // Another resource: refused at the authorization endpoint and at the token endpoint.
+    let back = client.authorize(&app, "memory.goal.read", "https://other.example/mcp").await;
+    assert!(back.starts_with(MCP_REDIRECT) && query(&back, "error").as_deref() == Some("invalid_target"), "{back}");
+    assert_eq!(query(&back, "state").as_deref(), Some("st-1"));
+    let link = client.authorize(&app, "memory.goal.read", &ours).await;
+    let back = client.consent(&app, &person.cookie, &link, &["goal"], "read_only").await;
+    let code = query(&back, "code").unwrap();
+    let exchange = |code: String, verifier: String, resource: String, redirect: &'static str| {
+        let (client, app) = (client.clone(), &app);
+        async move {
+            let mut form = vec![("grant_type", "authorization_code".to_string()), ("code", code), ("redirect_uri", redirect.to_string()), ("resource", resource)];
+            if !verifier.is_empty() {
+                form.push(("code_verifier", verifier));
+            }
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            client.token_request(app, &form).await
+        }
+    };
+    let other = exchange(code.clone(), client.verifier.clone(), "https://other.example/mcp".into(), MCP_REDIRECT).await;
+    assert_eq!(expect_error(other, 400, "OAUTH_400").await["error"], "invalid_target");
+    // Missing PKCE, then a wrong verifier (which burns the code), then the right one is too late.
+    let missing = exchange(code.clone(), String::new(), ours.clone(), MCP_REDIRECT).await;
+    assert_eq!(expect_error(missing, 400, "OAUTH_400").await["error"], "invalid_request");
+    let wrong = exchange(code.clone(), "w".repeat(50), ours.clone(), MCP_REDIRECT).await;
+    assert_eq!(expect_error(wrong, 400, "OAUTH_400").await["error"], "invalid_grant");
+    let burnt = exchange(code.clone(), client.verifier.clone(), ours.clone(), MCP_REDIRECT).await;
+    assert_eq!(expect_error(burnt, 400, "OAUTH_400").await["error"], "invalid_grant");
+    // A good code works once.
+    let back = client.consent(&app, &person.cookie, &link, &["goal"], "read_only").await;
+    let code = query(&back, "code").unwrap();
+    tokens_of(exchange(code.clone(), client.verifier.clone(), ours.clone(), MCP_REDIRECT).await).await;
+    let reused = exchange(code, client.verifier.clone(), ours.clone(), MCP_REDIRECT).await;
+    assert_eq!(expect_error(reused, 400, "OAUTH_400").await["error"], "invalid_grant");
+
+    // No PKCE at all, or plain: back to the app with invalid_request.
+    let mut url = url::Url::parse(&app.url("/oauth/authorize")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &client.client_id)
+        .append_pair("redirect_uri", MCP_REDIRECT)
+        .append_pair("state", "x")
+        .append_pair("resource", &ours);
+    let res = app.client.get(url.clone()).send().await.unwrap();
+    assert_eq!(query(res.headers()["location"].to_str().unwrap(), "error").as_deref(), Some("invalid_request"));
+
+    // An unregistered redirect URI, or an unknown client: the consent page explains; nothing
+    // goes back to the unregistered address.
+    let mut evil = url.clone();
+    evil.query_pairs_mut().clear().append_pair("response_type", "code").append_pair("client_id", &client.client_id).append_pair("redirect_uri", "https://evil.example/cb");
+    let res = app.client.get(evil).send().await.unwrap();
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with(&app.url("/consent?")), "{location}");
+    let view = app.server_fn("consent/view", None, &[("agent_id", client.client_id.as_str()), ("redirect_uri", "https://evil.example/cb"), ("oauth", "true")]).await;
+    assert_eq!(view.json::<Value>().await.unwrap(), json!({ "Err": "RedirectNotRegistered" }));
+    // A tenant's agent is not an OAuth client.
+    let tenant_agent = AgentCreds::create(&app, &[MCP_REDIRECT], "read_only").await;
+    let view = app.server_fn("consent/view", None, &[("agent_id", tenant_agent.id.as_str()), ("redirect_uri", MCP_REDIRECT), ("oauth", "true")]).await;
+    assert_eq!(view.json::<Value>().await.unwrap(), json!({ "Err": "UnknownAgent" }));
+
+    // Registration: bad redirect URIs are refused, and a flood from one address is limited.
+    let bad = app.post_json("/oauth/register", None, &json!({ "client_name": "x", "redirect_uris": ["http://evil.example/cb"] })).await;
+    assert_eq!(expect_error(bad, 400, "OAUTH_400").await["error"], "invalid_redirect_uri");
+    forget_limits(&app).await;
+    for _ in 0..10 {
+        McpClient::register(&app, "Flood").await;
+    }
+    let res = app.post_json("/oauth/register", None, &json!({ "client_name": "Flood", "redirect_uris": [MCP_REDIRECT] })).await;
+    expect_error(res, 429, "RATE_429").await;
+    forget_limits(&app).await;
+
+    // A suspended client: its tokens stop working at once, and it gets no new ones.
+    let tokens = client.connect(&app, &person.cookie, &["goal"], "read_only").await;
+    assert_eq!(rpc(&app, Some(&tokens.access), "tools/list", json!({})).await.status(), 200);
+    memory_passport::service::agents::review(&app.db, &client.client_id, AgentStatus::Suspended, "operator:test").await.unwrap();
+    assert_eq!(rpc(&app, Some(&tokens.access), "tools/list", json!({})).await.status(), 401);
+    let res = client.token_request(&app, &[("grant_type", "refresh_token"), ("refresh_token", &tokens.refresh)]).await;
+    assert_eq!(expect_error(res, 401, "OAUTH_400").await["error"], "invalid_client");
+}
+
+async fn tokens_of_one_front_door_do_not_open_the_other(app: TestApp) {
+    let person = Person::sign_in(&app, "doors@example.com").await;
+    let client = McpClient::register(&app, "VS Code").await;
+    let tokens = client.connect(&app, &person.cookie, &["goal"], "read_only").await;
+    // An MCP access token on the REST API.
+    let res = app
+        .client
+        .post(app.url("/v1/universal/memories/retrieve"))
+        .bearer_auth(&tokens.access)
+        .header("X-MemoryOS-UUI", &tokens.access)
+        .json(&json!({ "query": "x" }))
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, 401, "UAT_001").await;
+    // A REST agent's pairwise token (or its secret) on /mcp.
+    let agent = AgentCreds::create(&app, &[REDIRECT], "read_only").await;
+    let rest = connect(&app, &person.cookie, &agent, &["goal"], "read_only").await;
+    for token in [&rest.token, &rest.secret] {
+        let res = rpc(&app, Some(token), "tools/list", json!({})).await;
+        expect_error(res, 401, "MCP_401").await;
+    }
+    // The REST hand-off does not redeem OAuth codes.
+    let link = client.authorize(&app, "memory.goal.read", &McpClient::resource(&app)).await;
+    let back = client.consent(&app, &person.cookie, &link, &["goal"], "read_only").await;
+    let res = crate::common::exchange(&app, &agent.secret, &query(&back, "code").unwrap(), MCP_REDIRECT, Some(&client.verifier)).await;
+    expect_error(res, 400, "TOK_400").await;
+}
