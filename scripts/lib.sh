@@ -120,6 +120,12 @@ ensure_sdk_venv() {
   export MP_SDK_PYTHON="$ROOT/tests/sdk/.venv/bin/python" MP_REQUIRE_SDK=1
 }
 
+# A venv with the official MCP Python SDK, the real client of tests/api/mcp_sdk.rs.
+ensure_mcp_venv() {
+  ensure_venv "$ROOT/tests/mcp/.venv" "$ROOT/tests/mcp/requirements.txt"
+  export MP_MCP_PYTHON="$ROOT/tests/mcp/.venv/bin/python" MP_REQUIRE_MCP=1
+}
+
 # A venv with schemathesis from PyPI, for the generated-request run (tests/api/openapi.rs).
 ensure_fuzz_venv() {
   ensure_venv "$ROOT/tests/fuzz/.venv" "$ROOT/tests/fuzz/requirements.txt"

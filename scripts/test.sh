@@ -12,6 +12,7 @@ ensure_chromium
 ensure_node_modules
 ensure_python_venv
 ensure_sdk_venv
+ensure_mcp_venv
 ensure_fuzz_venv
 ensure_example_node_modules
 ensure_postgres

@@ -371,6 +371,8 @@ mod openapi;
 /// The MCP front door and its OAuth 2.1 authorization server.
 #[path = "api/mcp.rs"]
 mod mcp;
+#[path = "api/mcp_sdk.rs"]
+mod mcp_sdk;
 /// The first round of the security matrix, the rows that other modules do not already prove
 /// (see `docs/security-matrix.md` for the whole table), one file per threat: session fixation,
 /// open redirects, sign-in code flooding and guessing across spellings and addresses, tenant
