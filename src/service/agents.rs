@@ -53,8 +53,17 @@ pub async fn list_for_tenant(db: &Db, tenant_id: &str) -> AppResult<Vec<Agent>> 
 }
 
 /// Every live agent with its tenant's email, pending first, for the operator (one query).
+/// Every live agent with who registered it: its tenant's email, or, for an app that registered
+/// itself over OAuth (an MCP client), a sentence saying so.
 pub async fn review_queue(db: &Db) -> AppResult<Vec<(Agent, String)>> {
-    Ok(agents::list_all_with_owner(db).await?)
+    let all = agents::list_all_with_owner(db).await?;
+    Ok(all
+        .into_iter()
+        .map(|(a, email)| {
+            let owner = if a.is_self_registered() { "Nobody: it registered itself over OAuth (MCP)".to_string() } else { email };
+            (a, owner)
+        })
+        .collect())
 }
 
 /// The live, grant-capable agent a raw `agent_sk_` secret belongs to.
