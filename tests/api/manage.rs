@@ -1,7 +1,7 @@
 //! A person's own API, `/v1/uui/me/*`, over their signed-in session on both databases: it
 //! shares the manage page's service, refuses agents' tokens and cross-site changes, and the
 //! agent's next retrieve follows every change. Deleting the Passport leaves no row behind.
-use crate::common::{connect, expect_error, AgentCreds, Connected, Me, Person, TestApp};
+use crate::common::{connect, expect_error, AgentCreds, Connected, McpClient, Me, Person, TestApp};
 use crate::on_both_backends;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -216,6 +216,8 @@ async fn export_and_hard_delete(app: TestApp) {
     let green = export["memories"].as_array().unwrap().iter().find(|m| m["content"] == "I prefer green tea.").unwrap();
     assert_eq!(green["versions"][0]["content"], "I prefer tea.");
 
+    // An assistant connected over MCP holds OAuth tokens for this person too.
+    McpClient::register(&app, "Claude").await.connect(&app, &me.cookie, &["fact"], "read_only").await;
     let id = passport_id(&app, "gone@example.com").await;
     tokio::time::sleep(Duration::from_millis(1_500)).await; // let the use counts be written
     assert!(rows_of(&app, &id).await.iter().all(|(_, n)| *n > 0), "every table holds something first: {:?}", rows_of(&app, &id).await);

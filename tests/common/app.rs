@@ -260,6 +260,10 @@ pub async fn forget_limits(app: &TestApp) {
 }
 
 /// Every table of the schema.
+/// Tenant rows every database starts with: the one apps that registered themselves over OAuth
+/// are filed under (migration 0012), which can never sign in.
+pub const RESERVED_TENANTS: i64 = 1;
+
 pub const TABLES: &[&str] = &[
     "agent_status_events", "api_keys", "exchange_codes", "global_agents", "grant_events", "grants", "memories",
     "memory_conflicts", "memory_jobs", "memory_removals", "memory_uses", "memory_versions", "oauth_clients", "oauth_tokens", "operators",
