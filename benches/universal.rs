@@ -83,6 +83,7 @@ async fn start_on(database_url: Option<&str>) -> Server {
         job_workers: 2,
         job_claim_secs: 60,
         metrics_token: None,
+        oauth_metadata_allow_loopback: false,
         // The model when the set-up fetched it (make test does), as a deployment would find it.
         embedding: memory_passport::embed::from_env(),
     };
@@ -219,14 +220,71 @@ fn request(addr: SocketAddr, path: &str, secret: &str, token: &str, body: &str) 
     .into_bytes()
 }
 
-fn retrieve_requests(addr: SocketAddr, secret: &str, token: &str) -> Vec<Vec<u8>> {
+/// The queries every retrieve benchmark sends, in order.
+fn queries() -> Vec<String> {
     let mut rng = Rng(42);
-    (0..64)
-        .map(|_| {
-            let q = format!("What should I know about {} and {}?", rng.pick(TOPICS), rng.pick(TOPICS));
-            request(addr, "/v1/universal/memories/retrieve", secret, token, &serde_json::json!({ "query": q, "limit": 10 }).to_string())
+    (0..64).map(|_| format!("What should I know about {} and {}?", rng.pick(TOPICS), rng.pick(TOPICS))).collect()
+}
+
+fn retrieve_requests(addr: SocketAddr, secret: &str, token: &str) -> Vec<Vec<u8>> {
+    queries()
+        .iter()
+        .map(|q| request(addr, "/v1/universal/memories/retrieve", secret, token, &serde_json::json!({ "query": q, "limit": 10 }).to_string()))
+        .collect()
+}
+
+/// The same queries as MCP `search_memory` tool calls with an OAuth access token.
+fn search_tool_requests(addr: SocketAddr, bearer: &str) -> Vec<Vec<u8>> {
+    queries()
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let body = serde_json::json!({ "jsonrpc": "2.0", "id": i, "method": "tools/call",
+                "params": { "name": "search_memory", "arguments": { "query": q, "limit": 10 } } })
+            .to_string();
+            format!(
+                "POST /mcp HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {bearer}\r\nAccept: application/json, text/event-stream\r\n\
+                 MCP-Protocol-Version: 2025-06-18\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes()
         })
         .collect()
+}
+
+/// MCP against REST on one grant: `search_memory` tool calls and `/retrieve` calls with the
+/// same queries over 1,000 memories, each p50 on one connection; the median of the runs'
+/// differences is what a tool call adds.
+async fn bench_mcp() {
+    let server = start().await;
+    let (secret, token, passport_id) = connect(&server.db, "mcp@bench.example").await;
+    let semantic = seed(&server, &passport_id, 1_000).await;
+    let grant = grants::list_for_passport(&server.db, &passport_id).await.expect("grants").remove(0);
+    let scope = memory_passport::domain::oauth::granted_scope(&Category::ALL, AccessType::ReadWrite);
+    let resource = format!("http://{}/mcp", server.addr);
+    let bearer = memory_passport::store::oauth::issue(&server.db, &grant, "bench", &resource, &scope).await.expect("token").access_token;
+    let rest = retrieve_requests(server.addr, &secret, &token);
+    let mcp = search_tool_requests(server.addr, &bearer);
+    let mut conn = Conn::open(server.addr).await;
+    for r in rest.iter().chain(mcp.iter()) {
+        let (status, body) = conn.call(r).await;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    }
+    let (mut rests, mut tools, mut added) = (Vec::new(), Vec::new(), Vec::new());
+    for run in 0..runs() {
+        let (rest_p50, _) = retrieve_latency(server.addr, &rest).await;
+        let (tool_p50, _) = retrieve_latency(server.addr, &mcp).await;
+        println!("  run {}: /retrieve p50 {rest_p50:.3} ms, search_memory p50 {tool_p50:.3} ms", run + 1);
+        rests.push(rest_p50);
+        tools.push(tool_p50);
+        added.push(tool_p50 - rest_p50);
+    }
+    println!(
+        "mcp, 1000 memories, {semantic}: median p50 /retrieve {:.3} ms, search_memory {:.3} ms; a tool call adds {:.3} ms (median of the runs' differences)",
+        median(rests),
+        median(tools),
+        median(added)
+    );
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -281,10 +339,9 @@ async fn throughput(addr: SocketAddr, requests: std::sync::Arc<Vec<Vec<u8>>>, ex
     total as f64 / started.elapsed().as_secs_f64()
 }
 
-async fn bench_retrieve(size: usize) {
-    let server = start().await;
-    let (secret, token, passport_id) = connect(&server.db, &format!("r{size}@bench.example")).await;
-    let seeded = Instant::now();
+/// Stores `size` memories for the person, each with the vector the worker gives a new one when
+/// the model is set up; says how retrieval will rank.
+async fn seed(server: &Server, passport_id: &str, size: usize) -> String {
     let mut seed = memories_for(size);
     // Semantic search on, as in a deployment with the model: every memory gets the vector the
     // worker gives a new one (in `mixed` mode the table's, which the server's background then
@@ -301,7 +358,15 @@ async fn bench_retrieve(size: usize) {
         }
         None => "keywords only (no model)".to_string(),
     };
-    memories::insert_many(&server.db, &passport_id, &seed).await.expect("seed");
+    memories::insert_many(&server.db, passport_id, &seed).await.expect("seed");
+    semantic
+}
+
+async fn bench_retrieve(size: usize) {
+    let server = start().await;
+    let (secret, token, passport_id) = connect(&server.db, &format!("r{size}@bench.example")).await;
+    let seeded = Instant::now();
+    let semantic = seed(&server, &passport_id, size).await;
     let seeding = seeded.elapsed();
     let rss_before = rss_bytes();
     let requests = std::sync::Arc::new(retrieve_requests(server.addr, &secret, &token));
@@ -479,6 +544,9 @@ async fn run() {
         if only.is_empty() || only == "retrieve" {
             bench_retrieve(size).await;
         }
+    }
+    if only.is_empty() || only == "mcp" {
+        bench_mcp().await;
     }
     if only.is_empty() || only == "add" {
         bench_add().await;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks of the universal memory API over loopback HTTP (release build). MP_BENCH_RUNS
-# sets the runs per figure (default 5); MP_BENCH_ONLY=retrieve|add|nodes runs one part
+# sets the runs per figure (default 5); MP_BENCH_ONLY=retrieve|mcp|add|nodes runs one part
 # (nodes: 1 and 2 nodes on one PostgreSQL, which this script starts; front: only the front
 # end's weight below). The embedding model is fetched as for `make test`, so retrieval is
 # measured with semantic search on.

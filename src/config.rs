@@ -101,6 +101,10 @@ pub struct ServeArgs {
     /// When set, `/metrics` needs `Authorization: Bearer <this>`.
     #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<Redacted>,
+    /// Development only: MCP clients may name a metadata document on http://127.0.0.1 or
+    /// localhost as their `client_id` (in production documents are https on public addresses).
+    #[arg(long, env = "OAUTH_METADATA_ALLOW_LOOPBACK", default_value_t = false, action = clap::ArgAction::Set)]
+    pub oauth_metadata_allow_loopback: bool,
     /// Folder with the built site (pkg/ with wasm, js, css); cargo-leptos writes target/site.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -130,6 +134,8 @@ pub struct Config {
     pub job_workers: usize,
     pub job_claim_secs: u64,
     pub metrics_token: Option<Redacted>,
+    /// Client metadata documents may be on http loopback addresses (development only).
+    pub oauth_metadata_allow_loopback: bool,
     /// Where the embedding model is, and how to run it; `None`: keyword retrieval only.
     pub embedding: Option<(PathBuf, crate::embed::Mode)>,
 }
@@ -157,6 +163,7 @@ impl Config {
             job_workers: serve.job_workers,
             job_claim_secs: serve.job_claim_secs.max(1),
             metrics_token: serve.metrics_token.filter(|t| !t.0.trim().is_empty()),
+            oauth_metadata_allow_loopback: serve.oauth_metadata_allow_loopback,
             embedding: serve
                 .embedding_model_dir
                 .filter(|d| !d.as_os_str().is_empty())

@@ -66,7 +66,7 @@ async fn server_metadata(State(state): State<AppState>) -> Response {
         "token_endpoint_auth_methods_supported": ["none"],
         "revocation_endpoint_auth_methods_supported": ["none"],
         "code_challenge_methods_supported": ["S256"],
-        "client_id_metadata_document_supported": false,
+        "client_id_metadata_document_supported": true,
         "service_documentation": format!("{base}/docs/api"),
     }))
 }
@@ -109,8 +109,8 @@ async fn register(State(state): State<AppState>, client: ClientKey, body: axum::
 /// The authorization endpoint: a good request goes on to the consent page; a bad client or
 /// redirect URI to the consent page's explanation, which links nowhere; anything else back to
 /// the app with an `error`.
-async fn authorize(State(state): State<AppState>, Query(request): Query<AuthorizeRequest>) -> Response {
-    match service::authorize(&state.db, &state.config.public_url, &request).await {
+async fn authorize(State(state): State<AppState>, client: ClientKey, Query(request): Query<AuthorizeRequest>) -> Response {
+    match service::authorize(&state.db, &state.config, client.as_str(), &request).await {
         Ok(Authorize::Consent(link) | Authorize::Refuse(link) | Authorize::Stop(_, link)) => Redirect::to(&link).into_response(),
         Err(e) => e.into_response(),
     }
@@ -120,7 +120,7 @@ async fn token(State(state): State<AppState>, client: ClientKey, form: Result<Fo
     let Ok(Form(request)) = form else {
         return AppError::oauth("invalid_request", "Send the token request as application/x-www-form-urlencoded.").into_response();
     };
-    match service::token(&state.db, &state.config.public_url, client.as_str(), &request).await {
+    match service::token(&state.db, &state.config, client.as_str(), &request).await {
         Ok(answer) => no_store(StatusCode::OK, serde_json::to_value(answer).unwrap_or_default()),
         Err(e) => e.into_response(),
     }
@@ -133,11 +133,11 @@ struct RevokeRequest {
     client_id: String,
 }
 
-async fn revoke(State(state): State<AppState>, form: Result<Form<RevokeRequest>, axum::extract::rejection::FormRejection>) -> Response {
+async fn revoke(State(state): State<AppState>, client: ClientKey, form: Result<Form<RevokeRequest>, axum::extract::rejection::FormRejection>) -> Response {
     let Ok(Form(request)) = form else {
         return AppError::oauth("invalid_request", "Send the revocation as application/x-www-form-urlencoded.").into_response();
     };
-    match service::revoke(&state.db, &request.client_id, &request.token).await {
+    match service::revoke(&state.db, &state.config, client.as_str(), &request.client_id, &request.token).await {
         Ok(()) => no_store(StatusCode::OK, json!({})),
         Err(e) => e.into_response(),
     }

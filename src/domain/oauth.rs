@@ -143,6 +143,92 @@ pub fn check_client_redirect_uri(raw: &str) -> Result<String, String> {
     }
 }
 
+/// The largest client metadata document we read.
+pub const MAX_METADATA_DOCUMENT_BYTES: usize = 5 * 1024;
+/// How long reading one may take, connection included.
+pub const METADATA_FETCH_TIMEOUT_MS: u64 = 5_000;
+/// How long a document read is trusted before it is read again.
+pub const METADATA_CACHE_MS: i64 = 60 * 60 * 1000;
+
+/// The URL of a Client ID Metadata Document, when `client_id` is one: https, a host name or
+/// address, a path other than `/`, no fragment, no credentials. `allow_loopback_http` also
+/// takes `http://127.0.0.1…`/`localhost` (development only).
+pub fn metadata_document_url(client_id: &str, allow_loopback_http: bool) -> Option<url::Url> {
+    if client_id.len() > MAX_URL_LEN || client_id.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return None;
+    }
+    let url = url::Url::parse(client_id).ok()?;
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
+    let scheme_ok = url.scheme() == "https" || (allow_loopback_http && url.scheme() == "http" && loopback);
+    let ok = scheme_ok && url.host_str().is_some() && url.path() != "/" && url.fragment().is_none() && url.username().is_empty() && url.password().is_none();
+    ok.then_some(url)
+}
+
+/// Whether an address is on the public internet, so that reading a client's document cannot
+/// reach into the server's own network (loopback, private, link-local, shared, reserved,
+/// documentation and multicast ranges are not).
+pub fn is_public_address(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 198 && (18..20).contains(&b))
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public_address(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || (first == 0x2001 && v6.segments()[1] == 0x0db8)
+                || first == 0x0064)
+        }
+    }
+}
+
+/// A Client ID Metadata Document as it arrives: a registration that names itself.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct MetadataDocument {
+    #[serde(default)]
+    pub client_id: String,
+    #[serde(flatten)]
+    pub registration: Registration,
+}
+
+impl MetadataDocument {
+    /// The registration rules, and: the document names the URL it was read from, and asks for
+    /// no client secret (it cannot have one).
+    pub fn check(&self, url: &str) -> Result<Client, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        if self.client_id != url {
+            errors.push(problem("client_id", "client_id must be the document's own URL."));
+        }
+        if !matches!(self.registration.token_endpoint_auth_method.as_deref(), None | Some("none")) {
+            errors.push(problem("token_endpoint_auth_method", "A metadata document client authenticates with none (PKCE)."));
+        }
+        match self.registration.check() {
+            Ok(client) if errors.is_empty() => Ok(client),
+            Ok(_) => Err(errors),
+            Err(more) => Err(errors.into_iter().chain(more).collect()),
+        }
+    }
+}
+
 /// An app's registration (RFC 7591) as it arrives; unknown fields are ignored.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 #[serde(default)]
@@ -293,6 +379,40 @@ mod tests {
             "https://user:pw@a.example/cb", "myapp:/cb", "relative/path", "https://a.example/ cb"] {
             assert!(check_client_redirect_uri(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn metadata_document_urls_and_the_addresses_they_may_reach() {
+        assert!(metadata_document_url("https://app.example/oauth/client.json", false).is_some());
+        for bad in ["https://app.example/", "https://app.example", "http://app.example/c.json", "https://u:p@app.example/c.json",
+            "https://app.example/c.json#x", "a-uuid-like-id", "http://127.0.0.1:9/c.json"] {
+            assert!(metadata_document_url(bad, false).is_none(), "{bad}");
+        }
+        assert!(metadata_document_url("http://127.0.0.1:9/c.json", true).is_some(), "development only");
+        assert!(metadata_document_url("http://10.0.0.1/c.json", true).is_none());
+        for private in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1",
+            "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "2001:db8::1"] {
+            assert!(!is_public_address(private.parse().unwrap()), "{private}");
+        }
+        for public in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111"] {
+            assert!(is_public_address(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[test]
+    fn a_metadata_document_names_itself_and_has_no_secret() {
+        let url = "https://app.example/client.json";
+        let doc: MetadataDocument = serde_json::from_value(serde_json::json!({
+            "client_id": url, "client_name": "App", "redirect_uris": ["https://app.example/cb"]
+        }))
+        .unwrap();
+        assert_eq!(doc.check(url).unwrap().name, "App");
+        assert!(doc.check("https://other.example/client.json").is_err());
+        let secret = MetadataDocument {
+            registration: Registration { token_endpoint_auth_method: Some("client_secret_basic".into()), ..doc.registration.clone() },
+            ..doc
+        };
+        assert_eq!(secret.check(url).unwrap_err()[0].field, "token_endpoint_auth_method");
     }
 
     #[test]

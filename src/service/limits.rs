@@ -45,6 +45,8 @@ pub const OAUTH_REGISTRATIONS_PER_CLIENT: Limit = Limit { max_hits: 10, window_m
 /// OAuth self-registrations from everywhere: bounds how fast the table of self-registered
 /// apps can grow (those nobody uses are swept after a week).
 pub const OAUTH_REGISTRATIONS_OVERALL: Limit = Limit { max_hits: 1_000, window_ms: 60 * MINUTE };
+/// Client metadata documents read on behalf of one client address (each is then cached).
+pub const OAUTH_METADATA_READS_PER_CLIENT: Limit = Limit { max_hits: 30, window_ms: MINUTE };
 /// Refused OAuth token requests (bad codes, verifiers, refresh tokens) from one client address.
 pub const OAUTH_TOKEN_FAILURES_PER_CLIENT: Limit = Limit { max_hits: 60, window_ms: MINUTE };
 

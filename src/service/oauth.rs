@@ -3,6 +3,7 @@
 //! tokens and rotating refresh tokens. HTTP lives in `api::oauth`; the rules of scopes and
 //! registrations in `domain::oauth`.
 use crate::auth::pkce;
+use crate::config::Config;
 use crate::domain::agent::AgentProfile;
 use crate::domain::consent_url::{ConsentLink, LinkProblem};
 use crate::domain::oauth::{self, Registration};
@@ -31,19 +32,7 @@ pub async fn register(db: &Db, client: &str, registration: &Registration) -> App
         AppError::oauth(field, errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" "))
     })?;
     limits::enforce(db, "oauth-register", OAUTH_REGISTRATIONS_OVERALL).await?;
-    let profile = AgentProfile {
-        name: checked.name,
-        description: String::new(),
-        website_url: checked.website_url,
-        logo_url: checked.logo_url,
-        default_categories: checked.categories,
-        redirect_uris: checked.redirect_uris,
-        // The most it may ask for: what a registration says binds nothing (nobody reviewed
-        // it), and an assistant asks for write later, when the person wants it to remember
-        // something (step-up). Each authorization asks for its scopes; the person decides.
-        access_type: crate::domain::agent::AccessType::ReadWrite,
-    };
-    Ok(tokens::register(db, &profile).await?)
+    Ok(tokens::register(db, &profile_of(checked)).await?)
 }
 
 /// An authorization request as it arrives (RFC 6749 §4.1.1 with PKCE and RFC 8707).
@@ -75,12 +64,13 @@ pub enum Authorize {
 /// Checks an authorization request and turns it into a consent link: who the client is and
 /// its redirect URI first (failures never redirect), then the rest (failures go back to the
 /// app as `error=`).
-pub async fn authorize(db: &Db, public_url: &str, r: &AuthorizeRequest) -> AppResult<Authorize> {
+pub async fn authorize(db: &Db, config: &Config, client: &str, r: &AuthorizeRequest) -> AppResult<Authorize> {
+    let public_url = config.public_url.as_str();
     let stop = |problem: LinkProblem| {
         let link = ConsentLink { agent_id: r.client_id.clone(), redirect_uri: r.redirect_uri.clone(), resource: resource(public_url), ..Default::default() };
         Ok(Authorize::Stop(problem, link.build(public_url)))
     };
-    let Some(agent) = tokens::client(db, r.client_id.trim()).await?.filter(|a| a.retired_at.is_none()) else {
+    let Some(agent) = client_agent(db, config, client, &r.client_id).await?.filter(|a| a.retired_at.is_none()) else {
         return stop(if r.client_id.trim().is_empty() { LinkProblem::MissingAgent } else { LinkProblem::UnknownAgent });
     };
     let redirect_uri = match (r.redirect_uri.as_str(), agent.profile.redirect_uris.as_slice()) {
@@ -159,20 +149,21 @@ pub struct TokenAnswer {
 }
 
 /// Redeems a code or a refresh token. Refusals count towards a per-client limit.
-pub async fn token(db: &Db, public_url: &str, client: &str, r: &TokenRequest) -> AppResult<TokenAnswer> {
-    let answer = exchange(db, public_url, r).await;
+pub async fn token(db: &Db, config: &Config, client: &str, r: &TokenRequest) -> AppResult<TokenAnswer> {
+    let answer = exchange(db, config, client, r).await;
     if matches!(answer, Err(AppError::OAuth { .. })) {
         limits::enforce(db, &format!("oauth-token-fail:{client}"), OAUTH_TOKEN_FAILURES_PER_CLIENT).await?;
     }
     answer
 }
 
-async fn exchange(db: &Db, public_url: &str, r: &TokenRequest) -> AppResult<TokenAnswer> {
+async fn exchange(db: &Db, config: &Config, client: &str, r: &TokenRequest) -> AppResult<TokenAnswer> {
+    let public_url = config.public_url.as_str();
     let fields = [&r.client_id, &r.code, &r.redirect_uri, &r.code_verifier, &r.refresh_token, &r.resource];
     if fields.iter().any(|v| v.len() > 4096 || v.chars().any(char::is_control)) {
         return Err(AppError::oauth("invalid_request", "A field is too long or malformed."));
     }
-    let agent = tokens::client(db, &r.client_id)
+    let agent = client_agent(db, config, client, &r.client_id)
         .await?
         .filter(|a| a.retired_at.is_none() && a.status.may_receive_grants())
         .ok_or_else(|| AppError::oauth("invalid_client", "Unknown or disabled client_id."))?;
@@ -219,12 +210,111 @@ async fn exchange(db: &Db, public_url: &str, r: &TokenRequest) -> AppResult<Toke
 
 /// RFC 7009: ends a token of `client_id` (and a refresh token's family). Always succeeds, so
 /// nobody learns which tokens exist.
-pub async fn revoke(db: &Db, client_id: &str, token: &str) -> AppResult<()> {
+pub async fn revoke(db: &Db, config: &Config, client: &str, client_id: &str, token: &str) -> AppResult<()> {
     if token.len() > 4096 {
         return Ok(());
     }
-    if let Some(agent) = tokens::client(db, client_id).await? {
+    if let Some(agent) = client_agent(db, config, client, client_id).await? {
         tokens::revoke(db, token, &agent.id).await?;
     }
     Ok(())
+}
+
+/// The app behind a `client_id`: one that registered, or one whose metadata document URL it
+/// is, read (at most once an hour while it is in use), checked, and filed or updated here. A
+/// document that changes what a verified app shows sends it back to review, as a tenant's edit
+/// would. Reading is limited per client address. `None`: no such app, or its document cannot
+/// be used.
+async fn client_agent(db: &Db, config: &Config, client: &str, client_id: &str) -> AppResult<Option<Agent>> {
+    let client_id = client_id.trim();
+    let Some(url) = oauth::metadata_document_url(client_id, config.oauth_metadata_allow_loopback) else {
+        return Ok(tokens::client(db, client_id).await?);
+    };
+    let known = tokens::metadata_client(db, client_id).await?;
+    if let Some((agent, read_at)) = &known {
+        if now_ms() - read_at < oauth::METADATA_CACHE_MS {
+            return Ok(Some(agent.clone()));
+        }
+    }
+    limits::enforce(db, &format!("oauth-metadata:{client}"), limits::OAUTH_METADATA_READS_PER_CLIENT).await?;
+    let checked = match metadata::read(&url, config.oauth_metadata_allow_loopback).await {
+        Ok(c) => c,
+        Err(why) => {
+            tracing::info!(client_id, why, "a client metadata document cannot be used");
+            return Ok(None);
+        }
+    };
+    let profile = profile_of(checked);
+    let Some((agent, _)) = known else {
+        return Ok(Some(tokens::register_metadata_client(db, client_id, &profile).await?));
+    };
+    let decide = |current: &Agent| {
+        let (status, changes_since_review) =
+            crate::domain::agent::review_after_edit(current.status, &current.changes_since_review, &current.profile, &profile);
+        crate::store::agents::Edit { profile: profile.clone(), status, changes_since_review }
+    };
+    let updated = crate::store::agents::update(db, crate::store::agents::SELF_REGISTERED, &agent.id, decide).await?;
+    tokens::touch_metadata_client(db, &agent.id).await?;
+    Ok(updated)
+}
+
+/// The agent profile of a self-registered app.
+fn profile_of(checked: oauth::Client) -> AgentProfile {
+    AgentProfile {
+        name: checked.name,
+        description: String::new(),
+        website_url: checked.website_url,
+        logo_url: checked.logo_url,
+        default_categories: checked.categories,
+        redirect_uris: checked.redirect_uris,
+        // The most it may ask for: what a registration says binds nothing (nobody reviewed
+        // it), and an assistant asks for write later, when the person wants it to remember
+        // something (step-up). Each authorization asks for its scopes; the person decides.
+        access_type: crate::domain::agent::AccessType::ReadWrite,
+    }
+}
+
+/// Reading a client metadata document without letting the URL reach into our own network.
+mod metadata {
+    use crate::domain::oauth::{self, MetadataDocument, MAX_METADATA_DOCUMENT_BYTES, METADATA_FETCH_TIMEOUT_MS};
+    use std::time::Duration;
+
+    /// Resolves the host once, refuses any address that is not public (loopback too, when
+    /// `allow_loopback`), then connects to that vetted address only (so a second lookup cannot
+    /// answer differently), follows no redirect, and reads at most the size limit in the time
+    /// limit.
+    pub async fn read(url: &url::Url, allow_loopback: bool) -> Result<oauth::Client, String> {
+        let limit = Duration::from_millis(METADATA_FETCH_TIMEOUT_MS);
+        let host = url.host_str().ok_or("no host")?.trim_start_matches('[').trim_end_matches(']').to_string();
+        let port = url.port_or_known_default().ok_or("no port")?;
+        let addresses: Vec<std::net::SocketAddr> = tokio::time::timeout(limit, tokio::net::lookup_host((host.as_str(), port)))
+            .await
+            .map_err(|_| "the host name took too long to resolve")?
+            .map_err(|e| format!("the host name does not resolve: {e}"))?
+            .collect();
+        let allowed = |ip: std::net::IpAddr| oauth::is_public_address(ip) || (allow_loopback && ip.is_loopback());
+        let Some(first) = addresses.first().copied() else { return Err("the host name has no address".into()) };
+        if !addresses.iter().all(|a| allowed(a.ip())) {
+            return Err("the host name resolves to a private address".into());
+        }
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(limit)
+            .resolve(&host, first)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let mut res = http.get(url.clone()).header("accept", "application/json").send().await.map_err(|e| format!("reading failed: {e}"))?;
+        if res.status() != reqwest::StatusCode::OK {
+            return Err(format!("the document answered {}", res.status()));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = res.chunk().await.map_err(|e| format!("reading failed: {e}"))? {
+            body.extend_from_slice(&chunk);
+            if body.len() > MAX_METADATA_DOCUMENT_BYTES {
+                return Err("the document is too large".into());
+            }
+        }
+        let doc: MetadataDocument = serde_json::from_slice(&body).map_err(|e| format!("the document is not JSON metadata: {e}"))?;
+        doc.check(url.as_str()).map_err(|errors| errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join(" "))
+    }
 }

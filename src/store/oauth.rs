@@ -167,3 +167,46 @@ pub async fn revoke(db: &Db, raw: &str, agent_id: &str) -> StoreResult<()> {
         None => Ok(()),
     }
 }
+
+/// An app known by its metadata document URL, with when the document was last read.
+pub async fn metadata_client(db: &Db, client_id: &str) -> StoreResult<Option<(Agent, i64)>> {
+    let row: Option<(String, Option<i64>)> =
+        sqlx::query_as("SELECT agent_id, fetched_at FROM oauth_clients WHERE client_id = $1 AND kind = 'metadata_document'")
+            .bind(client_id)
+            .fetch_optional(&db.pool)
+            .await?;
+    let Some((agent_id, fetched_at)) = row else { return Ok(None) };
+    Ok(agents::get(db, &agent_id).await?.map(|a| (a, fetched_at.unwrap_or(0))))
+}
+
+/// Files an app known by its metadata document (its URL is its `client_id`) as a pending global
+/// agent of no tenant. When another request filed it first, returns that one.
+pub async fn register_metadata_client(db: &Db, client_id: &str, profile: &AgentProfile) -> StoreResult<Agent> {
+    let mut tx = db.pool.begin().await?;
+    let (agent, _unused_secret) = agents::insert(&mut tx, SELF_REGISTERED, profile).await?;
+    let filed = sqlx::query("INSERT INTO oauth_clients (agent_id, client_id, kind, fetched_at, created_at) VALUES ($1, $2, 'metadata_document', $3, $3)")
+        .bind(&agent.id)
+        .bind(client_id)
+        .bind(agent.created_at)
+        .execute(&mut *tx)
+        .await;
+    match filed {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(agent)
+        }
+        Err(e) => {
+            drop(tx);
+            match metadata_client(db, client_id).await? {
+                Some((first, _)) => Ok(first),
+                None => Err(e.into()),
+            }
+        }
+    }
+}
+
+/// Records that an app's metadata document was read now.
+pub async fn touch_metadata_client(db: &Db, agent_id: &str) -> StoreResult<()> {
+    sqlx::query("UPDATE oauth_clients SET fetched_at = $1 WHERE agent_id = $2").bind(now_ms()).bind(agent_id).execute(&db.pool).await?;
+    Ok(())
+}

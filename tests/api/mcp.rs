@@ -14,6 +14,7 @@ on_both_backends!(
     an_assistant_connects_over_oauth_and_sees_only_what_the_person_chose,
     the_authorization_server_refuses_what_it_must,
     tokens_of_one_front_door_do_not_open_the_other,
+    metadata_documents_on_private_addresses_are_not_read,
 );
 
 /// The person's memories, written by another app with access to everything.
@@ -238,4 +239,70 @@ async fn tokens_of_one_front_door_do_not_open_the_other(app: TestApp) {
     let back = client.consent(&app, &person.cookie, &link, &["goal"], "read_only").await;
     let res = crate::common::exchange(&app, &agent.secret, &query(&back, "code").unwrap(), MCP_REDIRECT, Some(&client.verifier)).await;
     expect_error(res, 400, "TOK_400").await;
+}
+
+/// Serves the documents `make(origin)` gives (path → body) on a loopback port; returns its
+/// origin and the paths read, in order.
+async fn document_server(make: impl FnOnce(&str) -> Vec<(&'static str, String)>) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let reads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut router = axum::Router::new();
+    for (path, body) in make(&origin) {
+        let reads = reads.clone();
+        router = router.route(
+            path,
+            axum::routing::get(move || {
+                reads.lock().unwrap().push(path.to_string());
+                let body = body.clone();
+                async move { ([("content-type", "application/json")], body) }
+            }),
+        );
+    }
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (origin, reads)
+}
+
+/// In development (loopback documents allowed), an app's `client_id` can be the URL of its
+/// metadata document: read once, checked, cached; a document that does not name itself, or is
+/// too large, or is missing, is refused.
+#[tokio::test]
+async fn a_metadata_document_url_is_a_client_id() {
+    let app = crate::common::spawn_app_with(crate::common::Backend::Sqlite, |c| c.oauth_metadata_allow_loopback = true).await;
+    let person = Person::sign_in(&app, "cimd@example.com").await;
+    let (origin, reads) = document_server(|origin| {
+        vec![
+            ("/client.json", json!({ "client_id": format!("{origin}/client.json"), "client_name": "Doc App", "logo_uri": "https://app.example/logo.png", "redirect_uris": [MCP_REDIRECT] }).to_string()),
+            ("/wrong.json", json!({ "client_id": "https://elsewhere.example/c.json", "redirect_uris": [MCP_REDIRECT] }).to_string()),
+            ("/huge.json", json!({ "client_id": format!("{origin}/huge.json"), "client_name": "x".repeat(6_000), "redirect_uris": [MCP_REDIRECT] }).to_string()),
+        ]
+    })
+    .await;
+
+    let client = McpClient { client_id: format!("{origin}/client.json"), verifier: "m".repeat(60) };
+    let tokens = client.connect(&app, &person.cookie, &["goal"], "read_only").await;
+    assert_eq!(rpc(&app, Some(&tokens.access), "tools/list", json!({})).await.status(), 200);
+    assert_eq!(*reads.lock().unwrap(), ["/client.json"], "read once, then cached");
+    let grants: Value = person.me(&app).call(reqwest::Method::GET, "/v1/uui/me/grants", None).await.json().await.unwrap();
+    assert_eq!(grants["data"][0]["agent"]["name"], "Doc App");
+    assert_eq!(grants["data"][0]["agent"]["self_registered"], true);
+
+    for bad in ["/wrong.json", "/huge.json", "/missing.json"] {
+        let stranger = McpClient { client_id: format!("{origin}{bad}"), verifier: "m".repeat(60) };
+        let link = stranger.authorize(&app, "memory.goal.read", &McpClient::resource(&app)).await;
+        assert!(link.starts_with(&app.url("/consent?")) && !link.contains("code_challenge"), "{bad}: stopped on the page: {link}");
+    }
+    assert_eq!(app.count("oauth_clients").await, 1, "only the good document was filed");
+}
+
+async fn metadata_documents_on_private_addresses_are_not_read(app: TestApp) {
+    // Production rules: https only, and never an address inside our own network.
+    for client_id in ["https://127.0.0.1:1/client.json", "https://localhost/client.json", "https://10.0.0.7/client.json", "http://app.example/client.json"] {
+        let client = McpClient { client_id: client_id.to_string(), verifier: "p".repeat(60) };
+        let link = client.authorize(&app, "memory.goal.read", &McpClient::resource(&app)).await;
+        assert!(link.starts_with(&app.url("/consent?")) && !link.contains("code_challenge"), "{client_id}: {link}");
+        let view = app.server_fn("consent/view", None, &[("agent_id", client_id), ("redirect_uri", MCP_REDIRECT), ("oauth", "true")]).await;
+        assert_eq!(view.json::<Value>().await.unwrap(), json!({ "Err": "UnknownAgent" }));
+    }
+    assert_eq!(app.count("oauth_clients").await, 0, "nothing was filed");
 }

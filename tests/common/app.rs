@@ -94,6 +94,7 @@ pub async fn spawn_node(backend: Backend, database_url: Option<String>, customiz
         job_workers: 2,
         job_claim_secs: 60,
         metrics_token: None,
+        oauth_metadata_allow_loopback: false,
         // The model when the set-up fetched it (make test does), as a deployment would find it.
         embedding: memory_passport::embed::from_env(),
     };
