@@ -27,14 +27,24 @@ const LABELS: Record<string, string> = {
   expertise: "Your skills and knowledge",
 };
 
+/** The addresses the consent page sent the browser back to, per page (the app's loopback
+ * listener, played by the browser: nothing listens there). */
+const landings = new WeakMap<Page, string[]>();
+
+async function catchCallbacks(page: Page) {
+  if (landings.has(page)) return;
+  landings.set(page, []);
+  await page.route(`${CALLBACK_ORIGIN}/**`, (route) => {
+    landings.get(page)!.push(route.request().url());
+    return route.fulfill({ status: 200, contentType: "text/html", body: "<h1>Back in the app</h1>" });
+  });
+}
+
 /** Follows an authorization URL in the browser as the person would, answers the consent page
  * with `categories` and `access`, and returns the address the page sent the browser back to. */
 async function consent(page: Page, url: string, categories: string[], access: "read_only" | "read_write", shot?: string): Promise<string> {
-  let landed = "";
-  await page.route(`${CALLBACK_ORIGIN}/**`, (route) => {
-    landed = route.request().url();
-    return route.fulfill({ status: 200, contentType: "text/html", body: "<h1>Back in the app</h1>" });
-  });
+  await catchCallbacks(page);
+  const before = landings.get(page)!.length;
   await page.goto(url);
   const form = page.getByRole("region", { name: /^Choose what/ });
   const signIn = page.getByLabel("Email address");
@@ -51,8 +61,8 @@ async function consent(page: Page, url: string, categories: string[], access: "r
   if (shot) await shoot(page, `${shot}-choices`);
   await form.getByRole("button", { name: /^Allow / }).click();
   await page.waitForURL(`${CALLBACK_ORIGIN}/**`);
-  await page.unroute(`${CALLBACK_ORIGIN}/**`);
-  return landed;
+  await expect.poll(() => landings.get(page)!.length).toBeGreaterThan(before);
+  return landings.get(page)![before];
 }
 
 test.beforeAll(async ({ browser, request }) => {

@@ -87,21 +87,26 @@ async fn register(State(state): State<AppState>, client: ClientKey, body: axum::
         Err(e) => return AppError::oauth("invalid_client_metadata", format!("The body must be a JSON object: {e}")).into_response(),
     };
     match service::register(&state.db, client.as_str(), &registration).await {
-        Ok(agent) => no_store(
-            StatusCode::CREATED,
-            json!({
+        Ok(agent) => {
+            let mut body = json!({
                 "client_id": agent.id,
                 "client_id_issued_at": agent.created_at / 1000,
                 "client_name": agent.profile.name,
-                "client_uri": Some(&agent.profile.website_url).filter(|u| !u.is_empty()),
-                "logo_uri": Some(&agent.profile.logo_url).filter(|u| !u.is_empty()),
                 "redirect_uris": agent.profile.redirect_uris,
                 "grant_types": ["authorization_code", "refresh_token"],
                 "response_types": ["code"],
                 "token_endpoint_auth_method": "none",
                 "scope": oauth::granted_scope(&agent.profile.default_categories, crate::domain::agent::AccessType::ReadOnly),
-            }),
-        ),
+            });
+            // Absent metadata is left out, never null (RFC 7591 §3.2.1; clients' schemas
+            // refuse a null URL).
+            for (name, value) in [("client_uri", &agent.profile.website_url), ("logo_uri", &agent.profile.logo_url)] {
+                if !value.is_empty() {
+                    body[name] = json!(value);
+                }
+            }
+            no_store(StatusCode::CREATED, body)
+        }
         Err(e) => e.into_response(),
     }
 }

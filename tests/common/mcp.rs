@@ -31,6 +31,7 @@ impl McpClient {
         assert_eq!(res.status(), 201, "registration");
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["token_endpoint_auth_method"], "none");
+        assert!(body.as_object().unwrap().values().all(|v| !v.is_null()), "absent metadata is left out: {body}");
         McpClient { client_id: body["client_id"].as_str().unwrap().to_string(), verifier: "v".repeat(50) }
     }
 
