@@ -15,6 +15,7 @@ on_both_backends!(
     the_authorization_server_refuses_what_it_must,
     tokens_of_one_front_door_do_not_open_the_other,
     metadata_documents_on_private_addresses_are_not_read,
+    rest_and_mcp_on_one_grant_answer_alike,
 );
 
 /// The person's memories, written by another app with access to everything.
@@ -305,4 +306,40 @@ async fn metadata_documents_on_private_addresses_are_not_read(app: TestApp) {
         assert_eq!(view.json::<Value>().await.unwrap(), json!({ "Err": "UnknownAgent" }));
     }
     assert_eq!(app.count("oauth_clients").await, 0, "nothing was filed");
+}
+
+/// One home for the rules: on the same grant, a `search_memory` call and a `/retrieve` call
+/// rank the same memories and render the same context, and a narrowed grant narrows both.
+async fn rest_and_mcp_on_one_grant_answer_alike(app: TestApp) {
+    let person = Person::sign_in(&app, "alike@example.com").await;
+    let agent = AgentCreds::create(&app, &[REDIRECT], "read_write").await;
+    let c = connect(&app, &person.cookie, &agent, &["preference", "fact", "goal"], "read_write").await;
+    for said in ["I prefer green tea in the morning.", "I work as a nurse in Leeds.", "My goal is to run a marathon next spring.", "I prefer aisle seats on trains."] {
+        let job = c.add(&app, said).await;
+        c.finished(&app, &job).await;
+    }
+    // The same agent's grant, reached through an OAuth access token (a tenant's agent gets
+    // none from our authorization server; the store issues one here to compare the doors).
+    let grant = memory_passport::store::grants::get(&app.db, &c.grant_id).await.unwrap().unwrap();
+    let scope = memory_passport::domain::oauth::granted_scope(&grant.categories, grant.access_type);
+    let bearer = memory_passport::store::oauth::issue(&app.db, &grant, "alike", &McpClient::resource(&app), &scope).await.unwrap().access_token;
+    let compare = |query: &'static str| {
+        let (c, app, bearer) = (c.clone(), &app, bearer.clone());
+        async move {
+            let rest = c.retrieve(app, json!({ "query": query, "limit": 10 })).await;
+            let tool = tool_json(&tool(app, &bearer, "search_memory", json!({ "query": query, "limit": 10 })).await);
+            let ids = |list: &Value| list.as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+            assert_eq!(ids(&rest["data"]), ids(&tool["memories"]), "{query}");
+            assert_eq!(rest["system_prompt_addition"], tool["context"], "{query}");
+            assert_eq!(rest["categories_available"], tool["categories_available"], "{query}");
+            ids(&rest["data"]).len()
+        }
+    };
+    assert_eq!(compare("what do I drink").await, 4);
+    assert_eq!(compare("").await, 4);
+    // The person narrows the grant on /manage: both doors see only what is left.
+    let res = person.me(&app).call(reqwest::Method::PATCH, &format!("/v1/uui/me/grants/{}", c.grant_id),
+        Some(json!({ "categories": ["preference"], "access": "read_only", "duration": "90_days" }))).await;
+    assert!(res.status().is_success(), "{}", res.status());
+    assert_eq!(compare("seats and tea").await, 2);
 }

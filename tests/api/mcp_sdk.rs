@@ -11,12 +11,7 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 fn mcp_python() -> Option<String> {
-    let python = std::env::var("MP_MCP_PYTHON").ok().filter(|p| std::path::Path::new(p).exists());
-    if python.is_none() {
-        assert!(std::env::var("MP_REQUIRE_MCP").is_err(), "MP_REQUIRE_MCP is set but MP_MCP_PYTHON is not a Python");
-        eprintln!("skipping the MCP SDK test: set MP_MCP_PYTHON (make test does)");
-    }
-    python
+    crate::common::installed_tool("MP_MCP_PYTHON", "MP_REQUIRE_MCP", "MCP SDK")
 }
 
 /// What the person chooses at each authorization, in order.

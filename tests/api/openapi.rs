@@ -71,12 +71,7 @@ async fn the_document_describes_every_route_and_the_docs_page_renders_it() {
 }
 
 fn schemathesis() -> Option<String> {
-    let bin = std::env::var("MP_SCHEMATHESIS").ok().filter(|p| std::path::Path::new(p).exists());
-    if bin.is_none() {
-        assert!(std::env::var("MP_REQUIRE_SCHEMATHESIS").is_err(), "MP_REQUIRE_SCHEMATHESIS is set but MP_SCHEMATHESIS is not schemathesis");
-        eprintln!("skipping the schemathesis run: set MP_SCHEMATHESIS (make test does)");
-    }
-    bin
+    crate::common::installed_tool("MP_SCHEMATHESIS", "MP_REQUIRE_SCHEMATHESIS", "schemathesis")
 }
 
 /// What one schemathesis run sent and got, read from its HAR report.

@@ -8,12 +8,7 @@ use memory_passport::store::grants;
 use serde_json::{json, Value};
 
 fn sdk_python() -> Option<String> {
-    let python = std::env::var("MP_SDK_PYTHON").ok().filter(|p| std::path::Path::new(p).exists());
-    if python.is_none() {
-        assert!(std::env::var("MP_REQUIRE_SDK").is_err(), "MP_REQUIRE_SDK is set but MP_SDK_PYTHON is not a Python");
-        eprintln!("skipping the memoryo-sdk test: set MP_SDK_PYTHON (make test does)");
-    }
-    python
+    crate::common::installed_tool("MP_SDK_PYTHON", "MP_REQUIRE_SDK", "memoryo-sdk")
 }
 
 fn run(python: &str, phase: &str, env: &[(&str, &str)]) {

@@ -261,6 +261,18 @@ pub async fn forget_limits(app: &TestApp) {
 }
 
 /// Every table of the schema.
+/// An outside tool the test command installs (a venv's Python, schemathesis): the path in
+/// `var` when it exists. Without it the test says so and is skipped, unless `require_var` is
+/// set (as `make test` sets it), which makes its absence a failure.
+pub fn installed_tool(var: &str, require_var: &str, what: &str) -> Option<String> {
+    let path = std::env::var(var).ok().filter(|p| std::path::Path::new(p).exists());
+    if path.is_none() {
+        assert!(std::env::var(require_var).is_err(), "{require_var} is set but {var} is not {what}");
+        eprintln!("skipping the {what} test: set {var} (make test does)");
+    }
+    path
+}
+
 /// Tenant rows every database starts with: the one apps that registered themselves over OAuth
 /// are filed under (migration 0012), which can never sign in.
 pub const RESERVED_TENANTS: i64 = 1;

@@ -17,7 +17,7 @@ pub mod person;
 pub use agent::{add_body, call, code_of, connect, exchange, query, AgentCreds, Connected, REDIRECT};
 #[allow(unused_imports)]
 pub use app::{
-    expect_error, forget_limits, fresh_postgres_database, guide_body, postgres_admin_url, retry_after, row_counts, seg, server_fn_endpoint,
+    expect_error, forget_limits, installed_tool, fresh_postgres_database, guide_body, postgres_admin_url, retry_after, row_counts, seg, server_fn_endpoint,
     sessions_for, set_cookie, spawn_app, RESERVED_TENANTS, spawn_app_with, spawn_node, table_names, value_of, Backend, Tenant, TestApp, TABLES,
 };
 #[allow(unused_imports)]
