@@ -42,7 +42,10 @@ async function catchCallbacks(page: Page) {
 
 /** Follows an authorization URL in the browser as the person would, answers the consent page
  * with `categories` and `access`, and returns the address the page sent the browser back to. */
-async function consent(page: Page, url: string, categories: string[], access: "read_only" | "read_write", shot?: string): Promise<string> {
+/** The categories to tick, or `{ offered }`: these, after checking that the page already ticked them. */
+type Choice = string[] | { offered: string[] };
+
+async function consent(page: Page, url: string, categories: Choice, access: "read_only" | "read_write", shot?: string): Promise<string> {
   await catchCallbacks(page);
   const before = landings.get(page)!.length;
   await page.goto(url);
@@ -54,7 +57,11 @@ async function consent(page: Page, url: string, categories: string[], access: "r
     await shoot(page, shot);
   }
   if (await signIn.isVisible()) await signInWithCode(page, EMAIL);
-  for (const [name, label] of Object.entries(LABELS)) await form.getByLabel(label).setChecked(categories.includes(name));
+  for (const [name, label] of Object.entries(LABELS)) {
+    const wanted = Array.isArray(categories) ? categories : categories.offered;
+    if (!Array.isArray(categories) && wanted.includes(name)) await expect(form.getByLabel(label)).toBeChecked();
+    await form.getByLabel(label).setChecked(wanted.includes(name));
+  }
   await form.getByLabel("90 days").check();
   const choice = form.getByLabel(access === "read_only" ? "Read only" : "Read and write");
   if (await choice.count()) await choice.check();
@@ -93,9 +100,11 @@ test("the official MCP Python SDK: discovery, registration, consent in the brows
   let stderr = "";
   child.stderr.on("data", (d) => (stderr += d));
   const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? -1)));
-  // What the person chooses each time the SDK asks: two categories read-only; then write for
-  // the step-up; then once more after its tokens were revoked (a refresh token used twice).
-  const choices: [string[], "read_only" | "read_write"][] = [[["preference", "goal"], "read_only"], [["preference", "goal", "fact"], "read_write"], [["goal"], "read_only"]];
+  // What the person chooses each time the SDK asks: two categories read-only; then, for the
+  // step-up, the same two plus fact with write (the page must already offer all three:
+  // nothing given before is lost); then once more after its tokens were revoked (a refresh
+  // token used twice).
+  const choices: [Choice, "read_only" | "read_write"][] = [[["preference", "goal"], "read_only"], [{ offered: ["preference", "goal", "fact"] }, "read_write"], [["goal"], "read_only"]];
   const lines: string[] = [];
   let rounds = 0;
   for await (const line of readline.createInterface({ input: child.stdout })) {

@@ -39,8 +39,8 @@ pub fn router(state: AppState) -> axum::Router<AppState> {
         .with_legacy_session_mode(false)
         .with_json_response(true)
         .with_sse_keep_alive(None)
-        // Callers prove themselves with a bearer token, not with where they are, so the
-        // DNS-rebinding guard of local servers (Host and Origin allow-lists) has nothing to add.
+        // Callers prove themselves with a bearer token; the guard below refuses a foreign
+        // Origin itself (our public URL decides, not a list of local host names).
         .disable_allowed_hosts();
     let for_tools = state.clone();
     let service = StreamableHttpService::new(move || Ok(Tools::new(for_tools.clone())), Arc::new(NeverSessionManager::default()), config);
@@ -70,6 +70,14 @@ fn refused(e: AppError, public_url: &str, presented: bool) -> Response {
     res
 }
 
+/// Whether an `Origin` header names our public origin (scheme, host and port).
+fn same_origin(origin: &str, public_url: &str) -> bool {
+    match (url::Url::parse(origin), url::Url::parse(public_url)) {
+        (Ok(a), Ok(b)) => a.origin() == b.origin(),
+        _ => false,
+    }
+}
+
 fn bearer(req: &Request) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
@@ -81,6 +89,13 @@ fn bearer(req: &Request) -> Option<String> {
 /// scope that would do, so the app can ask the person for it (MCP's step-up authorization).
 async fn guard(State(state): State<AppState>, client: ClientKey, req: Request, next: Next) -> Response {
     let public_url = state.config.public_url.clone();
+    // Streamable HTTP: a browser page on another origin must not reach the server (DNS
+    // rebinding). Assistants' connectors send no Origin; a page of ours sends our own.
+    if let Some(origin) = req.headers().get(header::ORIGIN) {
+        if !same_origin(origin.to_str().unwrap_or_default(), &public_url) {
+            return AppError::CrossSite.into_response();
+        }
+    }
     let token = bearer(&req);
     let resource = authorization::resource(&public_url);
     let caller = match memory::authenticate_bearer(&state.universal, &state.db, client.as_str(), token.as_deref(), &resource).await {
@@ -99,20 +114,20 @@ async fn guard(State(state): State<AppState>, client: ClientKey, req: Request, n
     next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
 
-/// The write scope a JSON-RPC message needs and the caller lacks: a `tools/call` of
-/// `remember` without write access to the category it names (or to any, when it names none).
+/// The scope to ask for when a JSON-RPC message is a `tools/call` of `remember` that the
+/// caller may not make (`Caller::may_write`, the rule `/add` keeps too): what it holds plus
+/// the write it needs.
 fn write_needed(body: &[u8], caller: &Caller) -> Option<String> {
     let message: serde_json::Value = serde_json::from_slice(body).ok()?;
     if message["method"] != "tools/call" || message["params"]["name"] != "remember" {
         return None;
     }
-    let readable = caller.grant.as_ref().map(|g| g.categories.clone()).unwrap_or_default();
     let category = message["params"]["arguments"]["category"].as_str().and_then(Category::parse);
-    let may_write = caller
-        .grant
-        .as_ref()
-        .is_some_and(|g| g.access == AccessType::ReadWrite && category.is_none_or(|c| g.categories.contains(&c)));
-    (!may_write).then(|| oauth::write_scope_needed(category, &readable))
+    if caller.may_write(category) {
+        return None;
+    }
+    let (held, access) = caller.grant.as_ref().map_or((Vec::new(), AccessType::ReadOnly), |g| (g.categories.clone(), g.access));
+    Some(oauth::step_up_scope(&held, access, category))
 }
 
 /// The tools an assistant gets. Nothing here shows other apps, deletes memories or changes
@@ -174,11 +189,11 @@ impl Tools {
         Extension(parts): Extension<axum::http::request::Parts>,
     ) -> Result<CallToolResult, McpError> {
         let mut caller = caller_of(&parts)?;
-        if let (Some(names), Some(grant)) = (&args.categories, caller.grant.as_mut()) {
+        if let Some(names) = &args.categories {
             let Ok(wanted) = crate::domain::categories::parse_list(names) else {
                 return failed("categories must be among preference, fact, goal, procedure, relationship, expertise.");
             };
-            grant.categories.retain(|c| wanted.contains(c));
+            caller = caller.narrowed_to(&wanted);
         }
         let request = match RetrieveRequest::check(Some(args.query), args.limit.map(i64::from), None, None) {
             Ok(r) => r,

@@ -93,15 +93,26 @@ pub fn in_force(scopes: &[Scope], categories: &[Category], access: AccessType) -
     (readable, if writes { AccessType::ReadWrite } else { AccessType::ReadOnly })
 }
 
-/// The scope an app needs to write, for a 403 `insufficient_scope`: the write scope of
-/// `category`, or of every category the grant lets it read when none is named.
-pub fn write_scope_needed(category: Option<Category>, readable: &[Category]) -> String {
-    let cats: Vec<Category> = match category {
+/// The scope to ask for after a 403 `insufficient_scope` (MCP's step-up): what the call may
+/// do now (`held` with `access`) plus the write it needs (to `category`, or to every held
+/// category when it names none), so that the new authorization adds to the grant instead of
+/// replacing it with the one missing scope (MCP 2025-11-25, scope challenge handling).
+pub fn step_up_scope(held: &[Category], access: AccessType, category: Option<Category>) -> String {
+    let mut scopes: Vec<Scope> = held.iter().map(|&c| Scope { category: c, write: false }).collect();
+    if access == AccessType::ReadWrite {
+        scopes.extend(held.iter().map(|&c| Scope { category: c, write: true }));
+    }
+    let writes: Vec<Category> = match category {
         Some(c) => vec![c],
-        None if readable.is_empty() => Category::ALL.to_vec(),
-        None => readable.to_vec(),
+        None if held.is_empty() => Category::ALL.to_vec(),
+        None => held.to_vec(),
     };
-    cats.into_iter().map(|c| Scope { category: c, write: true }.name()).collect::<Vec<_>>().join(" ")
+    for c in writes {
+        if !scopes.contains(&Scope { category: c, write: true }) {
+            scopes.push(Scope { category: c, write: true });
+        }
+    }
+    scopes.into_iter().map(Scope::name).collect::<Vec<_>>().join(" ")
 }
 
 /// Whether `given` names our resource `ours` (RFC 8707): the same absolute URI, ignoring one
@@ -189,14 +200,26 @@ pub fn is_public_address(ip: std::net::IpAddr) -> bool {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public_address(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            let s = v6.segments();
+            // IPv4-compatible (::a.b.c.d) and 6to4 (2002:aabb:ccdd::/48) carry an IPv4
+            // address that a relay may deliver to: it decides.
+            if s[..6] == [0, 0, 0, 0, 0, 0] && !v6.is_loopback() && !v6.is_unspecified() {
+                return is_public_address(IpAddr::V4(std::net::Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8)));
+            }
+            if s[0] == 0x2002 {
+                return is_public_address(IpAddr::V4(std::net::Ipv4Addr::new((s[1] >> 8) as u8, s[1] as u8, (s[2] >> 8) as u8, s[2] as u8)));
+            }
+            let first = s[0];
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || (first == 0x2001 && v6.segments()[1] == 0x0db8)
-                || first == 0x0064)
+                || (first & 0xfe00) == 0xfc00 // unique local
+                || (first & 0xffc0) == 0xfe80 // link-local
+                || (first & 0xffc0) == 0xfec0 // site-local (deprecated, still routed inside some sites)
+                || (first == 0x2001 && s[1] == 0x0db8) // documentation
+                || (first == 0x2001 && s[1] == 0) // Teredo: an IPv4 address in disguise
+                || (first == 0x0100 && s[1..4] == [0, 0, 0]) // discard-only
+                || first == 0x0064) // NAT64: an IPv4 address behind a translator
         }
     }
 }
@@ -353,8 +376,12 @@ mod tests {
         // A wider grant (a later consent) does not widen an older token.
         let read_only = parse_scope("memory.fact.read").unwrap();
         assert_eq!(in_force(&read_only, &[Fact, Goal], AccessType::ReadWrite), (vec![Fact], AccessType::ReadOnly));
-        assert_eq!(write_scope_needed(None, &[Fact, Goal]), "memory.fact.write memory.goal.write");
-        assert_eq!(write_scope_needed(Some(Goal), &[Fact]), "memory.goal.write");
+        // A step-up keeps what the app holds and adds the write it needs.
+        assert_eq!(step_up_scope(&[Fact, Goal], AccessType::ReadOnly, None), "memory.fact.read memory.goal.read memory.fact.write memory.goal.write");
+        assert_eq!(step_up_scope(&[Preference, Goal], AccessType::ReadOnly, Some(Fact)), "memory.preference.read memory.goal.read memory.fact.write");
+        assert_eq!(step_up_scope(&[Fact], AccessType::ReadWrite, Some(Goal)), "memory.fact.read memory.fact.write memory.goal.write");
+        let (categories, access) = consent_request(&parse_scope(&step_up_scope(&[Preference, Goal], AccessType::ReadOnly, Some(Fact))).unwrap());
+        assert_eq!((categories, access), (vec![Preference, Fact, Goal], AccessType::ReadWrite), "the consent page offers all three");
     }
 
     #[test]
@@ -391,10 +418,11 @@ mod tests {
         assert!(metadata_document_url("http://127.0.0.1:9/c.json", true).is_some(), "development only");
         assert!(metadata_document_url("http://10.0.0.1/c.json", true).is_none());
         for private in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1",
-            "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "2001:db8::1"] {
+            "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "2001:db8::1", "::127.0.0.1", "::10.0.0.1",
+            "2002:0a00:0001::1", "2002:7f00:0001::1", "fec0::1", "2001:0:4136:e378::1", "64:ff9b::a00:1", "100::1"] {
             assert!(!is_public_address(private.parse().unwrap()), "{private}");
         }
-        for public in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111"] {
+        for public in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111", "2002:5db8:d822::1"] {
             assert!(is_public_address(public.parse().unwrap()), "{public}");
         }
     }

@@ -52,8 +52,7 @@ pub async fn list_for_tenant(db: &Db, tenant_id: &str) -> AppResult<Vec<Agent>> 
     Ok(agents::list_for_tenant(db, tenant_id).await?)
 }
 
-/// Every live agent with its tenant's email, pending first, for the operator (one query).
-/// Every live agent with who registered it: its tenant's email, or, for an app that registered
+/// Every live agent, pending first, for the operator (one query), with who registered it: its tenant's email, or, for an app that registered
 /// itself over OAuth (an MCP client), a sentence saying so.
 pub async fn review_queue(db: &Db) -> AppResult<Vec<(Agent, String)>> {
     let all = agents::list_all_with_owner(db).await?;

@@ -11,7 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::service::limits::{self, OAUTH_REGISTRATIONS_OVERALL, OAUTH_REGISTRATIONS_PER_CLIENT, OAUTH_TOKEN_FAILURES_PER_CLIENT};
 use crate::store::agents::Agent;
 use crate::store::oauth::{self as tokens, Refresh};
-use crate::store::{grants, new_id, now_ms, Db};
+use crate::store::{grants, now_ms, Db};
 
 /// The issuer: this server's public URL (RFC 8414).
 pub fn issuer(public_url: &str) -> String {
@@ -70,17 +70,21 @@ pub async fn authorize(db: &Db, config: &Config, client: &str, r: &AuthorizeRequ
         let link = ConsentLink { agent_id: r.client_id.clone(), redirect_uri: r.redirect_uri.clone(), resource: resource(public_url), ..Default::default() };
         Ok(Authorize::Stop(problem, link.build(public_url)))
     };
-    let Some(agent) = client_agent(db, config, client, &r.client_id).await?.filter(|a| a.retired_at.is_none()) else {
+    let Some(known) = client_agent(db, config, client, &r.client_id).await? else {
         return stop(if r.client_id.trim().is_empty() { LinkProblem::MissingAgent } else { LinkProblem::UnknownAgent });
     };
-    let redirect_uri = match (r.redirect_uri.as_str(), agent.profile.redirect_uris.as_slice()) {
+    // A client with one registered redirect URI may leave it out (RFC 6749 §3.1.2.3).
+    let redirect_uri = match (r.redirect_uri.as_str(), known.profile.redirect_uris.as_slice()) {
         ("", [only]) => only.clone(),
-        (given, registered) if !given.is_empty() && registered.iter().any(|u| u == given) => given.to_string(),
-        _ => return stop(LinkProblem::RedirectNotRegistered),
+        ("", _) => return stop(LinkProblem::RedirectNotRegistered),
+        (given, _) => given.to_string(),
     };
-    if !agent.status.may_receive_grants() {
-        return stop(LinkProblem::AgentUnavailable);
-    }
+    // The same check as every consent link: live, may receive grants, redirect registered
+    // byte for byte.
+    let agent = match crate::service::consent::link_agent(db, &known.id, &redirect_uri, true).await? {
+        Ok(agent) => agent,
+        Err(problem) => return stop(problem),
+    };
     let refuse = |error: &str, description: &str| {
         crate::domain::consent_url::with_query(
             &redirect_uri,
@@ -180,17 +184,34 @@ async fn exchange(db: &Db, config: &Config, client: &str, r: &TokenRequest) -> A
             if !pkce::is_valid_verifier(&r.code_verifier) {
                 return Err(AppError::oauth("invalid_request", "code_verifier is required (PKCE)."));
             }
-            let redeemed = grants::redeem_exchange_code(db, &r.code, &agent.id, &r.redirect_uri, &ours).await?.ok_or_else(invalid_grant)?;
+            // A client that left redirect_uri out of its authorization request got its one
+            // registered URI (see `authorize`), and may leave it out here too.
+            let redirect_uri = match (r.redirect_uri.as_str(), agent.profile.redirect_uris.as_slice()) {
+                ("", [only]) => only.as_str(),
+                (given, _) => given,
+            };
+            let Some(redeemed) = grants::redeem_exchange_code(db, &r.code, &agent.id, redirect_uri, &ours).await? else {
+                // A code used twice may have been stolen: whatever the first use got ends too
+                // (OAuth 2.1 §4.1.3).
+                if grants::exchange_code_was_used(db, &r.code, &agent.id).await? {
+                    tracing::warn!(client = %agent.id, "an authorization code was used twice; the tokens it gave are revoked");
+                    tokens::revoke_family(db, &code_family(&r.code)).await?;
+                }
+                return Err(invalid_grant());
+            };
             let challenge = redeemed.code_challenge.ok_or_else(invalid_grant)?;
             if !pkce::verify(&r.code_verifier, &challenge) {
                 return Err(invalid_grant());
             }
-            (redeemed.grant_id, new_id(), redeemed.scope.unwrap_or_default())
+            (redeemed.grant_id, code_family(&r.code), redeemed.scope.unwrap_or_default())
         }
         "refresh_token" => match tokens::use_refresh_token(db, &r.refresh_token, &agent.id).await? {
             Refresh::Rotated { family_id, grant_id, resource, scope } if resource == ours => (grant_id, family_id, scope),
-            Refresh::Reused => {
+            // The thief and the owner cannot be told apart, so both lose the family
+            // (RFC 9700 §4.14.2).
+            Refresh::Reused { family_id } => {
                 tracing::warn!(client = %agent.id, "a refresh token was used twice; its family is revoked");
+                tokens::revoke_family(db, &family_id).await?;
                 return Err(invalid_grant());
             }
             _ => return Err(invalid_grant()),
@@ -206,6 +227,12 @@ async fn exchange(db: &Db, config: &Config, client: &str, r: &TokenRequest) -> A
         refresh_token: issued.refresh_token,
         scope,
     })
+}
+
+/// The family of the tokens one authorization code leads to: named after the code's hash, so
+/// a second use of the code finds them.
+fn code_family(code: &str) -> String {
+    crate::auth::secrets::hash(code)
 }
 
 /// RFC 7009: ends a token of `client_id` (and a refresh token's family). Always succeeds, so
@@ -298,6 +325,9 @@ mod metadata {
             return Err("the host name resolves to a private address".into());
         }
         let http = reqwest::Client::builder()
+            // A proxy would be asked for the host by name and could reach anything: the
+            // pinned, vetted address is the only way out.
+            .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(limit)
             .resolve(&host, first)

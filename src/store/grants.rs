@@ -324,6 +324,19 @@ pub async fn redeem_exchange_code(db: &Db, raw: &str, agent_id: &str, redirect_u
     .await?)
 }
 
+/// Whether `raw` is a code of `agent_id` that was redeemed already.
+pub async fn exchange_code_was_used(db: &Db, raw: &str, agent_id: &str) -> StoreResult<bool> {
+    if !secrets::looks_like(raw, EXCHANGE_CODE_PREFIX) {
+        return Ok(false);
+    }
+    let used: Option<i64> = sqlx::query_scalar("SELECT used_at FROM exchange_codes WHERE code_hash = $1 AND agent_id = $2 AND used_at IS NOT NULL")
+        .bind(secrets::hash(raw))
+        .bind(agent_id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(used.is_some())
+}
+
 /// Issues a pairwise `uui_…` token for the grant's (person, agent); returns the only copy.
 pub async fn issue_token(db: &Db, grant: &Grant) -> StoreResult<String> {
     let secret = secrets::generate(TOKEN_PREFIX);

@@ -82,8 +82,8 @@ pub async fn issue(db: &Db, grant: &Grant, family_id: &str, resource: &str, scop
 pub enum Refresh {
     /// It was live and is now used: issue the next pair in this family.
     Rotated { family_id: String, grant_id: String, resource: String, scope: String },
-    /// It had been used before: the whole family is now revoked.
-    Reused,
+    /// It had been used before (by whom, nobody can tell).
+    Reused { family_id: String },
     /// Unknown, expired, revoked, or another client's.
     Refused,
 }
@@ -97,8 +97,7 @@ struct RefreshRow {
 }
 
 /// Uses a refresh token of `agent_id` once. Exactly one of two racing uses wins; the other
-/// counts as a reuse, which ends the family (RFC 9700 §4.14.2: the thief and the owner cannot
-/// be told apart, so both lose it).
+/// finds it used and is told which family it belongs to (what follows is the service's rule).
 pub async fn use_refresh_token(db: &Db, raw: &str, agent_id: &str) -> StoreResult<Refresh> {
     if !secrets::looks_like(raw, REFRESH_PREFIX) {
         return Ok(Refresh::Refused);
@@ -124,16 +123,12 @@ pub async fn use_refresh_token(db: &Db, raw: &str, agent_id: &str) -> StoreResul
     .bind(agent_id)
     .fetch_optional(&db.pool)
     .await?;
-    match family {
-        Some(family) => {
-            revoke_family(db, &family, now).await?;
-            Ok(Refresh::Reused)
-        }
-        None => Ok(Refresh::Refused),
-    }
+    Ok(family.map_or(Refresh::Refused, |family_id| Refresh::Reused { family_id }))
 }
 
-async fn revoke_family(db: &Db, family_id: &str, now: i64) -> StoreResult<()> {
+/// Ends every token of the family `family_id`.
+pub async fn revoke_family(db: &Db, family_id: &str) -> StoreResult<()> {
+    let now = now_ms();
     sqlx::query("UPDATE oauth_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(family_id)
@@ -155,7 +150,7 @@ pub async fn revoke(db: &Db, raw: &str, agent_id: &str) -> StoreResult<()> {
         .await?;
     let now = now_ms();
     match row {
-        Some((kind, family)) if kind == "refresh" => revoke_family(db, &family, now).await,
+        Some((kind, family)) if kind == "refresh" => revoke_family(db, &family).await,
         Some(_) => {
             sqlx::query("UPDATE oauth_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
                 .bind(now)

@@ -83,13 +83,23 @@ async fn an_assistant_connects_over_oauth_and_sees_only_what_the_person_chose(ap
     let res = rpc(&app, Some(&tokens.access), "tools/call", json!({ "name": "remember", "arguments": { "content": "I am allergic to peanuts.", "category": "fact" } })).await;
     assert_eq!(res.status(), 403);
     let challenge = res.headers()["www-authenticate"].to_str().unwrap().to_string();
-    assert!(challenge.contains("error=\"insufficient_scope\"") && challenge.contains("scope=\"memory.fact.write\""), "{challenge}");
+    // The challenge names what the app holds plus the write it needs, so that asking again
+    // adds to the grant instead of replacing it.
+    let step_up = "memory.preference.read memory.goal.read memory.fact.write";
+    assert!(challenge.contains("error=\"insufficient_scope\"") && challenge.contains(&format!("scope=\"{step_up}\"")), "{challenge}");
     expect_error(res, 403, "MCP_403").await;
 
-    // Step-up: the person consents again, now with write.
-    let link = client.authorize(&app, "memory.preference.read memory.goal.read memory.fact.write", &McpClient::resource(&app)).await;
-    let back = client.consent(&app, &person.cookie, &link, &["preference", "goal", "fact"], "read_write").await;
+    // Step-up: the app asks for the challenge's scope; the page offers all three categories
+    // with write, and the person just approves what it offers.
+    let link = client.authorize(&app, step_up, &McpClient::resource(&app)).await;
+    assert!(link.contains("categories=preference%2Cfact%2Cgoal") && link.contains("access=read_write"), "{link}");
+    let offered = query(&link, "categories").unwrap();
+    let offered: Vec<&str> = offered.split(',').collect();
+    let back = client.consent(&app, &person.cookie, &link, &offered, "read_write").await;
     let tokens = client.exchange(&app, &back).await;
+    let grants = person.me(&app).call(reqwest::Method::GET, "/v1/uui/me/grants", None).await.json::<Value>().await.unwrap();
+    let grant = grants["data"].as_array().unwrap().iter().find(|g| g["agent"]["name"] == "Claude").unwrap().clone();
+    assert_eq!(grant["categories"], json!(["preference", "fact", "goal"]), "nothing the person gave before was lost: {grant}");
     let said = tool(&app, &tokens.access, "remember", json!({ "content": "I am allergic to peanuts.", "category": "fact" })).await;
     assert_eq!(said["isError"], false, "{said}");
     assert_eq!(said["content"][0]["text"], "Remembered.");
@@ -164,9 +174,31 @@ async fn the_authorization_server_refuses_what_it_must(app: TestApp) {
     // A good code works once.
     let back = client.consent(&app, &person.cookie, &link, &["goal"], "read_only").await;
     let code = query(&back, "code").unwrap();
-    tokens_of(exchange(code.clone(), client.verifier.clone(), ours.clone(), MCP_REDIRECT).await).await;
+    let first = tokens_of(exchange(code.clone(), client.verifier.clone(), ours.clone(), MCP_REDIRECT).await).await;
+    assert_eq!(rpc(&app, Some(&first.access), "tools/list", json!({})).await.status(), 200);
     let reused = exchange(code, client.verifier.clone(), ours.clone(), MCP_REDIRECT).await;
     assert_eq!(expect_error(reused, 400, "OAUTH_400").await["error"], "invalid_grant");
+    // A code used twice may have been stolen: what its first use got is revoked too.
+    assert_eq!(rpc(&app, Some(&first.access), "tools/list", json!({})).await.status(), 401, "the first use's access token");
+    let res = client.token_request(&app, &[("grant_type", "refresh_token"), ("refresh_token", &first.refresh), ("resource", &ours)]).await;
+    assert_eq!(expect_error(res, 400, "OAUTH_400").await["error"], "invalid_grant", "and its refresh token");
+
+    // A client with one registered redirect URI may leave it out of both requests.
+    let mut url = url::Url::parse(&app.url("/oauth/authorize")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &client.client_id)
+        .append_pair("scope", "memory.goal.read")
+        .append_pair("state", "st-1")
+        .append_pair("code_challenge", &memory_passport::auth::pkce::challenge_of(&client.verifier))
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("resource", &ours);
+    let link = app.client.get(url).send().await.unwrap().headers()["location"].to_str().unwrap().to_string();
+    let back = client.consent(&app, &person.cookie, &link, &["goal"], "read_only").await;
+    assert!(back.starts_with(MCP_REDIRECT), "{back}");
+    let code = query(&back, "code").unwrap();
+    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("code_verifier", client.verifier.as_str()), ("resource", ours.as_str())];
+    tokens_of(client.token_request(&app, &form).await).await;
 
     // No PKCE at all, or plain: back to the app with invalid_request.
     let mut url = url::Url::parse(&app.url("/oauth/authorize")).unwrap();
@@ -217,6 +249,18 @@ async fn tokens_of_one_front_door_do_not_open_the_other(app: TestApp) {
     let person = Person::sign_in(&app, "doors@example.com").await;
     let client = McpClient::register(&app, "VS Code").await;
     let tokens = client.connect(&app, &person.cookie, &["goal"], "read_only").await;
+    // A page on another origin cannot use /mcp through the person's browser, even with a
+    // token (Streamable HTTP's DNS-rebinding rule); our own origin can.
+    let call = |origin: &str| {
+        let (app, token, origin) = (&app, tokens.access.clone(), origin.to_string());
+        async move {
+            app.client.post(app.url("/mcp")).bearer_auth(token).header("Origin", origin)
+                .header("Accept", "application/json, text/event-stream").header("MCP-Protocol-Version", "2025-06-18")
+                .json(&json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {} })).send().await.unwrap()
+        }
+    };
+    expect_error(call("https://evil.example").await, 403, "CSRF_403").await;
+    assert_eq!(call(&app.base).await.status(), 200);
     // An MCP access token on the REST API.
     let res = app
         .client
@@ -275,7 +319,10 @@ async fn a_metadata_document_url_is_a_client_id() {
         vec![
             ("/client.json", json!({ "client_id": format!("{origin}/client.json"), "client_name": "Doc App", "logo_uri": "https://app.example/logo.png", "redirect_uris": [MCP_REDIRECT] }).to_string()),
             ("/wrong.json", json!({ "client_id": "https://elsewhere.example/c.json", "redirect_uris": [MCP_REDIRECT] }).to_string()),
-            ("/huge.json", json!({ "client_id": format!("{origin}/huge.json"), "client_name": "x".repeat(6_000), "redirect_uris": [MCP_REDIRECT] }).to_string()),
+            // The same good document, padded: refused for its size alone (the padding is a
+            // field nobody reads, and 1,000 characters of it are fine).
+            ("/huge.json", json!({ "client_id": format!("{origin}/huge.json"), "client_name": "Huge", "redirect_uris": [MCP_REDIRECT], "padding": "x".repeat(6_000) }).to_string()),
+            ("/padded.json", json!({ "client_id": format!("{origin}/padded.json"), "client_name": "Padded", "redirect_uris": [MCP_REDIRECT], "padding": "x".repeat(1_000) }).to_string()),
         ]
     })
     .await;
@@ -293,12 +340,29 @@ async fn a_metadata_document_url_is_a_client_id() {
         let link = stranger.authorize(&app, "memory.goal.read", &McpClient::resource(&app)).await;
         assert!(link.starts_with(&app.url("/consent?")) && !link.contains("code_challenge"), "{bad}: stopped on the page: {link}");
     }
-    assert_eq!(app.count("oauth_clients").await, 1, "only the good document was filed");
+    let padded = McpClient { client_id: format!("{origin}/padded.json"), verifier: "m".repeat(60) };
+    let link = padded.authorize(&app, "memory.goal.read", &McpClient::resource(&app)).await;
+    assert!(link.contains("code_challenge"), "a padded document under the limit is fine: {link}");
+    assert_eq!(app.count("oauth_clients").await, 2, "only the good documents were filed");
 }
 
 async fn metadata_documents_on_private_addresses_are_not_read(app: TestApp) {
-    // Production rules: https only, and never an address inside our own network.
-    for client_id in ["https://127.0.0.1:1/client.json", "https://localhost/client.json", "https://10.0.0.7/client.json", "http://app.example/client.json"] {
+    // Production rules: https only, and never an address inside our own network. A listener
+    // on loopback counts every connection: the server must not even try one.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(socket);
+        }
+    });
+    let loopback = [format!("https://127.0.0.1:{port}/client.json"), format!("https://localhost:{port}/client.json"), format!("https://[::ffff:127.0.0.1]:{port}/client.json")];
+    let others = ["https://10.0.0.7/client.json".to_string(), "http://app.example/client.json".to_string()];
+    for client_id in loopback.iter().chain(&others) {
+        let client_id = client_id.as_str();
         let client = McpClient { client_id: client_id.to_string(), verifier: "p".repeat(60) };
         let link = client.authorize(&app, "memory.goal.read", &McpClient::resource(&app)).await;
         assert!(link.starts_with(&app.url("/consent?")) && !link.contains("code_challenge"), "{client_id}: {link}");
@@ -306,6 +370,7 @@ async fn metadata_documents_on_private_addresses_are_not_read(app: TestApp) {
         assert_eq!(view.json::<Value>().await.unwrap(), json!({ "Err": "UnknownAgent" }));
     }
     assert_eq!(app.count("oauth_clients").await, 0, "nothing was filed");
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 0, "no connection was made to our own network");
 }
 
 /// One home for the rules: on the same grant, a `search_memory` call and a `/retrieve` call

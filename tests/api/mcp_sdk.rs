@@ -14,8 +14,9 @@ fn mcp_python() -> Option<String> {
     crate::common::installed_tool("MP_MCP_PYTHON", "MP_REQUIRE_MCP", "MCP SDK")
 }
 
-/// What the person chooses at each authorization, in order.
-const CHOICES: [(&[&str], &str); 3] = [(&["preference", "goal"], "read_only"), (&["preference", "goal", "fact"], "read_write"), (&["goal"], "read_only")];
+/// What the person chooses at each authorization, in order (`None`: the step-up, whose link
+/// must offer what the app held plus fact).
+const CHOICES: [(Option<&[&str]>, &str); 3] = [(Some(&["preference", "goal"]), "read_only"), (None, "read_write"), (Some(&["goal"]), "read_only")];
 
 #[tokio::test]
 async fn the_official_python_sdk_connects_with_oauth() {
@@ -50,6 +51,15 @@ async fn the_official_python_sdk_connects_with_oauth() {
             let res = app.client.get(url).send().await.unwrap();
             assert_eq!(res.status(), 303, "authorize hands over to the consent page");
             let link = res.headers()["location"].to_str().unwrap().to_string();
+            let offered = crate::common::query(&link, "categories").unwrap_or_default();
+            let offered: Vec<&str> = offered.split(',').collect();
+            // The step-up's link offers what the app held (and the SDK's first request, all
+            // six) plus fact; the person keeps their two and adds fact.
+            let categories = categories.unwrap_or_else(|| {
+                let wanted: &[&str] = &["preference", "goal", "fact"];
+                assert!(wanted.iter().all(|c| offered.contains(c)), "the step-up keeps what the app held: {link}");
+                wanted
+            });
             let client = McpClient { client_id: String::new(), verifier: String::new() };
             format!("CALLBACK {}\n", client.consent(&app, &person.cookie, &link, categories, access).await)
         } else if line == "REVOKE" {

@@ -260,7 +260,6 @@ pub async fn forget_limits(app: &TestApp) {
     sqlx::query("DELETE FROM rate_limits").execute(&app.db.pool).await.unwrap();
 }
 
-/// Every table of the schema.
 /// An outside tool the test command installs (a venv's Python, schemathesis): the path in
 /// `var` when it exists. Without it the test says so and is skipped, unless `require_var` is
 /// set (as `make test` sets it), which makes its absence a failure.
@@ -277,6 +276,7 @@ pub fn installed_tool(var: &str, require_var: &str, what: &str) -> Option<String
 /// are filed under (migration 0012), which can never sign in.
 pub const RESERVED_TENANTS: i64 = 1;
 
+/// Every table of the schema.
 pub const TABLES: &[&str] = &[
     "agent_status_events", "api_keys", "exchange_codes", "global_agents", "grant_events", "grants", "memories",
     "memory_conflicts", "memory_jobs", "memory_removals", "memory_uses", "memory_versions", "oauth_clients", "oauth_tokens", "operators",

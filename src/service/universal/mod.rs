@@ -105,6 +105,22 @@ pub struct Caller {
     pub grant: Option<ActiveGrant>,
 }
 
+impl Caller {
+    /// What this caller may write, the one rule for both front doors: memories of `category`
+    /// (of any category, with `None`) under a read-write grant in force that holds it.
+    pub fn may_write(&self, category: Option<Category>) -> bool {
+        self.grant.as_ref().is_some_and(|g| g.access == AccessType::ReadWrite && category.is_none_or(|c| g.categories.contains(&c)))
+    }
+
+    /// The same caller reading only those of its categories that are also in `wanted`.
+    pub fn narrowed_to(mut self, wanted: &[Category]) -> Caller {
+        if let Some(g) = self.grant.as_mut() {
+            g.categories.retain(|c| wanted.contains(c));
+        }
+        self
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct ActiveGrant {
     pub id: String,
@@ -447,9 +463,8 @@ impl AddRequest {
 /// Queues the conversation durably for extraction; returns (job id, status). Needs an active
 /// read-write grant.
 pub async fn add(u: &Universal, db: &Db, caller: &Caller, req: &AddRequest) -> AppResult<(String, String)> {
-    match &caller.grant {
-        Some(g) if g.access == AccessType::ReadWrite => {}
-        _ => return Err(AppError::WriteNotPermitted),
+    if !caller.may_write(None) {
+        return Err(AppError::WriteNotPermitted);
     }
     let payload = serde_json::to_string(&req.payload).map_err(|e| AppError::Internal(e.to_string()))?;
     let queued = match u.committer.get() {
