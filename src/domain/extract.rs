@@ -44,6 +44,12 @@ pub struct Extracted {
     /// The whole message it came from, for its embedding only (never stored): a sentence
     /// means more with the words around it ("It was so powerful.").
     pub context: Option<String>,
+    /// The other side's turn just before the message, for the memory's second vector only:
+    /// an answer is found through the question it answers ("el frijol. named after the cat"
+    /// after "what are you calling the truck?").
+    pub previous: Option<String>,
+    /// The second vector: the turn before and the message, by the same model as `embedding`.
+    pub turn_embedding: Option<super::dense::Quantized>,
 }
 
 /// A single-valued subject ("name", "lives in", "taste: tea") and the value stated for it.
@@ -1133,7 +1139,7 @@ fn make(statement: &str, category: Category, importance: u8) -> Extracted {
     let content = end_with_stop(truncate(&sentence_case(statement)));
     let lower = statement.trim().to_lowercase().replace('’', "'");
     let slot = slot_of(lower.trim_end_matches(['.', '!', ' ']));
-    Extracted { content, category, importance, slot, turn_id: None, said_at: None, source: Some(statement.trim().to_string()), happened: None, embedding: None, context: None }
+    Extracted { content, category, importance, slot, turn_id: None, said_at: None, source: Some(statement.trim().to_string()), happened: None, embedding: None, context: None, previous: None, turn_embedding: None }
 }
 
 #[cfg(test)]

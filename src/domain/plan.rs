@@ -161,7 +161,7 @@ mod tests {
             said_at: None,
             source: None,
             happened: None,
-            embedding: None, context: None,
+            embedding: None, context: None, previous: None, turn_embedding: None,
         }
     }
 

@@ -19,6 +19,29 @@ fn decode_vector(s: &str) -> Option<Quantized> {
     Quantized::from_bytes(&base64::engine::general_purpose::STANDARD_NO_PAD.decode(s).ok()?, EMBEDDING_DIM)
 }
 
+/// A memory whose vectors the background is to make: its words, the message it came from and
+/// the turn before it, as kept for that.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ToEmbed {
+    pub id: String,
+    pub passport_id: String,
+    pub content: String,
+    #[sqlx(rename = "embedding_context")]
+    pub context: Option<String>,
+    #[sqlx(rename = "turn_before")]
+    pub before: Option<String>,
+}
+
+/// The vectors the background made for one memory (`content` is what they were made from).
+#[derive(Clone, Debug)]
+pub struct NewVectors {
+    pub id: String,
+    pub passport_id: String,
+    pub content: String,
+    pub memory: Quantized,
+    pub turn: Option<Quantized>,
+}
+
 /// A memory as agents may be served it (not flagged).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Servable {
@@ -34,6 +57,8 @@ pub struct Servable {
     pub said_at: Option<i64>,
     /// Its sentence embedding and the model that made it.
     pub embedding: Option<(Quantized, String)>,
+    /// The vector of the turn it came from with the turn before (same model), if it has one.
+    pub turn_embedding: Option<Quantized>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -49,13 +74,14 @@ struct ServableRow {
     said_at: Option<i64>,
     embedding: Option<String>,
     embedding_model: Option<String>,
+    turn_embedding: Option<String>,
 }
 
 /// Every unflagged memory of a person, oldest first.
 pub async fn servable(db: &Db, passport_id: &str) -> StoreResult<Vec<Servable>> {
     let rows = sqlx::query_as::<_, ServableRow>(
-        "SELECT id, category, content, importance, created_at, updated_at, happened_from, happened_to, said_at, embedding, embedding_model \
-         FROM memories WHERE passport_id = $1 AND flag IS NULL ORDER BY created_at, id",
+        "SELECT id, category, content, importance, created_at, updated_at, happened_from, happened_to, said_at, embedding, embedding_model, \
+         turn_embedding FROM memories WHERE passport_id = $1 AND flag IS NULL ORDER BY created_at, id",
     )
     .bind(passport_id)
     .fetch_all(&db.pool)
@@ -74,6 +100,7 @@ impl ServableRow {
             updated_at: self.updated_at,
             said_at: self.said_at,
             happened: self.happened_from.as_deref().zip(self.happened_to.as_deref()).and_then(|(f, t)| Span::parse_iso(f, t)),
+            turn_embedding: self.turn_embedding.as_deref().and_then(decode_vector),
             embedding: self.embedding.as_deref().and_then(decode_vector).zip(self.embedding_model),
         })
     }
@@ -81,11 +108,11 @@ impl ServableRow {
 
 /// Memories whose vector is missing or not of one of the `done` models (older ones, corrected
 /// ones, made while no model or another was configured, or holding a quick vector to replace),
-/// as (id, passport id, content, the message kept for their embedding).
-pub async fn without_embedding(db: &Db, done: &[&str], limit: i64) -> StoreResult<Vec<(String, String, String, Option<String>)>> {
+/// with what was kept to make them from.
+pub async fn without_embedding(db: &Db, done: &[&str], limit: i64) -> StoreResult<Vec<ToEmbed>> {
     let models: Vec<String> = (0..done.len()).map(|i| format!("${}", i + 2)).collect();
     let sql = format!(
-        "SELECT id, passport_id, content, embedding_context FROM memories \
+        "SELECT id, passport_id, content, embedding_context, turn_before FROM memories \
          WHERE embedding IS NULL OR embedding_model IS NULL OR embedding_model NOT IN ({}) ORDER BY created_at, id LIMIT $1",
         if models.is_empty() { "NULL".to_string() } else { models.join(", ") }
     );
@@ -96,19 +123,21 @@ pub async fn without_embedding(db: &Db, done: &[&str], limit: i64) -> StoreResul
     Ok(q.fetch_all(&db.pool).await?)
 }
 
-/// Stores embeddings of `model` for memories (id, passport id, vector) whose content is still
-/// the one embedded, drops the message kept for them, and tells every node's cache of the
-/// people concerned.
-pub async fn set_embeddings(db: &Db, model: &str, items: &[(String, String, String, Quantized)]) -> StoreResult<usize> {
+/// Stores the vectors of `model` for memories whose content is still the one embedded, drops
+/// what was kept to make them from, and tells every node's cache of the people concerned.
+pub async fn set_embeddings(db: &Db, model: &str, items: &[NewVectors]) -> StoreResult<usize> {
     let mut tx = db.pool.begin().await?;
     let mut people: Vec<(&str, Vec<&str>)> = Vec::new();
     let mut done = 0;
-    for (id, passport_id, content, v) in items {
+    for NewVectors { id, passport_id, content, memory, turn } in items {
         let changed = sqlx::query(
-            "UPDATE memories SET embedding = $1, embedding_model = $2, embedding_context = NULL WHERE id = $3 AND content = $4",
+            "UPDATE memories SET embedding = $1, embedding_model = $2, turn_embedding = COALESCE($3, turn_embedding), \
+             embedding_context = NULL, turn_before = NULL \
+             WHERE id = $4 AND content = $5",
         )
-            .bind(encode_vector(v))
+            .bind(encode_vector(memory))
             .bind(model)
+            .bind(turn.as_ref().map(encode_vector))
             .bind(id)
             .bind(content)
             .execute(&mut *tx)
@@ -280,8 +309,8 @@ async fn insert(
     sqlx::query(
         "INSERT INTO memories (id, passport_id, category, content, content_key, slot_key, slot_value, importance, \
          source_agent_id, source_job_id, source_turn_id, said_at, source_text, happened_from, happened_to, embedding, embedding_model, \
-         embedding_context, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)",
+         embedding_context, turn_embedding, turn_before, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)",
     )
     .bind(id)
     .bind(passport_id)
@@ -301,6 +330,8 @@ async fn insert(
     .bind(item.embedding.as_ref().map(|(v, _)| encode_vector(v)))
     .bind(item.embedding.as_ref().map(|(_, m)| m.as_str()))
     .bind(item.context.as_deref())
+    .bind(item.turn_embedding.as_ref().map(encode_vector))
+    .bind(item.previous.as_deref())
     .bind(now)
     .execute(&mut **tx)
     .await?;
@@ -360,7 +391,7 @@ pub async fn changed(tx: &mut sqlx::Transaction<'_, sqlx::Any>, passport_id: &st
 pub async fn changes_since(db: &Db, passport_id: &str, since: i64, limit: usize) -> StoreResult<Option<Changes>> {
     let rows = sqlx::query_as::<_, ChangedRow>(
         "SELECT id, category, content, importance, created_at, updated_at, happened_from, happened_to, said_at, embedding, embedding_model, \
-         flag FROM memories WHERE passport_id = $1 AND changed_rev > $2 ORDER BY changed_rev, id LIMIT $3",
+         turn_embedding, flag FROM memories WHERE passport_id = $1 AND changed_rev > $2 ORDER BY changed_rev, id LIMIT $3",
     )
     .bind(passport_id)
     .bind(since)
@@ -621,7 +652,9 @@ async fn rewrite(
          flag = NULL, updated_at = $6, \
          embedding = CASE WHEN content = $1 THEN embedding ELSE NULL END, \
          embedding_model = CASE WHEN content = $1 THEN embedding_model ELSE NULL END, \
-         embedding_context = CASE WHEN content = $1 THEN embedding_context ELSE NULL END WHERE id = $7",
+         embedding_context = CASE WHEN content = $1 THEN embedding_context ELSE NULL END, \
+         turn_embedding = CASE WHEN content = $1 THEN turn_embedding ELSE NULL END, \
+         turn_before = CASE WHEN content = $1 THEN turn_before ELSE NULL END WHERE id = $7",
     )
     .bind(content)
     .bind(content_key(content))
@@ -821,7 +854,7 @@ pub async fn answer_question(db: &Db, passport_id: &str, conflict_id: &str, answ
                 said_at: None,
                 source: None,
                 happened: None,
-                embedding: None, context: None,
+                embedding: None, context: None, previous: None, turn_embedding: None,
             };
             let source = Source { agent_id: r.source_agent_id.as_deref(), job_id: None };
             let id = new_id();

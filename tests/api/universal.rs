@@ -738,27 +738,37 @@ async fn a_new_memory_is_served_at_once_and_its_vector_upgraded_in_the_backgroun
     let cookie = Person::sign_in(&app, "mixed@example.com").await.cookie;
     let a = AgentCreds::create(&app, &[], "read_write").await;
     let c = connect(&app, &cookie, &a, &["fact", "preference", "goal", "relationship"], "read_write").await;
+    let before = "How have you been holding up since the funeral?";
     let message = "Hey! I went to a support group yesterday. Which books on grief would you suggest?";
     let res = c
-        .post(&app, "/v1/universal/memories/add", &json!({ "messages": [{ "role": "user", "content": message, "occurred_at": "2023-05-08T13:56:00Z" }] }))
+        .post(
+            &app,
+            "/v1/universal/memories/add",
+            &json!({ "messages": [
+                { "role": "assistant", "content": before },
+                { "role": "user", "content": message, "occurred_at": "2023-05-08T13:56:00Z" },
+            ] }),
+        )
         .await;
     assert_eq!(res.status(), 202);
     let job = res.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
     assert_eq!(c.finished(&app, &job).await["memories_created"], 1);
     let row = || async {
-        sqlx::query_as::<_, (String, Option<String>, Option<String>, Option<String>)>(
-            "SELECT content, embedding, embedding_model, embedding_context FROM memories",
+        sqlx::query_as::<_, (String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>)>(
+            "SELECT content, embedding, embedding_model, embedding_context, turn_embedding, turn_before FROM memories",
         )
         .fetch_one(&app.db.pool)
         .await
         .unwrap()
     };
-    let (content, _, model, context) = row().await;
+    let (content, _, model, context, turn, kept_before) = row().await;
     assert_eq!(content, "I went to a support group on 7 May 2023.");
-    // Unless the background was quicker than this read, the table's vector with the message.
+    assert!(turn.is_some(), "the turn, read after the assistant's question, has its own vector at once");
+    // Unless the background was quicker than this read, the table's vectors with the message
+    // and the turn before.
     match model.as_deref() {
-        Some(STATIC_ID) => assert_eq!(context.as_deref(), Some(message)),
-        Some(FULL_ID) => assert_eq!(context, None),
+        Some(STATIC_ID) => assert_eq!((context.as_deref(), kept_before.as_deref()), (Some(message), Some(before))),
+        Some(FULL_ID) => assert_eq!((context, kept_before), (None, None)),
         other => panic!("a new memory has a vector at once: {other:?}"),
     }
     let body = c.retrieve(&app, json!({ "query": "When did I go to the support group?", "limit": 1 })).await;
@@ -768,21 +778,26 @@ async fn a_new_memory_is_served_at_once_and_its_vector_upgraded_in_the_backgroun
 
     let mut upgraded = None;
     for _ in 0..600 {
-        let (_, vector, model, context) = row().await;
+        let (_, vector, model, context, turn, kept_before) = row().await;
         if model.as_deref() == Some(FULL_ID) {
-            assert_eq!(context, None, "the message is dropped with the upgrade");
-            upgraded = vector;
+            assert_eq!((context, kept_before), (None, None), "the message and the turn before are dropped with the upgrade");
+            upgraded = vector.zip(turn);
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let stored = upgraded.expect("the background gave the memory the transformer's vector within a minute");
-    let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD_NO_PAD, stored).unwrap();
-    let stored = memory_passport::domain::dense::Quantized::from_bytes(&bytes, embed::DIM).unwrap();
+    let (stored, stored_turn) = upgraded.expect("the background gave the memory the transformer's vectors within a minute");
+    let decode = |b64: String| {
+        let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD_NO_PAD, b64).unwrap();
+        memory_passport::domain::dense::Quantized::from_bytes(&bytes, embed::DIM).unwrap()
+    };
+    let (stored, stored_turn) = (decode(stored), decode(stored_turn));
     let full = embed::shared(&dir, Mode::Full).unwrap();
-    let cos = |text: &str| stored.dot(&memory_passport::domain::dense::Quantized::new(&full.embed(&[text]).unwrap()[0]));
-    let (with_message, alone) = (cos(&format!("{content}\n{message}")), cos(&content));
+    let vector = |text: &str| memory_passport::domain::dense::Quantized::new(&full.embed(&[text]).unwrap()[0]);
+    let (with_message, alone) = (stored.dot(&vector(&format!("{content}\n{message}"))), stored.dot(&vector(&content)));
     assert!(with_message > 0.99 && with_message > alone + 0.02, "read with its message: {with_message:.3}, alone {alone:.3}");
+    let (after_question, message_alone) = (stored_turn.dot(&vector(&format!("{before}\n{message}"))), stored_turn.dot(&vector(message)));
+    assert!(after_question > 0.99 && after_question > message_alone + 0.02, "the turn after its question: {after_question:.3}, alone {message_alone:.3}");
     let body = c.retrieve(&app, json!({ "query": "When did I go to the support group?", "limit": 1 })).await;
     assert_eq!(body["data"][0]["content"], content, "{body}");
     // The new vector took the old one's place in this node's cached index, without a reload.

@@ -35,10 +35,11 @@ pub struct Corpus {
     pub rev: i64,
     pub memories: Vec<Servable>,
     pub index: Index,
-    /// Each memory's quantised embedding, `DIM` bytes apiece, and its scale (0: none, or one
+    /// Each memory's quantised embedding (its words with their message), and the one of the
+    /// turn it came from with the turn before; `DIM` bytes apiece and a scale (0: none, or one
     /// from another model).
-    vectors: Vec<i8>,
-    scales: Vec<f32>,
+    vectors: Vectors,
+    turn_vectors: Vectors,
     /// See `freshest`.
     freshest: i64,
     /// See `has_vectors` (asked on every retrieve; worked out once).
@@ -58,16 +59,14 @@ pub struct Corpus {
 impl Corpus {
     pub fn new(rev: i64, mut memories: Vec<Servable>, uses: Vec<(String, String, i64, i64)>, model: Option<&str>) -> Corpus {
         let index = Index::new(memories.iter().map(|m| (m.content.as_str(), m.importance, group(m.category))));
-        let mut vectors = vec![0i8; memories.len() * DIM];
-        let mut scales = vec![0f32; memories.len()];
-        for (i, m) in memories.iter_mut().enumerate() {
+        let (mut vectors, mut turn_vectors) = (Vectors::default(), Vectors::default());
+        for m in memories.iter_mut() {
             // Moved out of the memory: the cache keeps one flat copy.
-            if let Some((v, of)) = m.embedding.take() {
-                if model.is_some() && crate::embed::comparable(&of) && v.values.len() == DIM {
-                    vectors[i * DIM..(i + 1) * DIM].copy_from_slice(&v.values);
-                    scales[i] = v.scale;
-                }
-            }
+            let (memory, turn) = usable_vectors(m, model);
+            vectors.push(memory.as_ref());
+            turn_vectors.push(turn.as_ref());
+            m.embedding = None;
+            m.turn_embedding = None;
         }
         let position: HashMap<String, u32> = memories.iter().enumerate().map(|(i, m)| (m.id.clone(), i as u32)).collect();
         let uses = uses
@@ -75,14 +74,14 @@ impl Corpus {
             .filter_map(|(memory_id, grant_id, n, last)| Some(((*position.get(memory_id.as_str())?, grant_id), (n, last))))
             .collect();
         let bytes = memories.iter().map(bytes_of).sum::<usize>();
-        let has_vectors = scales.iter().any(|s| *s > 0.0);
+        let has_vectors = vectors.any();
         let now = now_ms();
         let mut corpus = Corpus {
             rev,
             memories,
             index,
             vectors,
-            scales,
+            turn_vectors,
             freshest: 0,
             has_vectors,
             bytes,
@@ -153,15 +152,12 @@ impl Corpus {
         })
     }
 
-    /// Puts `m`'s vector at place `i`, or none when it has none this corpus compares.
+    /// Puts `m`'s vectors at place `i`, or none where it has none this corpus compares.
     fn set_vector(&mut self, i: usize, m: &Servable, model: Option<&str>) {
-        let (vector, scale) = match &m.embedding {
-            Some((v, of)) if model.is_some() && crate::embed::comparable(of) && v.values.len() == DIM => (&v.values[..], v.scale),
-            _ => (&[0i8; DIM][..], 0.0),
-        };
-        self.vectors[i * DIM..(i + 1) * DIM].copy_from_slice(vector);
-        self.scales[i] = scale;
-        self.has_vectors |= scale > 0.0;
+        let (memory, turn) = usable_vectors(m, model);
+        self.has_vectors |= memory.is_some();
+        self.vectors.set(i, memory.as_ref());
+        self.turn_vectors.set(i, turn.as_ref());
     }
 
     /// Takes memory `id` out if it is here: its place, and whether it was the freshest.
@@ -174,19 +170,20 @@ impl Corpus {
         // Nothing of it stays in memory: its words, its vector, the memory itself.
         m.content = String::new();
         m.happened = None;
-        self.vectors[i * DIM..(i + 1) * DIM].fill(0);
-        self.scales[i] = 0.0;
+        self.vectors.set(i, None);
+        self.turn_vectors.set(i, None);
         Some((i as u32, was_freshest))
     }
 
     fn push(&mut self, mut m: Servable, model: Option<&str>) -> u32 {
         let i = self.memories.len();
         self.index.push(&m.content, m.importance, group(m.category));
-        self.vectors.extend_from_slice(&[0i8; DIM]);
-        self.scales.push(0.0);
+        self.vectors.push(None);
+        self.turn_vectors.push(None);
         self.set_vector(i, &m, model);
-        // The corpus keeps one flat copy of the vector.
+        // The corpus keeps one flat copy of the vectors.
         m.embedding = None;
+        m.turn_embedding = None;
         self.bytes += bytes_of(&m);
         self.position.insert(m.id.clone(), i as u32);
         self.memories.push(m);
@@ -208,16 +205,19 @@ impl Corpus {
         self.has_vectors
     }
 
-    /// Every memory's cosine similarity to the query vector (0 for those without a vector).
+    /// Every memory's cosine similarity to the query vector (0 for those without a vector):
+    /// the better of its own vector's and its turn's.
     pub fn similarities(&self, q: &Quantized) -> Vec<f32> {
         if q.values.len() != DIM {
-            return vec![0.0; self.scales.len()];
+            return vec![0.0; self.vectors.scales.len()];
         }
-        self.vectors
-            .chunks_exact(DIM)
-            .zip(&self.scales)
-            .map(|(v, s)| if *s == 0.0 { 0.0 } else { q.dot_with(v, *s) })
-            .collect()
+        let mut sim = self.vectors.similarities(q);
+        if self.turn_vectors.any() {
+            for (s, t) in sim.iter_mut().zip(self.turn_vectors.similarities(q)) {
+                *s = s.max(t);
+            }
+        }
+        sim
     }
 
     /// The index's group mask of `granted`: ranking reads only these categories' statistics.
@@ -256,10 +256,61 @@ impl Corpus {
 }
 
 /// What one memory costs a corpus in memory, estimated: its text and id, the struct, its
-/// postings (a term occurrence ≈ 16 B with the map's share), its place by id, its vector and
-/// scale.
+/// postings (a term occurrence ≈ 16 B with the map's share), its place by id, its two vectors
+/// and their scales.
 fn bytes_of(m: &Servable) -> usize {
-    m.content.len() * 2 + m.id.len() * 2 + std::mem::size_of::<Servable>() + 16 * m.content.len() / 6 + 48 + DIM + 4
+    m.content.len() * 2 + m.id.len() * 2 + std::mem::size_of::<Servable>() + 16 * m.content.len() / 6 + 48 + 2 * (DIM + 4)
+}
+
+/// The vectors of a memory that this corpus compares queries with: of a model comparable with
+/// the loaded one, and of the right size.
+fn usable_vectors(m: &Servable, model: Option<&str>) -> (Option<Quantized>, Option<Quantized>) {
+    let Some((v, _)) = m.embedding.as_ref().filter(|(v, of)| model.is_some() && crate::embed::comparable(of) && v.values.len() == DIM) else {
+        return (None, None);
+    };
+    let turn = m.turn_embedding.clone().filter(|t| t.values.len() == DIM);
+    (Some(v.clone()), turn)
+}
+
+/// One quantised vector per memory, flat: `DIM` bytes each and a scale (0: none).
+#[derive(Debug, Default)]
+struct Vectors {
+    values: Vec<i8>,
+    scales: Vec<f32>,
+    /// How many places hold a vector.
+    held: usize,
+}
+
+impl Vectors {
+    fn push(&mut self, v: Option<&Quantized>) {
+        self.values.extend_from_slice(&[0i8; DIM]);
+        self.scales.push(0.0);
+        self.set(self.scales.len() - 1, v);
+    }
+
+    fn set(&mut self, i: usize, v: Option<&Quantized>) {
+        let before = self.scales[i] > 0.0;
+        match v {
+            Some(v) => {
+                self.values[i * DIM..(i + 1) * DIM].copy_from_slice(&v.values);
+                self.scales[i] = v.scale;
+            }
+            None => {
+                self.values[i * DIM..(i + 1) * DIM].fill(0);
+                self.scales[i] = 0.0;
+            }
+        }
+        let after = self.scales[i] > 0.0;
+        self.held = self.held + usize::from(after) - usize::from(before);
+    }
+
+    fn any(&self) -> bool {
+        self.held > 0
+    }
+
+    fn similarities(&self, q: &Quantized) -> Vec<f32> {
+        self.values.chunks_exact(DIM).zip(&self.scales).map(|(v, s)| if *s == 0.0 { 0.0 } else { q.dot_with(v, *s) }).collect()
+    }
 }
 
 /// A category's group in the ranking index (its place among the six).

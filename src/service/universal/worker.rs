@@ -107,7 +107,10 @@ pub async fn run_once_with(db: &Db, embedder: Option<&Arc<Embedder>>, claim_ms: 
         // Without a model no vector is made later either: the message is not kept.
         None => planned.iter_mut().for_each(|(_, p)| {
             if let Plan::Extract(found) = p {
-                found.iter_mut().for_each(|f| f.context = None);
+                found.iter_mut().for_each(|f| {
+                    f.context = None;
+                    f.previous = None;
+                });
             }
         }),
     }
@@ -130,10 +133,11 @@ pub async fn run_once_with(db: &Db, embedder: Option<&Arc<Embedder>>, claim_ms: 
 /// or in `mixed` mode the table's, with the message kept beside the memory until the background
 /// replaces it with the transformer's (`backfill_once`). A failure leaves them to the backfill.
 async fn embed_planned(e: &Arc<Embedder>, planned: &mut [(&Claimed, Plan)]) {
+    // Each statement's text, then its turn's when it has one.
     let texts: Vec<String> = planned
         .iter()
         .flat_map(|(_, p)| match p {
-            Plan::Extract(found) => found.iter().map(embedding_text).collect(),
+            Plan::Extract(found) => found.iter().flat_map(|f| std::iter::once(embedding_text(f)).chain(turn_text(f))).collect(),
             Plan::Fail(_) => Vec::new(),
         })
         .collect();
@@ -149,10 +153,15 @@ async fn embed_planned(e: &Arc<Embedder>, planned: &mut [(&Claimed, Plan)]) {
     for (_, p) in planned.iter_mut() {
         if let Plan::Extract(found) = p {
             for f in found.iter_mut() {
+                let has_turn = turn_text(f).is_some();
                 f.embedding = vectors.next().map(|v| (Quantized::new(&v), model.to_string()));
+                if has_turn {
+                    f.turn_embedding = vectors.next().map(|v| Quantized::new(&v));
+                }
                 if !upgraded_later {
-                    // The message is read for the vector and never stored.
+                    // The message and the turn before are read for the vectors, never stored.
                     f.context = None;
+                    f.previous = None;
                 }
             }
         }
@@ -172,6 +181,17 @@ fn with_context(content: &str, context: Option<&str>) -> String {
         Some(context) if context.trim() != content.trim() => format!("{content}\n{context}"),
         _ => content.to_string(),
     }
+}
+
+/// What a memory's second vector is made from: the other side's turn before, then the
+/// person's message (or the memory, when it is the whole message). None without a turn before.
+fn turn_text(f: &extract::Extracted) -> Option<String> {
+    with_turn_before(&f.content, f.context.as_deref(), f.previous.as_deref())
+}
+
+fn with_turn_before(content: &str, context: Option<&str>, before: Option<&str>) -> Option<String> {
+    let before = before.map(str::trim).filter(|b| !b.is_empty())?;
+    Some(format!("{before}\n{}", context.unwrap_or(content)))
 }
 
 /// Runs one of the embedder's ways of embedding on a blocking thread (the transformer takes
@@ -233,10 +253,20 @@ pub async fn backfill_once(db: &Db, e: &Arc<Embedder>) -> StoreResult<usize> {
         return Ok(0);
     }
     let n = todo.len();
-    let texts: Vec<String> = todo.iter().map(|(_, _, c, context)| with_context(c, context.as_deref())).collect();
-    let vectors = off_thread(e, texts, Embedder::embed_in_background).await.map_err(crate::store::StoreError::Corrupt)?;
-    let items: Vec<(String, String, String, Quantized)> =
-        todo.into_iter().zip(vectors).map(|((id, p, c, _), v)| (id, p, c, Quantized::new(&v))).collect();
+    let mut texts: Vec<String> = Vec::with_capacity(2 * n);
+    for m in &todo {
+        texts.push(with_context(&m.content, m.context.as_deref()));
+        texts.extend(with_turn_before(&m.content, m.context.as_deref(), m.before.as_deref()));
+    }
+    let mut vectors = off_thread(e, texts, Embedder::embed_in_background).await.map_err(crate::store::StoreError::Corrupt)?.into_iter();
+    let items: Vec<memories::NewVectors> = todo
+        .into_iter()
+        .filter_map(|m| {
+            let memory = Quantized::new(&vectors.next()?);
+            let turn = if m.before.is_some() { vectors.next().map(|v| Quantized::new(&v)) } else { None };
+            Some(memories::NewVectors { id: m.id, passport_id: m.passport_id, content: m.content, memory, turn })
+        })
+        .collect();
     memories::set_embeddings(db, e.model_id(), &items).await?;
     Ok(n)
 }
@@ -267,14 +297,18 @@ fn plan(job: &Claimed) -> Plan {
 fn statements(messages: &[Message]) -> Vec<extract::Extracted> {
     let mut out: Vec<extract::Extracted> = Vec::new();
     let mut previous: Option<&str> = None;
+    let mut last_was_assistant = false;
     for m in messages {
         let said_on = m.occurred_at.map(crate::domain::when::date_of);
+        // The second vector reads the assistant's turn before, not tools, documents or rules.
+        let before = previous.filter(|_| last_was_assistant);
         let mut found = if m.is_persons_own_words() {
             extract::extract_turn(extract::Turn { text: &m.content, said_on, previous })
         } else {
             Vec::new()
         };
         previous = (!m.is_persons_own_words()).then_some(m.content.as_str());
+        last_was_assistant = Role::parse(&m.role) == Some(Role::Assistant) && m.source_kind.as_deref().is_none_or(|k| k == "assistant_output");
         if let Some((content, category)) = &m.proposed_memory {
             if let Some(category) = crate::domain::categories::Category::parse(category) {
                 found.push(extract::Extracted {
@@ -286,7 +320,7 @@ fn statements(messages: &[Message]) -> Vec<extract::Extracted> {
                     said_at: None,
                     source: None,
                     happened: None,
-                    embedding: None, context: None,
+                    embedding: None, context: None, previous: None, turn_embedding: None,
                 });
             }
         }
@@ -301,6 +335,7 @@ fn statements(messages: &[Message]) -> Vec<extract::Extracted> {
             f.said_at = m.occurred_at;
             if f.source.is_some() {
                 f.context = Some(m.content.chars().take(MAX_CONTEXT_CHARS).collect());
+                f.previous = before.map(|b| b.chars().take(MAX_CONTEXT_CHARS).collect());
             }
             out.push(f);
         }
@@ -388,6 +423,26 @@ mod tests {
         assert_eq!(found[0].content, "I went to a support group yesterday. It was so powerful.");
         assert_eq!(embedding_text(&found[0]), format!("{}\nHi! I went to a support group yesterday. It was so powerful. What should I read next?", found[0].content));
         assert_eq!(embedding_text(&found[1]), "My name is Ada.", "a memory that is its whole message is embedded once");
+    }
+
+    #[test]
+    fn a_turn_is_read_after_the_assistants_turn_before_it_and_never_after_a_tool_or_a_document() {
+        let messages: Vec<Message> = serde_json::from_value(serde_json::json!([
+            { "role": "assistant", "content": "What are you calling the truck?" },
+            { "role": "user", "content": "El Frijol. I named it after my cat." },
+            { "role": "tool", "content": "weather: rain in Lisbon all week" },
+            { "role": "user", "content": "I moved to Lisbon last year." },
+            { "role": "assistant", "content": "Loading the page.", "source_kind": "fetched_document" },
+            { "role": "user", "content": "I work as a nurse." },
+            { "role": "user", "content": "I play the cello." },
+        ]))
+        .unwrap();
+        let found = statements(&messages);
+        let before: Vec<(&str, Option<&str>)> = found.iter().map(|f| (f.content.as_str(), f.previous.as_deref())).collect();
+        assert_eq!(before[0].1, Some("What are you calling the truck?"), "{before:?}");
+        assert_eq!(turn_text(&found[0]).as_deref(), Some("What are you calling the truck?\nEl Frijol. I named it after my cat."));
+        assert!(before[1..].iter().all(|(_, b)| b.is_none()), "a tool's output, a document, or the person's own turn is not a question asked: {before:?}");
+        assert!(found[1..].iter().all(|f| turn_text(f).is_none()));
     }
 
     #[test]
