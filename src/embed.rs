@@ -166,6 +166,36 @@ impl Embedder {
         }
     }
 
+    /// `embed_query`, reading nothing of the byte ranges in `skip` (the table's tokens there
+    /// weigh nothing; the transformer reads the text without them). The whole query when
+    /// nothing else is left.
+    pub fn embed_query_skipping(&self, text: &str, skip: &[std::ops::Range<usize>]) -> Result<Vec<f32>, EmbedError> {
+        if skip.is_empty() {
+            return self.embed_query(text);
+        }
+        let skipped = |(a, b): (usize, usize)| skip.iter().any(|r| a >= r.start && b <= r.end);
+        match &self.table {
+            Some((table, weight)) => {
+                let enc = self.tokenizer.encode(text, false).map_err(tok_err)?;
+                let ids: Vec<u32> = enc.get_ids().iter().zip(enc.get_offsets()).filter(|(_, o)| !skipped(**o)).map(|(id, _)| *id).collect();
+                if ids.iter().all(|id| weight.get(*id as usize).is_none_or(|w| *w == 0.0)) {
+                    return self.embed_query(text);
+                }
+                Ok(static_vector(table, weight, &ids))
+            }
+            None => {
+                let mut kept = String::with_capacity(text.len());
+                let mut from = 0;
+                for r in skip {
+                    kept.push_str(&text[from..r.start.max(from)]);
+                    from = r.end.max(from);
+                }
+                kept.push_str(&text[from..]);
+                if kept.trim().is_empty() { self.embed_query(text) } else { self.embed_query(&kept) }
+            }
+        }
+    }
+
     fn embed_static(&self, (table, weight): &(Vec<f32>, Vec<f32>), text: &str) -> Result<Vec<f32>, EmbedError> {
         let enc = self.tokenizer.encode(text, false).map_err(tok_err)?;
         Ok(static_vector(table, weight, enc.get_ids()))

@@ -38,6 +38,62 @@ fn stem(word: &str) -> String {
     word.to_string()
 }
 
+/// The byte ranges of the words in a query that name someone or something the person's
+/// memories never mention: capitalised words (not a sentence's first, not all capitals) whose
+/// stem `known` does not know. A question asked about the person in the third person ("Where
+/// does Kenji work now?") names them, and they never name themselves, so a name's weight in the
+/// query's vector would only pull it away from their memories; names they do mention ("Sofia")
+/// stay. Nothing is skipped in a query written in title case, where capitals say nothing.
+pub fn stray_names(query: &str, known: impl Fn(&str) -> bool) -> Vec<std::ops::Range<usize>> {
+    let mut words: Vec<(usize, &str, bool)> = Vec::new();
+    let mut starts_sentence = true;
+    let mut at = None;
+    for (i, c) in query.char_indices().chain(std::iter::once((query.len(), ' '))) {
+        let in_word = c.is_alphanumeric() || ((c == '\'' || c == '’') && at.is_some());
+        match (in_word, at) {
+            (true, None) => at = Some(i),
+            (false, Some(start)) => {
+                words.push((start, &query[start..i], starts_sentence));
+                starts_sentence = false;
+                at = None;
+            }
+            _ => {}
+        }
+        if !in_word && matches!(c, '.' | '?' | '!' | ':' | '\n') {
+            starts_sentence = true;
+        }
+    }
+    let capitalised = |w: &str| w.chars().next().is_some_and(char::is_uppercase) && w.chars().skip(1).any(char::is_lowercase);
+    if words.iter().filter(|(_, w, _)| capitalised(w)).count() * 2 > words.len() {
+        return Vec::new();
+    }
+    words
+        .into_iter()
+        .filter(|(_, w, first)| !first && capitalised(w))
+        .filter_map(|(start, w, _)| {
+            let bare = w.trim_end_matches("'s").trim_end_matches("’s").trim_end_matches(['\'', '’']);
+            let term = terms(bare).into_iter().next()?;
+            (!known(&term)).then(|| start..start + w.len())
+        })
+        .collect()
+}
+
+/// How much closer to a question that asks of time a memory counts when its date answers it
+/// (added to its semantic similarity before fusion): one that happened within the span asked
+/// about, or, for "when did…", one whose words say when. A nudge among similar memories, not a
+/// filter: the date of a memory is only what its words said.
+pub const TIME_BONUS: f32 = 0.05;
+
+/// The bonus of a memory that happened `happened` (its words' date) and was said on `said_on`.
+pub fn time_bonus(asked: crate::domain::when::Asked, happened: Option<crate::domain::when::Span>, said_on: Option<time::Date>) -> f32 {
+    use crate::domain::when::{Asked, Span};
+    let answers = match asked {
+        Asked::Within(span) => happened.or_else(|| said_on.map(|d| Span { from: d, to: d })).is_some_and(|h| h.overlaps(&span)),
+        Asked::When => happened.is_some(),
+    };
+    if answers { TIME_BONUS } else { 0.0 }
+}
+
 /// What ranking needs to know of one memory.
 #[derive(Clone, Debug)]
 pub struct Candidate<'a> {
@@ -150,6 +206,11 @@ impl Index {
         let mut by_importance: Vec<u32> = (0..lens.len() as u32).collect();
         by_importance.sort_by_key(|&d| (std::cmp::Reverse(importance[d as usize]), d));
         Index { postings, lens, importance, by_importance, groups, group_docs, group_len, removed: 0 }
+    }
+
+    /// Whether some document holds the term (a stem as `terms` makes it).
+    pub fn knows(&self, term: &str) -> bool {
+        self.postings.contains_key(term)
     }
 
     /// Documents ever added, removed ones included (document numbers run up to this).
@@ -398,6 +459,19 @@ mod tests {
     fn terms_are_stemmed_and_stop_words_dropped() {
         assert_eq!(terms("I prefer short, structured explanations!"), vec!["prefer", "short", "structur", "explanation"]);
         assert_eq!(terms("Stories about C++ and C#"), vec!["story", "c++", "c#"]);
+    }
+
+    #[test]
+    fn names_the_memories_never_mention_are_stray() {
+        let known = |t: &str| ["sofia", "denver"].contains(&t);
+        let q = "Where does Kenji work now, and is Sofia with him in Denver?";
+        let spans: Vec<&str> = stray_names(q, known).into_iter().map(|r| &q[r]).collect();
+        assert_eq!(spans, ["Kenji"]);
+        let q = "What did Tomás's cousin do? Kenji asked.";
+        let spans: Vec<&str> = stray_names(q, known).into_iter().map(|r| &q[r]).collect();
+        assert_eq!(spans, ["Tomás's"], "possessives are names too; a sentence's first word is not");
+        assert!(stray_names("What TV show do I like?", known).is_empty(), "all capitals, and I, are not names");
+        assert!(stray_names("Where Does Kenji Work Now", known).is_empty(), "title case says nothing");
     }
 
     #[test]

@@ -84,6 +84,33 @@ pub struct Found {
     pub relative: bool,
 }
 
+/// What a question asks of time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Asked {
+    /// What happened within a span it names ("in June 2023", "last summer", "at Easter").
+    Within(Span),
+    /// When something happened ("when did…", "how long ago…", "what date…").
+    When,
+}
+
+/// Openings of questions that ask when.
+const WHEN: &[&str] = &[
+    "when ", "when's ", "since when", "what date", "which date", "what day", "which day", "what year", "which year",
+    "what month", "which month", "what time of year", "how long ago", "on what date", "on which date", "on what day",
+    "on which day", "in what year", "in which year", "in what month", "in which month",
+];
+
+/// What `question` asks of time, relative expressions resolved against `today`.
+pub fn asked(question: &str, today: Date) -> Option<Asked> {
+    if let Some(found) = find(question, today) {
+        return Some(Asked::Within(found.span));
+    }
+    let lower = question.trim().to_lowercase().replace('’', "'");
+    let opening = lower.trim_start_matches(|c: char| !c.is_alphanumeric());
+    let asks_when = WHEN.iter().any(|w| opening.starts_with(w)) || lower.contains("how long ago") || lower.contains(" since when");
+    asks_when.then_some(Asked::When)
+}
+
 /// The calendar day (UTC) of a time in ms since the epoch.
 pub fn date_of(ms: i64) -> Date {
     time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).map(|t| t.date()).unwrap_or(Date::MIN)
@@ -449,6 +476,26 @@ pub fn resolve(sentence: &str, anchor: Date) -> Option<(String, Span)> {
     }
     let sep = if before.is_empty() || before.ends_with(' ') { "" } else { " " };
     Some((format!("{before}{sep}{says}{after}"), found.span))
+}
+
+#[cfg(test)]
+mod asked_tests {
+    use super::*;
+
+    #[test]
+    fn questions_ask_for_a_span_or_for_when() {
+        let today = Date::from_calendar_date(2024, Month::March, 10).unwrap();
+        let span = |q: &str| match asked(q, today) {
+            Some(Asked::Within(s)) => Some(s.iso()),
+            _ => None,
+        };
+        assert_eq!(span("What did I do in June 2023?"), Some(("2023-06-01".into(), "2023-06-30".into())));
+        assert_eq!(span("Where did we go last summer?"), Some(("2023-06-01".into(), "2023-08-31".into())));
+        assert_eq!(asked("When did I go to the support group?", today), Some(Asked::When));
+        assert_eq!(asked("How long ago did I start surfing?", today), Some(Asked::When));
+        assert_eq!(asked("On which day did the truck sell 600 tacos?", today), Some(Asked::When));
+        assert_eq!(asked("What kind of dog do I have?", today), None);
+    }
 }
 
 #[cfg(test)]

@@ -290,12 +290,23 @@ pub async fn retrieve(u: &Universal, db: &Db, caller: &Caller, req: &RetrieveReq
     let groups = corpus::Corpus::groups(&grant.categories);
     let similarity = match &u.embedder {
         Some(e) if !req.query.trim().is_empty() && corpus.has_vectors() => e
-            .embed_query(&req.query)
+            .embed_query_skipping(&req.query, &crate::domain::rank::stray_names(&req.query, |t| corpus.index.knows(t)))
             .map_err(|err| tracing::warn!(error = %err, "embedding the query failed; keywords only"))
             .ok()
             .map(|q: Vec<f32>| corpus.similarities(&crate::domain::dense::Quantized::new(&q))),
         _ => None,
     };
+    // A question that asks of time ("when did…", "in June 2023", "last summer": today is the
+    // anchor) prefers, among similar memories, those whose dates answer it.
+    let similarity = similarity.map(|mut sim| {
+        if let Some(asked) = crate::domain::when::asked(&req.query, crate::domain::when::date_of(now)) {
+            for (i, s) in sim.iter_mut().enumerate() {
+                let m = &corpus.memories[i];
+                *s += crate::domain::rank::time_bonus(asked, m.happened, m.said_at.map(crate::domain::when::date_of));
+            }
+        }
+        sim
+    });
     let ranked = corpus.index.rank_hybrid(
         &req.query,
         groups,
