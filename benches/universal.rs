@@ -349,10 +349,19 @@ async fn seed(server: &Server, passport_id: &str, size: usize) -> String {
     // import).
     let semantic = match server.state.universal.embedder.clone() {
         Some(e) => {
-            let texts: Vec<&str> = seed.iter().map(|m| m.content.as_str()).collect();
+            // Each memory also has its turn's vector, read after a question before it, as a
+            // memory said in a conversation has: retrieval compares the query with both.
+            for m in seed.iter_mut() {
+                m.previous = Some(format!("What is new with you (note {})?", m.content.len()));
+            }
+            let texts: Vec<String> =
+                seed.iter().flat_map(|m| [m.content.clone(), format!("{}\n{}", m.previous.as_deref().unwrap_or_default(), m.content)]).collect();
+            let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
             let (vectors, model) = e.embed_now(&texts).expect("embed");
-            for (m, v) in seed.iter_mut().zip(vectors) {
-                m.embedding = Some((memory_passport::domain::dense::Quantized::new(&v), model.to_string()));
+            let mut vectors = vectors.into_iter();
+            for m in seed.iter_mut() {
+                m.embedding = vectors.next().map(|v| (memory_passport::domain::dense::Quantized::new(&v), model.to_string()));
+                m.turn_embedding = vectors.next().map(|v| memory_passport::domain::dense::Quantized::new(&v));
             }
             format!("semantic search on ({} first, {} in the end)", model, e.model_id())
         }

@@ -412,8 +412,14 @@ fn fuse(
 ) {
     let depth = FUSE_DEPTH.max(limit * 4);
     let mut by_text: Vec<u32> = matched.iter().map(|&(d, _)| d).collect();
-    by_text.sort_by(|a, b| text[*b as usize].total_cmp(&text[*a as usize]).then(a.cmp(b)));
-    by_text.truncate(depth);
+    let by_score = |a: &u32, b: &u32| text[*b as usize].total_cmp(&text[*a as usize]).then(a.cmp(b));
+    // Only the first `depth` are ranked: picked first, then sorted (a common word matches
+    // tens of thousands at 100,000 memories).
+    if by_text.len() > depth {
+        by_text.select_nth_unstable_by(depth, by_score);
+        by_text.truncate(depth);
+    }
+    by_text.sort_by(by_score);
     let mut by_meaning: Vec<u32> =
         (0..sim.len() as u32).filter(|&d| sim[d as usize] >= MIN_SIMILARITY && readable(d as usize)).collect();
     let cmp = |a: &u32, b: &u32| sim[*b as usize].total_cmp(&sim[*a as usize]).then(a.cmp(b));
@@ -428,10 +434,11 @@ fn fuse(
     for (rank, d) in by_text.iter().enumerate() {
         text[*d as usize] += KEYWORD_WEIGHT / (RRF_K + rank as f64 + 1.0);
     }
-    let known: std::collections::HashSet<u32> = matched.iter().map(|&(d, _)| d).collect();
+    let mut known = vec![false; sim.len()];
+    matched.iter().for_each(|&(d, _)| known[d as usize] = true);
     for (rank, d) in by_meaning.iter().enumerate() {
         text[*d as usize] += 1.0 / (RRF_K + rank as f64 + 1.0);
-        if !known.contains(d) {
+        if !known[*d as usize] {
             if let Some(t) = touched_at(*d as usize) {
                 matched.push((*d, t));
             }
