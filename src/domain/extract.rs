@@ -367,6 +367,10 @@ pub fn extract_turn(turn: Turn<'_>) -> Vec<Extracted> {
                     last_kept = None;
                     continue;
                 }
+                if let Some(i) = last_kept.filter(|i| joins(&out[*i], &found)) {
+                    join(&mut out[i], found);
+                    continue;
+                }
                 out.push(found);
                 last_kept = Some(out.len() - 1);
             }
@@ -390,6 +394,52 @@ pub fn extract_turn(turn: Turn<'_>) -> Vec<Extracted> {
         }
     }
     out
+}
+
+/// Chat that keeps nothing for later: an apology or thanks to the other side ("sorry i missed
+/// your call thursday"), or leaving for a moment ("gonna go tape boxes", "gtg, dinner").
+fn passing(bare: &str) -> bool {
+    let words = word_list(bare);
+    let to_them = words.iter().any(|w| ["you", "your", "u", "ur"].contains(w));
+    let opens = |starts: &[&str]| starts.iter().any(|s| bare.starts_with(s));
+    (opens(&["sorry ", "thanks ", "thank you", "thx "]) && to_them)
+        || (opens(&["gonna go ", "gotta go", "gtg", "off to ", "going to go ", "brb", "heading out"]) && words.len() <= 6)
+}
+
+/// Whether a memory said right after another in the same message belongs with it: it goes on
+/// about someone or something the one before named ("I adopted a dog! He snores like an old
+/// man."; "We booked flights to Rome! We fly out September 10."), or the one before is a bare
+/// feeling that needs what follows ("I'm devastated. Jonas has been bringing me soup.").
+/// Single-valued statements stay apart, so their conflict questions still work.
+fn joins(before: &Extracted, next: &Extracted) -> bool {
+    const GOES_ON: &[&str] = &["he", "she", "it", "it's", "its", "they", "they're", "his", "her", "their", "him", "them"];
+    const WE: &[&str] = &["we", "we're", "we've", "we'll", "we'd", "our"];
+    let opening = |text: &str| {
+        let first = text.split_whitespace().next().unwrap_or("").to_lowercase().replace('’', "'");
+        first.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'').to_string()
+    };
+    let (was, opens) = (opening(&before.content), opening(&next.content));
+    // "We" goes on from "we" ("We booked flights… We fly out…"), not from "I" or "my".
+    let goes_on = GOES_ON.contains(&opens.as_str()) || (WE.contains(&opens.as_str()) && WE.contains(&was.as_str()));
+    let bare_feeling = before.content.split_whitespace().count() <= 4;
+    before.slot.is_none()
+        && next.slot.is_none()
+        && before.content.chars().count() + next.content.chars().count() < MAX_MEMORY_CHARS - 50
+        && (goes_on || bare_feeling)
+}
+
+/// `next` told as the rest of `kept`.
+fn join(kept: &mut Extracted, next: Extracted) {
+    if kept.content.split_whitespace().count() <= 4 {
+        kept.category = next.category;
+    }
+    kept.content = end_with_stop(format!("{} {}", kept.content, next.content));
+    kept.importance = kept.importance.max(next.importance);
+    kept.happened = kept.happened.or(next.happened);
+    if let (Some(source), Some(more)) = (&mut kept.source, next.source) {
+        source.push(' ');
+        source.push_str(&more);
+    }
 }
 
 /// The lines of a message that are prose: not inside a fenced code block, not code, a
@@ -675,7 +725,7 @@ fn read(sentence: &str) -> Reading<'_> {
     if bare.is_empty() || SMALL_TALK.contains(&bare) || (!tells && QUESTION_STARTS.iter().any(|q| lower.starts_with(q))) {
         return Reading::Skip;
     }
-    if STOCK.iter().any(|p| bare.contains(p)) {
+    if STOCK.iter().any(|p| bare.contains(p)) || passing(bare) {
         return Reading::Skip;
     }
     if HYPOTHETICAL.iter().any(|h| lower.starts_with(h) || lower.contains(&format!(" {h}"))) || lower.contains(" might ") {
@@ -1068,49 +1118,144 @@ fn short_answer(sentences: &[&str], previous: Option<&str>) -> Option<Extracted>
     Some(with_question(question, &turned_question(question, &lower)?, &answer, &lower))
 }
 
-/// Words that can follow a question's opening "you" as its verb ("you know…?", "you had…?").
-const YOU_VERBS: &[&str] = &[
-    "have", "had", "do", "did", "will", "would", "can", "could", "should", "may", "might", "must", "know", "think",
-    "want", "like", "need", "mean", "remember", "see", "got", "get", "ever", "still", "really", "just", "never",
+/// Words after which "you" is the subject with its verb already there ("did you…", "have you…").
+const AUXILIARIES: &[&str] = &[
+    "do", "does", "did", "have", "has", "had", "will", "would", "can", "could", "should", "shall", "may", "might", "must",
+    "don't", "didn't", "doesn't", "haven't", "hasn't", "hadn't", "won't", "wouldn't", "can't", "couldn't", "shouldn't",
 ];
 
+/// Words that can follow a subject "you" as its verb, where no "am" belongs ("you know…?",
+/// "you had…?", "you still think…?").
+const YOU_VERBS: &[&str] = &[
+    "have", "had", "do", "did", "will", "would", "can", "could", "should", "may", "might", "must", "know", "think",
+    "want", "like", "need", "mean", "remember", "see", "got", "get", "ever", "really", "just", "never", "thought",
+    "said", "told", "wanted", "went", "made", "took", "saw", "knew", "felt", "left", "came", "found",
+];
+
+/// Everyday verbs a chat question opens with after a bare "you", as in "you bake now?"
+/// ("do I bake now?", not "am I bake now?").
+const BARE_VERBS: &[&str] = &[
+    "bake", "cook", "play", "run", "work", "live", "go", "drive", "bike", "swim", "read", "watch", "speak", "eat",
+    "drink", "sleep", "ski", "surf", "climb", "paint", "draw", "sing", "dance", "write", "knit", "travel", "own",
+    "use", "miss", "love", "hate", "prefer", "still", "usually", "always", "often", "wear", "keep", "train", "study",
+];
+
+/// Words after which "you" is an object ("did they hire you", "I'll text you").
+const BEFORE_OBJECT: &[&str] = &[
+    "to", "for", "with", "at", "about", "from", "of", "than", "without", "against", "tell", "told", "ask", "asked",
+    "give", "gave", "hire", "hired", "call", "called", "let", "make", "made", "help", "helped", "love", "miss",
+    "missed", "bother", "bothered", "keep", "send", "sent", "take", "took", "text", "texted", "show", "showed", "pay",
+    "paid", "invite", "invited", "bring", "brought", "join", "joined", "meet", "met", "treat", "treated", "teach",
+    "taught", "thank", "pick", "picked", "drop", "dropped", "drive", "drove", "got", "get", "saw", "see", "hug", "visit",
+    "visited", "offer", "offered", "promote", "promoted", "pull", "pulled", "put", "lend", "lent", "owe", "owes",
+];
+
+/// A "you" that opens a verbless chat question takes "am" ("you on crutches?" → "am I on
+/// crutches?"), unless a verb of its own follows.
+fn you_opening(next: Option<&str>, after: Option<&str>) -> &'static str {
+    let Some(next) = next else { return "am I" };
+    if next == "still" {
+        return if after.is_some_and(|w| w.ends_with("ing") || w == "gonna") { "am I" } else { "I" };
+    }
+    if BARE_VERBS.contains(&next) {
+        return "do I";
+    }
+    if YOU_VERBS.contains(&next) || (next.ends_with("ed") && next.len() > 4) {
+        return "I";
+    }
+    "am I"
+}
+
 /// "Have you been to Paris?" → "Have I been to Paris?"; chat's verbless "you on crutches?"
-/// → "am I on crutches?" and "you guys registered?" → "are we registered?".
+/// → "am I on crutches?", "you guys registered?" → "are we registered?", "what salsa you
+/// doing?" → "what salsa am I doing?", and an object "you" → "me" ("did they hire you?").
 fn to_first_person(question: &str) -> String {
-    let question = question.trim_start();
-    let lower = question.to_lowercase();
-    let question = if lower.starts_with("you guys ") {
-        format!("are we {}", question.get("you guys ".len()..).unwrap_or_default())
-    } else if lower.starts_with("you ") && !word_list(&lower).get(1).is_some_and(|w| YOU_VERBS.contains(w)) {
-        format!("are {question}")
-    } else {
-        question.to_string()
-    };
-    let question = question.as_str();
-    let swaps: &[(&str, &str)] = &[
-        ("are you two", "are we"), ("are you guys", "are we"), ("you two", "we"), ("you guys", "we"),
-        ("are you", "am I"), ("were you", "was I"), ("you're", "I'm"), ("you've", "I've"), ("you'll", "I'll"),
-        ("you'd", "I'd"), ("yourself", "myself"), ("yours", "mine"), ("your", "my"), ("you", "I"),
-    ];
-    let mut out = String::new();
-    let lower = question.to_lowercase();
+    // Each word with the punctuation around it, and the bare word in lower case.
+    let tokens: Vec<&str> = question.split_whitespace().collect();
+    let bare: Vec<String> = tokens
+        .iter()
+        .map(|t| t.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’').to_lowercase().replace('’', "'"))
+        .collect();
+    let mut out: Vec<String> = Vec::with_capacity(tokens.len());
     let mut i = 0;
-    'outer: while i < question.len() {
-        let at_word = i == 0 || !lower[..i].chars().last().is_some_and(|c| c.is_alphanumeric() || c == '\'');
-        if at_word {
-            for (from, to) in swaps {
-                if lower[i..].starts_with(from) && !lower[i + from.len()..].starts_with(|c: char| c.is_alphanumeric()) {
-                    out.push_str(to);
-                    i += from.len();
-                    continue 'outer;
-                }
+    while i < tokens.len() {
+        let (token, word) = (tokens[i], bare[i].as_str());
+        let (lead, _, tail) = around(token);
+        let before = i.checked_sub(1).map(|j| bare[j].as_str());
+        // A clause starts here when nothing precedes it in the question, or a comma or
+        // sentence end does.
+        let opens = i == 0 || tokens[i - 1].ends_with([',', '.', '!', '?', ';', ':']) || before.is_some_and(|b| ["and", "so", "but", "or", "then"].contains(&b));
+        let next = bare.get(i + 1).map(String::as_str);
+        let plural = next.is_some_and(|n| n == "guys" || n == "two" || n == "both");
+        let swapped: Option<(String, usize)> = match word {
+            "you" | "u" if plural => {
+                // "you guys registered?" → "are we registered?"; "are you two official" → "are we official".
+                let (_, _, tail) = around(tokens[i + 1]);
+                let we = if opens && !bare.get(i + 2).is_some_and(|w| YOU_VERBS.contains(&w.as_str())) { "are we" } else { "we" };
+                Some((format!("{lead}{we}{tail}"), 2))
+            }
+            "you" | "u" => {
+                let replacement = if before.is_some_and(|b| b == "are" || b == "were" || AUXILIARIES.contains(&b)) {
+                    "I"
+                } else if before.is_some_and(|b| BEFORE_OBJECT.contains(&b)) && !opens {
+                    "me"
+                } else if opens {
+                    you_opening(next, bare.get(i + 2).map(String::as_str))
+                } else if next.is_some_and(|n| n.ends_with("ing") || n == "gonna" || n == "still") {
+                    "am I"
+                } else {
+                    "I"
+                };
+                Some((format!("{lead}{replacement}{tail}"), 1))
+            }
+            "are" | "were" if next.is_some_and(|n| n == "you" || n == "u") => {
+                let plural_after = bare.get(i + 2).is_some_and(|n| n == "guys" || n == "two" || n == "both");
+                let (verb, skip) = match (word, plural_after) {
+                    (_, true) => ("are we", 3),
+                    ("are", false) => ("am I", 2),
+                    _ => ("was I", 2),
+                };
+                let (_, _, tail) = around(tokens[i + skip - 1]);
+                Some((format!("{lead}{}{tail}", keep_case(token, verb)), skip))
+            }
+            "you're" => Some((format!("{lead}I'm{tail}"), 1)),
+            "you've" => Some((format!("{lead}I've{tail}"), 1)),
+            "you'll" => Some((format!("{lead}I'll{tail}"), 1)),
+            "you'd" => Some((format!("{lead}I'd{tail}"), 1)),
+            "yourself" => Some((format!("{lead}{}{tail}", keep_case(token, "myself")), 1)),
+            "yours" => Some((format!("{lead}{}{tail}", keep_case(token, "mine")), 1)),
+            "your" | "ur" => Some((format!("{lead}{}{tail}", keep_case(token, "my")), 1)),
+            _ => None,
+        };
+        match swapped {
+            Some((text, used)) => {
+                out.push(text);
+                i += used;
+            }
+            None => {
+                out.push(token.to_string());
+                i += 1;
             }
         }
-        let c = question[i..].chars().next().expect("in bounds");
-        out.push(c);
-        i += c.len_utf8();
     }
-    out
+    out.join(" ")
+}
+
+/// A token's punctuation before its word, the word, and the punctuation after ("(you?" →
+/// "(", "you", "?").
+fn around(token: &str) -> (&str, &str, &str) {
+    let start = token.find(char::is_alphanumeric).unwrap_or(token.len());
+    let end = token.char_indices().rev().find(|(_, c)| c.is_alphanumeric()).map_or(start, |(i, c)| i + c.len_utf8());
+    (&token[..start], &token[start..end.max(start)], &token[end.max(start)..])
+}
+
+/// `to` with the first letter's case of `like` ("Your" → "My").
+fn keep_case(like: &str, to: &str) -> String {
+    if like.chars().find(|c| c.is_alphabetic()).is_some_and(char::is_uppercase) {
+        sentence_case(to)
+    } else {
+        to.to_string()
+    }
 }
 
 fn sentence_case(s: &str) -> String {
@@ -1462,6 +1607,52 @@ mod tests {
     }
 
     #[test]
+    fn a_sentence_that_goes_on_about_the_one_before_stays_with_it() {
+        let contents = |text: &str| -> Vec<String> {
+            extract_turn(Turn { text, said_on: None, previous: None }).into_iter().map(|e| e.content).collect()
+        };
+        assert_eq!(contents("I adopted a dog named Biscuit! He snores like an old man."), vec!["I adopted a dog named Biscuit! He snores like an old man."]);
+        assert_eq!(contents("We booked our flights to Rome! We fly out September 10."), vec!["We booked our flights to Rome! We fly out September 10."]);
+        assert_eq!(contents("I'm devastated. I can't climb for four weeks."), vec!["I'm devastated. I can't climb for four weeks."]);
+        // Each stands alone: a new subject, and single-valued statements keep their slots.
+        assert_eq!(contents("I play the cello every Sunday. We won the league in 2019.").len(), 2);
+        assert_eq!(contents("My name is Ada. I live in Lisbon.").len(), 2);
+    }
+
+    #[test]
+    fn an_apology_to_the_other_side_or_leaving_for_a_moment_is_not_kept() {
+        for said in ["Sorry i missed your call thursday, work dinner ran late.", "Gonna go tape boxes.", "ok gotta go, dinner's ready", "Thanks for asking, you're sweet."] {
+            assert!(extract_turn(Turn { text: said, said_on: None, previous: None }).is_empty(), "{said}");
+        }
+        assert_eq!(extract_turn(Turn { text: "Gonna go to Japan for my 40th next spring.", said_on: None, previous: None }).len(), 1);
+        assert_eq!(extract_turn(Turn { text: "Sorry, I moved to Lisbon in March.", said_on: None, previous: None }).len(), 1);
+    }
+
+    #[test]
+    fn a_question_is_turned_to_the_person_word_by_word() {
+        let cases = [
+            ("have you been to Paris?", "have I been to Paris?"),
+            ("you on crutches?", "am I on crutches?"),
+            ("you guys registered?", "are we registered?"),
+            ("omg so are you two official now??", "omg so are we official now??"),
+            ("and you still doing that teacher basketball thing?", "and am I still doing that teacher basketball thing?"),
+            ("you still think about it?", "I still think about it?"),
+            ("what salsa you doing?", "what salsa am I doing?"),
+            ("you survived the long weekend?", "I survived the long weekend?"),
+            ("you bake now?", "do I bake now?"),
+            ("fantasy draft this weekend, you in?", "fantasy draft this weekend, am I in?"),
+            ("did they hire you?", "did they hire me?"),
+            ("is your sister coming with you?", "is my sister coming with me?"),
+            ("Your mom gonna cook?", "My mom gonna cook?"),
+            ("were you nervous?", "was I nervous?"),
+            ("you're moving when?", "I'm moving when?"),
+        ];
+        for (question, turned) in cases {
+            assert_eq!(to_first_person(question), turned, "{question}");
+        }
+    }
+
+    #[test]
     fn a_short_answer_takes_its_subject_from_the_question() {
         let got = extract_turn(Turn { text: "Yes, twice!", said_on: None, previous: Some("That's cool. Have you been to Paris?") });
         assert_eq!(got.len(), 1, "{got:#?}");
@@ -1487,7 +1678,7 @@ mod tests {
             said_on: None,
             previous: Some("respect. and you still doing that teacher basketball thing?"),
         });
-        assert_eq!(got.first().map(|e| e.content.as_str()), Some("I still doing that teacher basketball thing? every tuesday night in the gym."), "{got:#?}");
+        assert_eq!(got.first().map(|e| e.content.as_str()), Some("Am I still doing that teacher basketball thing? every tuesday night in the gym."), "{got:#?}");
         assert!(got.iter().any(|e| e.content.starts_with("We won the league in 2019")), "{got:#?}");
         assert!(!extract_turn(Turn { text: "Hi Judy! Walking with a cane already, the nurses are lovely.", said_on: None, previous: Some("how are you feeling") })
             .iter()
