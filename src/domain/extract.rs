@@ -845,8 +845,11 @@ fn statement_before_request(question: &str) -> Option<&str> {
 fn strip_interjections(mut s: &str) -> &str {
     loop {
         let lower = s.to_lowercase();
+        // "no" before a word is that word's negation ("no cigarettes since March"), not an
+        // interjection: only "no," or "no!" is.
+        let after = |i: &str| if i == "no" { &[',', '!', '.', '-', '—'][..] } else { &[',', '!', ' ', '.', '-', '—'][..] };
         let next = INTERJECTIONS.iter().filter(|i| {
-            lower.starts_with(*i) && lower[i.len()..].starts_with([',', '!', ' ', '.', '-', '—']) && lower.len() > i.len() + 1
+            lower.starts_with(*i) && lower[i.len()..].starts_with(after(i)) && lower.len() > i.len() + 1
         }).max_by_key(|i| i.len());
         match next {
             Some(i) => {
@@ -1617,6 +1620,12 @@ mod tests {
         // Each stands alone: a new subject, and single-valued statements keep their slots.
         assert_eq!(contents("I play the cello every Sunday. We won the league in 2019.").len(), 2);
         assert_eq!(contents("My name is Ada. I live in Lisbon.").len(), 2);
+    }
+
+    #[test]
+    fn a_no_before_a_word_is_kept() {
+        let got = extract_turn(Turn { text: "and no cigarettes since that launch night slip. feels good to breathe", said_on: None, previous: None });
+        assert!(got.first().is_some_and(|e| e.content.starts_with("No cigarettes since")), "{got:#?}");
     }
 
     #[test]
