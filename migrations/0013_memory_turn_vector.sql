@@ -3,6 +3,7 @@
 -- cat" after "what are you calling the truck?") is found through the question's words;
 -- retrieval takes the better of the two vectors. NULL when the memory had no turn before it.
 ALTER TABLE memories ADD COLUMN turn_embedding TEXT;
--- The other side's turn before, kept only until the background has made the transformer's
--- vectors (like `embedding_context`); then cleared.
+-- What came before the turn, kept only until the background has made the transformer's
+-- vectors (like `embedding_context`); then cleared: the memories this app made of the
+-- person's previous message in the same conversation, and the other side's turn before.
 ALTER TABLE memories ADD COLUMN turn_before TEXT;

@@ -123,6 +123,25 @@ pub async fn without_embedding(db: &Db, done: &[&str], limit: i64) -> StoreResul
     Ok(q.fetch_all(&db.pool).await?)
 }
 
+/// The memories `agent_id` made for the person from its latest other job whose words were
+/// said between `from` and `to` (ms), newest first: what the person told this app just before.
+pub async fn said_just_before(db: &Db, passport_id: &str, agent_id: &str, job_id: &str, from: i64, to: i64) -> StoreResult<Vec<String>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT content, source_job_id FROM memories WHERE passport_id = $1 AND source_agent_id = $2 \
+         AND source_job_id IS NOT NULL AND source_job_id <> $3 AND flag IS NULL AND said_at >= $4 AND said_at <= $5 \
+         ORDER BY said_at DESC, created_at DESC, id LIMIT 4",
+    )
+    .bind(passport_id)
+    .bind(agent_id)
+    .bind(job_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?;
+    let latest = rows.first().map(|(_, job)| job.clone());
+    Ok(rows.into_iter().filter(|(_, job)| Some(job) == latest.as_ref()).map(|(content, _)| content).collect())
+}
+
 /// Stores the vectors of `model` for memories whose content is still the one embedded, drops
 /// what was kept to make them from, and tells every node's cache of the people concerned.
 pub async fn set_embeddings(db: &Db, model: &str, items: &[NewVectors]) -> StoreResult<usize> {

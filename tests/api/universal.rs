@@ -803,7 +803,31 @@ async fn a_new_memory_is_served_at_once_and_its_vector_upgraded_in_the_backgroun
     // The new vector took the old one's place in this node's cached index, without a reload.
     assert_eq!(cache.loads(), loads, "no reload for a new vector");
     let passport_id: String = sqlx::query_scalar("SELECT id FROM passports WHERE email = 'mixed@example.com'").fetch_one(&app.db.pool).await.unwrap();
-    let shared = cache.get(&app.db, &passport_id, 0, Some(FULL_ID)).await.unwrap();
-    let corpus = shared.read().unwrap();
-    assert_eq!((corpus.removed(), corpus.memories.len()), (0, 1), "nothing taken out, nothing added");
+    {
+        let shared = cache.get(&app.db, &passport_id, 0, Some(FULL_ID)).await.unwrap();
+        let corpus = shared.read().unwrap();
+        assert_eq!((corpus.removed(), corpus.memories.len()), (0, 1), "nothing taken out, nothing added");
+    }
+
+    // The person's next message to the same app, minutes later, is read after what they told
+    // it just before: its second vector holds the support group.
+    let next = "I'm going back next Tuesday.";
+    let res = c
+        .post(&app, "/v1/universal/memories/add", &json!({ "messages": [{ "role": "user", "content": next, "occurred_at": "2023-05-08T14:05:00Z" }] }))
+        .await;
+    let job = res.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
+    assert_eq!(c.finished(&app, &job).await["memories_created"], 1);
+    let mut turn = None;
+    for _ in 0..600 {
+        let (model, vector): (Option<String>, Option<String>) =
+            sqlx::query_as("SELECT embedding_model, turn_embedding FROM memories WHERE content LIKE 'I''m going back%'").fetch_one(&app.db.pool).await.unwrap();
+        if model.as_deref() == Some(FULL_ID) {
+            turn = vector;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let turn = decode(turn.expect("the next memory's turn has a vector, read after the one before"));
+    let (after_earlier, alone) = (turn.dot(&vector(&format!("{content}\n{next}"))), turn.dot(&vector(next)));
+    assert!(after_earlier > 0.99 && after_earlier > alone + 0.02, "after what was said before: {after_earlier:.3}, alone {alone:.3}");
 }
