@@ -7,3 +7,5 @@ ALTER TABLE memories ADD COLUMN turn_embedding TEXT;
 -- vectors (like `embedding_context`); then cleared: the memories this app made of the
 -- person's previous message in the same conversation, and the other side's turn before.
 ALTER TABLE memories ADD COLUMN turn_before TEXT;
+-- What a person told one app last, in time order (read for each new turn's second vector).
+CREATE INDEX memories_agent_said ON memories (passport_id, source_agent_id, said_at);

@@ -109,7 +109,10 @@ pub async fn run_once_with(db: &Db, embedder: Option<&Arc<Embedder>>, claim_ms: 
             if e.model_id() == crate::embed::FULL_ID {
                 for (job, p) in planned.iter_mut() {
                     if let Plan::Extract(found) = p {
-                        with_what_came_before(db, job, found).await?;
+                        // Without it the memory is still stored and found, only read alone.
+                        if let Err(err) = with_what_came_before(db, job, found).await {
+                            tracing::warn!(error = %err, job_id = %job.id, "reading what came before failed; the turn is read alone");
+                        }
                     }
                 }
             }
