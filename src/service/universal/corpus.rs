@@ -62,11 +62,9 @@ impl Corpus {
         let (mut vectors, mut turn_vectors) = (Vectors::default(), Vectors::default());
         for m in memories.iter_mut() {
             // Moved out of the memory: the cache keeps one flat copy.
-            let (memory, turn) = usable_vectors(m, model);
+            let (memory, turn) = take_vectors(m, model);
             vectors.push(memory.as_ref());
             turn_vectors.push(turn.as_ref());
-            m.embedding = None;
-            m.turn_embedding = None;
         }
         let position: HashMap<String, u32> = memories.iter().enumerate().map(|(i, m)| (m.id.clone(), i as u32)).collect();
         let uses = uses
@@ -110,10 +108,13 @@ impl Corpus {
         for (id, memory) in changes.touched {
             // A new vector for the same memory (the background's upgrade) takes the old one's
             // place: no words or uses move.
-            if let Some(m) = memory.as_ref().filter(|m| self.differs_only_in_vector(&id, m)) {
-                self.set_vector(self.position[&id] as usize, m, model);
-                continue;
-            }
+            let memory = match memory {
+                Some(mut m) if self.differs_only_in_vector(&id, &m) => {
+                    self.set_vector(self.position[&id] as usize, &mut m, model);
+                    continue;
+                }
+                other => other,
+            };
             let old = self.take_out(&id).map(|(old, freshest)| {
                 freshest_gone |= freshest;
                 old
@@ -153,8 +154,8 @@ impl Corpus {
     }
 
     /// Puts `m`'s vectors at place `i`, or none where it has none this corpus compares.
-    fn set_vector(&mut self, i: usize, m: &Servable, model: Option<&str>) {
-        let (memory, turn) = usable_vectors(m, model);
+    fn set_vector(&mut self, i: usize, m: &mut Servable, model: Option<&str>) {
+        let (memory, turn) = take_vectors(m, model);
         self.has_vectors |= memory.is_some();
         self.vectors.set(i, memory.as_ref());
         self.turn_vectors.set(i, turn.as_ref());
@@ -180,10 +181,7 @@ impl Corpus {
         self.index.push(&m.content, m.importance, group(m.category));
         self.vectors.push(None);
         self.turn_vectors.push(None);
-        self.set_vector(i, &m, model);
-        // The corpus keeps one flat copy of the vectors.
-        m.embedding = None;
-        m.turn_embedding = None;
+        self.set_vector(i, &mut m, model);
         self.bytes += bytes_of(&m);
         self.position.insert(m.id.clone(), i as u32);
         self.memories.push(m);
@@ -262,14 +260,15 @@ fn bytes_of(m: &Servable) -> usize {
     m.content.len() * 2 + m.id.len() * 2 + std::mem::size_of::<Servable>() + 16 * m.content.len() / 6 + 48 + 2 * (DIM + 4)
 }
 
-/// The vectors of a memory that this corpus compares queries with: of a model comparable with
-/// the loaded one, and of the right size.
-fn usable_vectors(m: &Servable, model: Option<&str>) -> (Option<Quantized>, Option<Quantized>) {
-    let Some((v, _)) = m.embedding.as_ref().filter(|(v, of)| model.is_some() && crate::embed::comparable(of) && v.values.len() == DIM) else {
+/// Moves a memory's vectors out of it (the corpus keeps one flat copy), returning those this
+/// corpus compares queries with: of a model comparable with the loaded one, and of the right
+/// size.
+fn take_vectors(m: &mut Servable, model: Option<&str>) -> (Option<Quantized>, Option<Quantized>) {
+    let (embedding, turn) = (m.embedding.take(), m.turn_embedding.take());
+    let Some((v, _)) = embedding.filter(|(v, of)| model.is_some() && crate::embed::comparable(of) && v.values.len() == DIM) else {
         return (None, None);
     };
-    let turn = m.turn_embedding.clone().filter(|t| t.values.len() == DIM);
-    (Some(v.clone()), turn)
+    (Some(v), turn.filter(|t| t.values.len() == DIM))
 }
 
 /// One quantised vector per memory, flat: `DIM` bytes each and a scale (0: none).
