@@ -167,9 +167,8 @@ async fn embed_planned(e: &Arc<Embedder>, planned: &mut [(&Claimed, Plan)]) {
     for (_, p) in planned.iter_mut() {
         if let Plan::Extract(found) = p {
             for f in found.iter_mut() {
-                let has_turn = turn_text(f).is_some();
                 f.embedding = vectors.next().map(|v| (Quantized::new(&v), model.to_string()));
-                if has_turn {
+                if turn_before(f.previous.as_deref()).is_some() {
                     f.turn_embedding = vectors.next().map(|v| Quantized::new(&v));
                 }
                 if !upgraded_later {
@@ -230,8 +229,12 @@ fn turn_text(f: &extract::Extracted) -> Option<String> {
 }
 
 fn with_turn_before(content: &str, context: Option<&str>, before: Option<&str>) -> Option<String> {
-    let before = before.map(str::trim).filter(|b| !b.is_empty())?;
-    Some(format!("{before}\n{}", context.unwrap_or(content)))
+    Some(format!("{}\n{}", turn_before(before)?, context.unwrap_or(content)))
+}
+
+/// The turn before, when there is one to read: whether a statement has a second vector.
+fn turn_before(before: Option<&str>) -> Option<&str> {
+    before.map(str::trim).filter(|b| !b.is_empty())
 }
 
 /// Runs one of the embedder's ways of embedding on a blocking thread (the transformer takes
@@ -303,7 +306,8 @@ pub async fn backfill_once(db: &Db, e: &Arc<Embedder>) -> StoreResult<usize> {
         .into_iter()
         .filter_map(|m| {
             let memory = Quantized::new(&vectors.next()?);
-            let turn = if m.before.is_some() { vectors.next().map(|v| Quantized::new(&v)) } else { None };
+            // As the texts were made: a turn's vector only where there was a turn before.
+            let turn = if turn_before(m.before.as_deref()).is_some() { vectors.next().map(|v| Quantized::new(&v)) } else { None };
             Some(memories::NewVectors { id: m.id, passport_id: m.passport_id, content: m.content, memory, turn })
         })
         .collect();
