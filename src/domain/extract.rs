@@ -414,23 +414,24 @@ fn passing(bare: &str) -> bool {
 fn joins(before: &Extracted, next: &Extracted) -> bool {
     const GOES_ON: &[&str] = &["he", "she", "it", "it's", "its", "they", "they're", "his", "her", "their", "him", "them"];
     const WE: &[&str] = &["we", "we're", "we've", "we'll", "we'd", "our"];
-    let opening = |text: &str| {
-        let first = text.split_whitespace().next().unwrap_or("").to_lowercase().replace('’', "'");
-        first.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'').to_string()
-    };
+    let opening = |text: &str| word_list(&text.to_lowercase().replace('’', "'")).first().map(|w| w.to_string()).unwrap_or_default();
     let (was, opens) = (opening(&before.content), opening(&next.content));
     // "We" goes on from "we" ("We booked flights… We fly out…"), not from "I" or "my".
     let goes_on = GOES_ON.contains(&opens.as_str()) || (WE.contains(&opens.as_str()) && WE.contains(&was.as_str()));
-    let bare_feeling = before.content.split_whitespace().count() <= 4;
     before.slot.is_none()
         && next.slot.is_none()
         && before.content.chars().count() + next.content.chars().count() < MAX_MEMORY_CHARS - 50
-        && (goes_on || bare_feeling)
+        && (goes_on || is_bare_feeling(&before.content))
+}
+
+/// A memory of a few words ("I'm devastated."): what follows it says what it is about.
+fn is_bare_feeling(content: &str) -> bool {
+    content.split_whitespace().count() <= 4
 }
 
 /// `next` told as the rest of `kept`.
 fn join(kept: &mut Extracted, next: Extracted) {
-    if kept.content.split_whitespace().count() <= 4 {
+    if is_bare_feeling(&kept.content) {
         kept.category = next.category;
     }
     kept.content = end_with_stop(format!("{} {}", kept.content, next.content));
@@ -1174,26 +1175,25 @@ fn you_opening(next: Option<&str>, after: Option<&str>) -> &'static str {
 /// doing?" → "what salsa am I doing?", and an object "you" → "me" ("did they hire you?").
 fn to_first_person(question: &str) -> String {
     // Each word with the punctuation around it, and the bare word in lower case.
+    const PLURAL: &[&str] = &["guys", "two", "both"];
     let tokens: Vec<&str> = question.split_whitespace().collect();
-    let bare: Vec<String> = tokens
-        .iter()
-        .map(|t| t.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’').to_lowercase().replace('’', "'"))
-        .collect();
+    let parts: Vec<(&str, &str, &str)> = tokens.iter().map(|t| around(t)).collect();
+    let bare: Vec<String> = parts.iter().map(|(_, word, _)| word.to_lowercase().replace('’', "'")).collect();
     let mut out: Vec<String> = Vec::with_capacity(tokens.len());
     let mut i = 0;
     while i < tokens.len() {
         let (token, word) = (tokens[i], bare[i].as_str());
-        let (lead, _, tail) = around(token);
+        let (lead, _, tail) = parts[i];
         let before = i.checked_sub(1).map(|j| bare[j].as_str());
         // A clause starts here when nothing precedes it in the question, or a comma or
         // sentence end does.
         let opens = i == 0 || tokens[i - 1].ends_with([',', '.', '!', '?', ';', ':']) || before.is_some_and(|b| ["and", "so", "but", "or", "then"].contains(&b));
         let next = bare.get(i + 1).map(String::as_str);
-        let plural = next.is_some_and(|n| n == "guys" || n == "two" || n == "both");
+        let plural = next.is_some_and(|n| PLURAL.contains(&n));
         let swapped: Option<(String, usize)> = match word {
             "you" | "u" if plural => {
                 // "you guys registered?" → "are we registered?"; "are you two official" → "are we official".
-                let (_, _, tail) = around(tokens[i + 1]);
+                let (_, _, tail) = parts[i + 1];
                 let we = if opens && !bare.get(i + 2).is_some_and(|w| YOU_VERBS.contains(&w.as_str())) { "are we" } else { "we" };
                 Some((format!("{lead}{we}{tail}"), 2))
             }
@@ -1212,13 +1212,13 @@ fn to_first_person(question: &str) -> String {
                 Some((format!("{lead}{replacement}{tail}"), 1))
             }
             "are" | "were" if next.is_some_and(|n| n == "you" || n == "u") => {
-                let plural_after = bare.get(i + 2).is_some_and(|n| n == "guys" || n == "two" || n == "both");
+                let plural_after = bare.get(i + 2).is_some_and(|n| PLURAL.contains(&n.as_str()));
                 let (verb, skip) = match (word, plural_after) {
                     (_, true) => ("are we", 3),
                     ("are", false) => ("am I", 2),
                     _ => ("was I", 2),
                 };
-                let (_, _, tail) = around(tokens[i + skip - 1]);
+                let (_, _, tail) = parts[i + skip - 1];
                 Some((format!("{lead}{}{tail}", keep_case(token, verb)), skip))
             }
             "you're" => Some((format!("{lead}I'm{tail}"), 1)),
