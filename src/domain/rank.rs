@@ -84,11 +84,13 @@ pub fn stray_names(query: &str, known: impl Fn(&str) -> bool) -> Vec<std::ops::R
 /// filter: the date of a memory is only what its words said.
 pub const TIME_BONUS: f32 = 0.05;
 
-/// The bonus of a memory that happened `happened` (its words' date) and was said on `said_on`.
-pub fn time_bonus(asked: crate::domain::when::Asked, happened: Option<crate::domain::when::Span>, said_on: Option<time::Date>) -> f32 {
-    use crate::domain::when::{Asked, Span};
+/// The bonus of a memory that happened `happened` (its words' date) and was said at `said_at`
+/// (ms; its day is worked out only when the memory has no date of its own and a span is asked:
+/// this runs for every memory of a time question).
+pub fn time_bonus(asked: crate::domain::when::Asked, happened: Option<crate::domain::when::Span>, said_at: Option<i64>) -> f32 {
+    use crate::domain::when::{date_of, Asked, Span};
     let answers = match asked {
-        Asked::Within(span) => happened.or_else(|| said_on.map(|d| Span { from: d, to: d })).is_some_and(|h| h.overlaps(&span)),
+        Asked::Within(span) => happened.or_else(|| said_at.map(date_of).map(|d| Span { from: d, to: d })).is_some_and(|h| h.overlaps(&span)),
         Asked::When => happened.is_some(),
     };
     if answers { TIME_BONUS } else { 0.0 }

@@ -302,7 +302,7 @@ pub async fn retrieve(u: &Universal, db: &Db, caller: &Caller, req: &RetrieveReq
         if let Some(asked) = crate::domain::when::asked(&req.query, crate::domain::when::date_of(now)) {
             for (i, s) in sim.iter_mut().enumerate() {
                 let m = &corpus.memories[i];
-                *s += crate::domain::rank::time_bonus(asked, m.happened, m.said_at.map(crate::domain::when::date_of));
+                *s += crate::domain::rank::time_bonus(asked, m.happened, m.said_at);
             }
         }
         sim
