@@ -96,6 +96,20 @@ pub fn time_bonus(asked: crate::domain::when::Asked, happened: Option<crate::dom
     if answers { TIME_BONUS } else { 0.0 }
 }
 
+/// The most a question of the present ("Where do I work now?") adds to the similarity of a
+/// person's latest memory; their first gets nothing and the rest lie between by when they were
+/// said. Among memories about the same thing, the newer then answers (they changed jobs).
+pub const PRESENT_BONUS: f32 = 0.05;
+
+/// The present bonus of a memory said at `said_at` (ms), the person's memories having been said
+/// from `first` to `last`.
+pub fn present_bonus(said_at: Option<i64>, first: i64, last: i64) -> f32 {
+    match said_at {
+        Some(at) if last > first => PRESENT_BONUS * ((at.clamp(first, last) - first) as f64 / (last - first) as f64) as f32,
+        _ => 0.0,
+    }
+}
+
 /// What ranking needs to know of one memory.
 #[derive(Clone, Debug)]
 pub struct Candidate<'a> {
@@ -651,4 +665,14 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_present_bonus_grows_with_when_a_memory_was_said() {
+        assert_eq!(present_bonus(Some(100), 100, 300), 0.0);
+        assert!((present_bonus(Some(200), 100, 300) - PRESENT_BONUS / 2.0).abs() < 1e-6);
+        assert_eq!(present_bonus(Some(300), 100, 300), PRESENT_BONUS);
+        // Outside the span it is held to its ends; one moment or no time gives nothing.
+        assert_eq!(present_bonus(Some(900), 100, 300), PRESENT_BONUS);
+        assert_eq!(present_bonus(Some(100), 100, 100), 0.0);
+        assert_eq!(present_bonus(None, 100, 300), 0.0);
+    }
 }

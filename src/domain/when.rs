@@ -111,6 +111,37 @@ pub fn asked(question: &str, today: Date) -> Option<Asked> {
     asks_when.then_some(Asked::When)
 }
 
+/// Words by which a question asks how things stand now ("Where do I work now?", "Am I still
+/// climbing?", "my current car"), longest first so "right now" is taken whole.
+const PRESENT: &[&str] = &[
+    "right now", "at the moment", "these days", "at present", "any more", "nowadays", "currently", "presently",
+    "anymore", "current", "lately", "still", "now",
+];
+
+/// Where `question` asks of the present: the byte ranges of its present words, in order. They
+/// say which of a person's memories answers (the latest of those about it), not what it is
+/// about, and as keywords they match every passing "now" ("At 38k now.").
+pub fn present_words(question: &str) -> Vec<std::ops::Range<usize>> {
+    let lower = question.to_ascii_lowercase();
+    let bytes = lower.as_bytes();
+    // No letter, digit or apostrophe at byte `i` (or nothing there).
+    let boundary = |i: usize| bytes.get(i).is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'\''));
+    let mut found: Vec<std::ops::Range<usize>> = Vec::new();
+    for word in PRESENT {
+        let mut from = 0;
+        while let Some(at) = lower[from..].find(word) {
+            let (start, end) = (from + at, from + at + word.len());
+            from = end;
+            let free = !found.iter().any(|r| start < r.end && r.start < end);
+            if free && (start == 0 || boundary(start - 1)) && boundary(end) {
+                found.push(start..end);
+            }
+        }
+    }
+    found.sort_by_key(|r| r.start);
+    found
+}
+
 /// The calendar day (UTC) of a time in ms since the epoch.
 pub fn date_of(ms: i64) -> Date {
     time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).map(|t| t.date()).unwrap_or(Date::MIN)
@@ -589,5 +620,19 @@ mod tests {
         let (f, t) = a.iso();
         assert_eq!(Span::parse_iso(&f, &t), Some(a));
         assert_eq!(date_of(1_683_547_200_000), d(2023, 5, 8));
+    }
+
+    #[test]
+    fn present_words_are_whole_words_longest_first() {
+        let q = "Where do I work now?";
+        assert_eq!(present_words(q).iter().map(|r| &q[r.clone()]).collect::<Vec<_>>(), ["now"]);
+        let q = "Right now, am I still climbing? What's my current car these days";
+        assert_eq!(
+            present_words(q).iter().map(|r| &q[r.clone()]).collect::<Vec<_>>(),
+            ["Right now", "still", "current", "these days"]
+        );
+        // Inside other words, nothing: "know", "snow", "nowhere", "currently's" stem aside.
+        assert!(present_words("Do I know anyone who skis in the snow? nowhere to go").is_empty());
+        assert!(present_words("When did I move to Denver?").is_empty());
     }
 }

@@ -257,6 +257,22 @@ fn field(name: &str, message: impl Into<String>) -> crate::domain::agent::FieldE
     crate::domain::agent::FieldError { field: name.into(), message: message.into() }
 }
 
+/// `text` with the bytes in `ranges` (sorted, apart) turned to spaces.
+fn blanked<'a>(text: &'a str, ranges: &[std::ops::Range<usize>]) -> std::borrow::Cow<'a, str> {
+    if ranges.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    for r in ranges {
+        out.push_str(&text[from..r.start]);
+        out.extend(std::iter::repeat_n(' ', r.len()));
+        from = r.end;
+    }
+    out.push_str(&text[from..]);
+    std::borrow::Cow::Owned(out)
+}
+
 /// One served memory.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Served {
@@ -288,16 +304,25 @@ pub async fn retrieve(u: &Universal, db: &Db, caller: &Caller, req: &RetrieveReq
     let corpus = shared.read().unwrap_or_else(|poisoned| poisoned.into_inner());
     let now = now_ms();
     let groups = corpus::Corpus::groups(&grant.categories);
+    // Words asking of the present ("now", "still") say which memory answers, not what about:
+    // they are kept out of both the keywords and the query's vector.
+    let present = crate::domain::when::present_words(&req.query);
+    let keywords = blanked(&req.query, &present);
     let similarity = match &u.embedder {
-        Some(e) if !req.query.trim().is_empty() && corpus.has_vectors() => e
-            .embed_query_skipping(&req.query, &crate::domain::rank::stray_names(&req.query, |t| corpus.index.knows(t)))
-            .map_err(|err| tracing::warn!(error = %err, "embedding the query failed; keywords only"))
-            .ok()
-            .map(|q: Vec<f32>| corpus.similarities(&crate::domain::dense::Quantized::new(&q))),
+        Some(e) if !req.query.trim().is_empty() && corpus.has_vectors() => {
+            let mut skip = crate::domain::rank::stray_names(&req.query, |t| corpus.index.knows(t));
+            skip.extend(present.iter().cloned());
+            skip.sort_by_key(|r| r.start);
+            e.embed_query_skipping(&req.query, &skip)
+                .map_err(|err| tracing::warn!(error = %err, "embedding the query failed; keywords only"))
+                .ok()
+                .map(|q: Vec<f32>| corpus.similarities(&crate::domain::dense::Quantized::new(&q)))
+        }
         _ => None,
     };
     // A question that asks of time ("when did…", "in June 2023", "last summer": today is the
-    // anchor) prefers, among similar memories, those whose dates answer it.
+    // anchor) prefers, among similar memories, those whose dates answer it; one that asks of
+    // the present prefers those said later.
     let similarity = similarity.map(|mut sim| {
         if let Some(asked) = crate::domain::when::asked(&req.query, crate::domain::when::date_of(now)) {
             for (i, s) in sim.iter_mut().enumerate() {
@@ -305,10 +330,17 @@ pub async fn retrieve(u: &Universal, db: &Db, caller: &Caller, req: &RetrieveReq
                 *s += crate::domain::rank::time_bonus(asked, m.happened, m.said_at);
             }
         }
+        if !present.is_empty() {
+            let said: Vec<i64> = corpus.memories.iter().map(|m| m.said_at.unwrap_or(m.created_at)).collect();
+            let (first, last) = said.iter().fold((i64::MAX, i64::MIN), |(a, b), &t| (a.min(t), b.max(t)));
+            for (s, &at) in sim.iter_mut().zip(&said) {
+                *s += crate::domain::rank::present_bonus(Some(at), first, last);
+            }
+        }
         sim
     });
     let ranked = corpus.index.rank_hybrid(
-        &req.query,
+        &keywords,
         groups,
         |i| corpus.eligible(i, &grant.categories).then(|| corpus.touched_at(i)),
         similarity.as_deref(),
@@ -659,5 +691,13 @@ mod tests {
         assert_eq!(fields, vec!["messages[0].occurred_at", "messages[1].external_turn_id", "messages[2].source_kind",
             "messages[3].is_memory_proposal", "messages[4].proposed_memory", "messages[5].proposed_memory.content",
             "messages[6].proposed_memory.category", "messages[7].proposed_memory.content"]);
+    }
+
+    #[test]
+    fn blanked_keeps_every_other_byte_where_it_was() {
+        let q = "Where do I work now?";
+        assert_eq!(blanked(q, &[16..19]), "Where do I work    ?");
+        assert_eq!(blanked("Right now, still?", &[0..9, 11..16]), "         ,      ?");
+        assert!(matches!(blanked(q, &[]), std::borrow::Cow::Borrowed(_)));
     }
 }
