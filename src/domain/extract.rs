@@ -402,8 +402,32 @@ fn passing(bare: &str) -> bool {
     let words = word_list(bare);
     let to_them = words.iter().any(|w| ["you", "your", "u", "ur"].contains(w));
     let opens = |starts: &[&str]| starts.iter().any(|s| bare.starts_with(s));
+    let ends = |endings: &[&str]| endings.iter().any(|e| bare.ends_with(e));
     (opens(&["sorry ", "thanks ", "thank you", "thx "]) && to_them)
         || (opens(&["gonna go ", "gotta go", "gtg", "off to ", "going to go ", "brb", "heading out"]) && words.len() <= 6)
+        // "i'm going to go lie on the floor, my legs are dead", but not "…go to Japan".
+        || ["i'm going to go ", "i'm gonna go ", "im gonna go "].iter().any(|o| bare.strip_prefix(o).is_some_and(|rest| !rest.starts_with("to ")))
+        // "ok biscuit is staring at me, walk time", "…and die", "…not gonna lie".
+        || ends(&[" walk time", ", walk time", " nap time", " bed time", " bedtime", " bath time", " and die", "not gonna lie"])
+        || is_teaser(&words)
+        || is_passing_tears(&words)
+}
+
+/// An announcement of what comes next, not what it is: "Quick lunch break update.", "Judy, we've
+/// made a big decision."
+fn is_teaser(words: &[&str]) -> bool {
+    words.len() <= 6 && words.last().is_some_and(|w| ["update", "news", "decision", "announcement"].contains(w)) && !words.iter().any(|w| w.chars().any(|c| c.is_ascii_digit()))
+}
+
+/// Tears and screams of a moment, with nothing in the line to say what for: "I cried both
+/// times.", "I ugly cried in the parking lot lol." ("I cried at my sister's wedding" names
+/// what it was, and stays.)
+fn is_passing_tears(words: &[&str]) -> bool {
+    const TEARS: &[&str] = &["cried", "cry", "crying", "sobbed", "sobbing", "screamed", "screaming", "teared", "bawled", "bawling"];
+    const PRONOUNS: &[&str] = &["he", "she", "him", "her", "his", "hers", "they", "them", "their"];
+    words.len() <= 8
+        && words.iter().any(|w| TEARS.contains(w))
+        && !words.iter().any(|w| (LIFE_WORDS.contains(w) && !PRONOUNS.contains(w)) || EVENT_WORDS.contains(w) || w.chars().any(|c| c.is_ascii_digit()) && w.len() == 4)
 }
 
 /// Whether a memory said right after another in the same message belongs with it: it goes on
@@ -718,7 +742,7 @@ fn read(sentence: &str) -> Reading<'_> {
         return Reading::Skip;
     }
     // Quoted words are someone else's ("Translate 'I love you'").
-    let statement = after_but(strip_interjections(strip_lead_ins(trimmed)));
+    let statement = without_asides(after_but(strip_interjections(strip_lead_ins(trimmed))));
     let lower = statement.to_lowercase().replace('’', "'");
     let bare = lower.trim_end_matches(['.', '!', ' ', '~', ')', '(', ':']);
     // "What I really want is…" tells, it does not ask (a question ends with "?", seen above).
@@ -728,6 +752,11 @@ fn read(sentence: &str) -> Reading<'_> {
     }
     if STOCK.iter().any(|p| bare.contains(p)) || passing(bare) {
         return Reading::Skip;
+    }
+    // "I'd read Mary Oliver all day if I could" tells a taste, not a supposition.
+    let wish = (lower.starts_with("i'd ") || lower.starts_with("i would ")) && bare.ends_with(" if i could");
+    if wish {
+        return Reading::Keep(make(statement, Category::Preference, 6));
     }
     if HYPOTHETICAL.iter().any(|h| lower.starts_with(h) || lower.contains(&format!(" {h}"))) || lower.contains(" might ") {
         return Reading::Skip;
@@ -754,7 +783,7 @@ fn read(sentence: &str) -> Reading<'_> {
     if first == "call" && words.get(1) == Some(&"me") {
         return Reading::Keep(make(statement, Category::Fact, 8));
     }
-    if REQUESTS.contains(&first) {
+    if REQUESTS.contains(&first) && !names_a_subject(&words) {
         return Reading::Skip;
     }
     let has_first = words.iter().any(|w| FIRST_PERSON.contains(w));
@@ -783,6 +812,9 @@ fn read(sentence: &str) -> Reading<'_> {
         if theirs(&lower, &words) {
             return Reading::Skip;
         }
+        if is_opinion(&words) {
+            return Reading::Stands(statement, Category::Preference, 5);
+        }
         // Standing alone it needs a sign of the person's life (people, pets, plans, money,
         // work, home), or much to say; numbers alone say little ("Python 3.12 was released").
         let said = words.iter().filter(|w| !FILLER.contains(w) && !REACTION.contains(w) && !w.chars().all(|c| c.is_ascii_digit())).count();
@@ -793,12 +825,16 @@ fn read(sentence: &str) -> Reading<'_> {
         }
         return Reading::GoesOn(statement);
     }
-    if about_the_listener(&words) {
+    if about_the_listener(&words) || to_the_listener(&words) {
         return Reading::Skip;
     }
-    // Someone else's taste is theirs to share ("My wife prefers window seats").
+    // Someone else's taste is theirs to share ("My wife prefers window seats"); the person's
+    // own that follows it is kept ("hannah likes nora, i like clara" → "I like clara").
     if theirs(&lower, &words) {
-        return Reading::Skip;
+        return match own_clause_after(statement) {
+            Some(mine) => read(mine),
+            None => Reading::Skip,
+        };
     }
     let content: Vec<&&str> = words.iter().filter(|w| !FILLER.contains(w) && !ATTITUDE.contains(w)).collect();
     if content.is_empty() {
@@ -920,6 +956,75 @@ fn with_i(statement: &str, first: &str) -> String {
 }
 
 /// True for sentences about the other speaker: "you" and no "my"/"our", and the "I" only
+/// Asides to the listener that say nothing themselves: "mayo is evil, you know that", "You
+/// know I'd read Mary Oliver all day".
+fn without_asides(s: &str) -> &str {
+    const OPENINGS: &[&str] = &["you know ", "you know, ", "ya know ", "y'know "];
+    const ENDINGS: &[&str] = &[", you know that", ", you know", " you know that", " you know", ", ya know", ", right"];
+    let mut s = s.trim();
+    let lower = s.to_ascii_lowercase();
+    if let Some(o) = OPENINGS.iter().find(|o| lower.starts_with(*o) && s.len() > o.len() + 6) {
+        s = &s[o.len()..];
+    }
+    // A name called before "I" or "we": "Judy, I wanted you to hear it from me."
+    if let Some((name, rest)) = s.split_once(", ") {
+        let called = name.chars().next().is_some_and(char::is_uppercase) && name.chars().all(char::is_alphabetic);
+        let then_i = matches!(word_list(&rest.to_ascii_lowercase()).first(), Some(&w) if FIRST_PERSON.contains(&w) && !["me", "my", "mine", "our", "ours", "us"].contains(&w));
+        if called && then_i {
+            s = rest;
+        }
+    }
+    let lower = s.to_ascii_lowercase();
+    let bare = lower.trim_end_matches(['.', '!', ' ', '~']);
+    match ENDINGS.iter().find(|e| bare.ends_with(*e)) {
+        Some(e) => s[..bare.len() - e.len()].trim_end_matches([',', ' ']),
+        None => s,
+    }
+}
+
+/// "book club is moving…", "plan b was…": a request verb whose next word is a noun with its
+/// own verb after it names what the sentence is about; it asks nothing.
+fn names_a_subject(words: &[&str]) -> bool {
+    const OBJECTS: &[&str] = &["me", "us", "him", "her", "them", "it", "this", "that", "the", "a", "an", "my", "your", "you", "some", "what", "how"];
+    matches!(words, [_, noun, verb, ..] if !OBJECTS.contains(noun) && ["is", "are", "was", "were", "has", "have"].contains(verb))
+}
+
+/// Words of a judgement: "X is evil", "X is NOT bad music", "X is the best".
+const JUDGEMENTS: &[&str] = &[
+    "evil", "overrated", "underrated", "best", "worst", "disgusting", "gross", "delicious", "bad", "trash", "garbage",
+    "elite", "superior", "inferior", "better", "worse", "bland", "boring", "overpriced", "mid", "goated", "perfection",
+    "criminal", "unbeatable", "unmatched", "nasty", "cursed", "sacred", "life",
+];
+
+/// A judgement of something in the person's own voice without "I": "<thing> is [not] <judgement>"
+/// ("mayo is evil", "selena is NOT bad music"). Not of a referent ("that's the best"), which
+/// is a reaction, nor of the listener.
+fn is_opinion(words: &[&str]) -> bool {
+    const REFERENTS: &[&str] = &["that", "this", "it", "he", "she", "they", "there", "what", "which", "who", "everything", "nothing", "life", "today", "tonight"];
+    let Some(verb) = words.iter().position(|w| ["is", "are"].contains(w)) else { return false };
+    if verb == 0 || verb > 3 || words.len() > 10 || words[..verb].iter().any(|w| REFERENTS.contains(w)) {
+        return false;
+    }
+    words[verb + 1..].iter().take(4).any(|w| JUDGEMENTS.contains(w))
+}
+
+/// The person's own clause after someone else's ("hannah likes nora, i like clara" → "i like
+/// clara"), if the sentence has one.
+fn own_clause_after(statement: &str) -> Option<&str> {
+    let lower = statement.to_ascii_lowercase();
+    [", i ", "; i ", ", but i ", ", and i ", ", while i ", " but i "]
+        .iter()
+        .filter_map(|c| lower.find(c).map(|at| at + c.len() - 2))
+        .min()
+        .map(|at| statement[at..].trim())
+}
+
+/// A short line said to the listener, with nothing of the person's own in it: "I'll feed you
+/// pizza.", "I'm holding you all to it.", "I wanted you to hear it from me."
+fn to_the_listener(words: &[&str]) -> bool {
+    words.len() <= 8 && words.iter().any(|w| SECOND_PERSON.contains(w)) && !words.iter().any(|w| POSSESSIVE_FIRST.contains(w))
+}
+
 /// wraps a feeling about them ("I love that you chose pottery").
 fn about_the_listener(words: &[&str]) -> bool {
     if !words.iter().any(|w| SECOND_PERSON.contains(w)) || words.iter().any(|w| POSSESSIVE_FIRST.contains(w)) {
@@ -1295,6 +1400,19 @@ mod tests {
     use super::*;
     use Category::*;
 
+    /// Research tool: `EXTRACT_TRY` names a file of lines `other side's turn<TAB>person's turn`;
+    /// prints what each keeps.
+    #[test]
+    #[ignore]
+    fn try_lines() {
+        let Ok(path) = std::env::var("EXTRACT_TRY") else { return };
+        for line in std::fs::read_to_string(path).unwrap().lines() {
+            let (previous, text) = line.split_once('\t').unwrap_or(("", line));
+            let turn = Turn { text, said_on: None, previous: (!previous.is_empty()).then_some(previous) };
+            println!("{text}\n    -> {:?}", extract_turn(turn).iter().map(|e| &e.content).collect::<Vec<_>>());
+        }
+    }
+
     /// Hand-written messages and what a careful person would keep from each.
     const CASES: &[(&str, Option<Category>)] = &[
         // preference
@@ -1635,6 +1753,50 @@ mod tests {
         }
         assert_eq!(extract_turn(Turn { text: "Gonna go to Japan for my 40th next spring.", said_on: None, previous: None }).len(), 1);
         assert_eq!(extract_turn(Turn { text: "Sorry, I moved to Lisbon in March.", said_on: None, previous: None }).len(), 1);
+    }
+
+    #[test]
+    fn passing_moments_teasers_and_lines_to_the_listener_are_not_kept() {
+        for said in [
+            "🥹 ok biscuit is staring at me, walk time",
+            "I cried both times.",
+            "i ugly cried in the parking lot lol",
+            "i'm going to go lie on the floor, my legs are still dead",
+            "i'm going to drink 4 liters of water and die",
+            "Quick lunch break update.",
+            "Judy, we've made a big decision.",
+            "Judy, I wanted you to hear it from me.",
+            "i'll feed you pizza",
+        ] {
+            assert!(extract_turn(Turn { text: said, said_on: None, previous: None }).is_empty(), "{said}");
+        }
+        // What names its event, travels, or tells the news stays.
+        for said in [
+            "I cried at my sister's wedding.",
+            "I'm going to go to Japan in the spring.",
+            "Big news, sofia and i are moving in together!!",
+            "Judy, we're selling the house.",
+            "I told you my sister is getting married in June.",
+        ] {
+            assert_eq!(extract_turn(Turn { text: said, said_on: None, previous: None }).len(), 1, "{said}");
+        }
+    }
+
+    #[test]
+    fn tastes_and_plans_said_without_a_plain_i_are_kept() {
+        let one = |text: &str| extract_turn(Turn { text, said_on: None, previous: None }).into_iter().map(|e| e.content).collect::<Vec<_>>();
+        // A judgement of a thing is the person's own; an aside to the listener is dropped.
+        assert_eq!(one("never. mayo is evil, you know that"), ["Mayo is evil."]);
+        assert_eq!(one("selena is NOT bad music"), ["Selena is NOT bad music."]);
+        assert!(one("that is the best").is_empty(), "a reaction to what the other said");
+        // Someone else's taste is theirs; the person's own after it is kept.
+        assert_eq!(one("nope. hannah likes nora, i like clara."), ["I like clara."]);
+        // A wish is a taste, not a supposition.
+        assert_eq!(one("You know I'd read Mary Oliver all day if I could"), ["I'd read Mary Oliver all day if I could."]);
+        assert!(one("if I could fly I would").is_empty());
+        // "book" opens a subject here, not a request.
+        assert_eq!(one("book club is moving to Wednesdays, Linda's got choir on Thursdays").len(), 1);
+        assert!(one("Book a table for two at eight.").is_empty());
     }
 
     #[test]
