@@ -405,8 +405,11 @@ fn passing(bare: &str) -> bool {
     let ends = |endings: &[&str]| endings.iter().any(|e| bare.ends_with(e));
     (opens(&["sorry ", "thanks ", "thank you", "thx "]) && to_them)
         || (opens(&["gonna go ", "gotta go", "gtg", "off to ", "going to go ", "brb", "heading out"]) && words.len() <= 6)
-        // "i'm going to go lie on the floor, my legs are dead", but not "…go to Japan".
-        || ["i'm going to go ", "i'm gonna go ", "im gonna go "].iter().any(|o| bare.strip_prefix(o).is_some_and(|rest| !rest.starts_with("to ")))
+        // "i'm going to go lie on the floor, my legs are dead", but not "…go to Japan" or "…go
+        // eat kaju katli and watch bake off, my ultimate comfort show".
+        || ["i'm going to go ", "i'm gonna go ", "im gonna go "].iter().any(|o| {
+            bare.strip_prefix(o).is_some_and(|rest| ["lie ", "sleep", "nap", "shower", "collapse", "pass out", "crash", "rest", "cry", "scream", "die", "hide"].iter().any(|v| rest.starts_with(v)))
+        })
         // "ok biscuit is staring at me, walk time", "…and die", "…not gonna lie".
         || ends(&[" walk time", ", walk time", " nap time", " bed time", " bedtime", " bath time", " and die", "not gonna lie"])
         || is_teaser(&words)
@@ -1777,6 +1780,7 @@ mod tests {
             "Big news, sofia and i are moving in together!!",
             "Judy, we're selling the house.",
             "I told you my sister is getting married in June.",
+            "ok i'm going to go eat more kaju katli and watch bake off, my ultimate comfort show",
         ] {
             assert_eq!(extract_turn(Turn { text: said, said_on: None, previous: None }).len(), 1, "{said}");
         }
