@@ -331,10 +331,10 @@ pub async fn retrieve(u: &Universal, db: &Db, caller: &Caller, req: &RetrieveReq
             }
         }
         if !present.is_empty() {
-            let said: Vec<i64> = corpus.memories.iter().map(|m| m.said_at.unwrap_or(m.created_at)).collect();
-            let (first, last) = said.iter().fold((i64::MAX, i64::MIN), |(a, b), &t| (a.min(t), b.max(t)));
-            for (s, &at) in sim.iter_mut().zip(&said) {
-                *s += crate::domain::rank::present_bonus(Some(at), first, last);
+            let said = |m: &crate::store::memories::Servable| m.said_at.unwrap_or(m.created_at);
+            let (first, last) = corpus.memories.iter().map(said).fold((i64::MAX, i64::MIN), |(a, b), t| (a.min(t), b.max(t)));
+            for (s, m) in sim.iter_mut().zip(&corpus.memories) {
+                *s += crate::domain::rank::present_bonus(Some(said(m)), first, last);
             }
         }
         sim
