@@ -1,7 +1,7 @@
 //! The durable queue of add jobs. A job is written before the agent hears "queued"; workers
 //! on any node claim jobs with one atomic UPDATE, and finishing is guarded by the claim, so a
 //! job whose claim expired and was taken over is never finished twice.
-use super::{is_id, new_id, now_ms, Db, StoreError, StoreResult};
+use super::{is_id, new_id, new_ordered_id, now_ms, Db, StoreError, StoreResult};
 
 /// A claim lasts this long by default (`JOB_CLAIM_SECONDS`); a worker that dies holding a job
 /// releases it when it runs out.
@@ -45,7 +45,7 @@ pub async fn enqueue_many(db: &Db, batch: &[NewJob<'_>]) -> StoreResult<Vec<(Str
     let mut out = Vec::with_capacity(batch.len());
     let now = now_ms();
     for job in batch {
-        let id = new_id();
+        let id = new_ordered_id();
         let inserted = sqlx::query(
             "INSERT INTO memory_jobs (id, agent_id, passport_id, idempotency_key, payload, status, created_at) \
              VALUES ($1, $2, $3, $4, $5, 'queued', $6) \
@@ -98,10 +98,13 @@ pub struct Claimed {
     pub claimed_by: String,
 }
 
-/// Takes up to `n` jobs that are queued or whose claim ran out, oldest first. Safe with many
-/// workers on many nodes: the status test is repeated in the outer UPDATE, so if two claims
-/// ever meet on a row only the first changes it (PostgreSQL re-checks the condition on the
-/// committed row; SQLite has one writer).
+/// Takes up to `n` jobs that are queued or whose claim ran out, oldest first, leaving those of
+/// a person another claim is still working on: one person's messages are read in the order
+/// they came, each after the memories of the one before (several of them may come in one
+/// batch, which works them in order). Safe with many workers on many nodes: the status test is
+/// repeated in the outer UPDATE, so if two claims ever meet on a row only the first changes
+/// it (PostgreSQL re-checks the condition on the committed row; SQLite has one writer). On
+/// PostgreSQL two claims at the same instant may still each take one of a person's jobs.
 pub async fn claim(db: &Db, n: i64, claim_ms: i64) -> StoreResult<Vec<Claimed>> {
     let now = now_ms();
     let claimant = new_id();
@@ -109,10 +112,15 @@ pub async fn claim(db: &Db, n: i64, claim_ms: i64) -> StoreResult<Vec<Claimed>> 
     // PostgreSQL: rows another claim is taking are skipped rather than waited for, so
     // concurrent claims neither queue on the same oldest rows nor deadlock on them.
     let skip_locked = if db.backend == super::Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
+    // The pick is a CTE so that it runs once: as a subquery of the UPDATE, PostgreSQL may run
+    // it again per row and take more than `n`.
     let sql = format!(
-        "UPDATE memory_jobs SET status = 'processing', claimed_by = $1, claimed_until = $2, attempts = attempts + 1, \
+        "WITH picked AS (SELECT id FROM memory_jobs WHERE {takeable} AND passport_id NOT IN \
+         (SELECT passport_id FROM memory_jobs WHERE status = 'processing' AND claimed_until >= $3) \
+         ORDER BY created_at, id LIMIT $4{skip_locked}) \
+         UPDATE memory_jobs SET status = 'processing', claimed_by = $1, claimed_until = $2, attempts = attempts + 1, \
          started_at = COALESCE(started_at, $3) \
-         WHERE id IN (SELECT id FROM memory_jobs WHERE {takeable} ORDER BY created_at LIMIT $4{skip_locked}) AND {takeable} \
+         WHERE id IN (SELECT id FROM picked) AND {takeable} \
          RETURNING id, agent_id, passport_id, payload, attempts, claimed_by"
     );
     Ok(sqlx::query_as::<_, Claimed>(&sql).bind(&claimant).bind(now + claim_ms).bind(now).bind(n).fetch_all(&db.pool).await?)

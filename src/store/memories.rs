@@ -1,6 +1,6 @@
 //! A person's memories: what agents are served, what extraction adds (with de-duplication
 //! and conflict questions), and the batched record of use.
-use super::{new_id, now_ms, Db, StoreResult};
+use super::{new_id, new_ordered_id, now_ms, Db, StoreResult};
 use crate::domain::categories::Category;
 use crate::domain::dense::Quantized;
 use crate::domain::extract::{content_key, Extracted};
@@ -124,12 +124,13 @@ pub async fn without_embedding(db: &Db, done: &[&str], limit: i64) -> StoreResul
 }
 
 /// The memories `agent_id` made for the person from its latest other job whose words were
-/// said between `from` and `to` (ms), newest first: what the person told this app just before.
-pub async fn said_just_before(db: &Db, passport_id: &str, agent_id: &str, job_id: &str, from: i64, to: i64) -> StoreResult<Vec<String>> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT content, source_job_id FROM memories WHERE passport_id = $1 AND source_agent_id = $2 \
+/// said between `from` and `to` (ms), in the order they were made (at most four, the last
+/// ones), with when they were said: what the person told this app just before.
+pub async fn said_just_before(db: &Db, passport_id: &str, agent_id: &str, job_id: &str, from: i64, to: i64) -> StoreResult<Option<(i64, Vec<String>)>> {
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT content, source_job_id, said_at FROM memories WHERE passport_id = $1 AND source_agent_id = $2 \
          AND source_job_id IS NOT NULL AND source_job_id <> $3 AND flag IS NULL AND said_at >= $4 AND said_at <= $5 \
-         ORDER BY said_at DESC, created_at DESC, id LIMIT 4",
+         ORDER BY said_at DESC, created_at DESC, id DESC LIMIT 4",
     )
     .bind(passport_id)
     .bind(agent_id)
@@ -138,8 +139,10 @@ pub async fn said_just_before(db: &Db, passport_id: &str, agent_id: &str, job_id
     .bind(to)
     .fetch_all(&db.pool)
     .await?;
-    let latest = rows.first().map(|(_, job)| job.clone());
-    Ok(rows.into_iter().filter(|(_, job)| Some(job) == latest.as_ref()).map(|(content, _)| content).collect())
+    let Some((_, latest, said)) = rows.first().cloned() else { return Ok(None) };
+    let mut contents: Vec<String> = rows.into_iter().filter(|(_, job, _)| *job == latest).map(|(content, _, _)| content).collect();
+    contents.reverse();
+    Ok(Some((said, contents)))
 }
 
 /// Stores the vectors of `model` for memories whose content is still the one embedded, drops
@@ -459,7 +462,7 @@ pub async fn insert_many(db: &Db, passport_id: &str, items: &[Extracted]) -> Sto
         let mut tx = db.pool.begin().await?;
         let first = ids.len();
         for item in chunk {
-            let id = new_id();
+            let id = new_ordered_id();
             insert(&mut tx, &id, passport_id, &Source { agent_id: None, job_id: None }, item, &content_key(&item.content), now).await?;
             ids.push(id);
         }
@@ -876,7 +879,7 @@ pub async fn answer_question(db: &Db, passport_id: &str, conflict_id: &str, answ
                 embedding: None, context: None, previous: None, turn_embedding: None,
             };
             let source = Source { agent_id: r.source_agent_id.as_deref(), job_id: None };
-            let id = new_id();
+            let id = new_ordered_id();
             insert(&mut tx, &id, passport_id, &source, &item, &content_key(&item.content), now).await?;
             changed(&mut tx, passport_id, Change { added: 1, touched: &[&id], removed: &[] }).await?;
         }

@@ -67,6 +67,14 @@ pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// The id of a memory or a job: a UUIDv7, so the ids one process makes sort in the order it
+/// made them. The memories of one message share a creation time and are loaded by (time, id);
+/// a batch of jobs is worked in id order. With random ids, both orders (and so the ranking's
+/// tie-breaks, and which message came before which) changed from one run to the next.
+pub fn new_ordered_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
 /// Ids from outside (paths, forms) that are not our UUIDs are simply unknown; checking first
 /// also keeps bytes PostgreSQL refuses in text (NUL) away from SQL.
 pub fn is_id(id: &str) -> bool {

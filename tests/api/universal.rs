@@ -831,3 +831,92 @@ async fn a_new_memory_is_served_at_once_and_its_vector_upgraded_in_the_backgroun
     let (after_earlier, alone) = (turn.dot(&vector(&format!("{content}\n{next}"))), turn.dot(&vector(next)));
     assert!(after_earlier > 0.99 && after_earlier > alone + 0.02, "after what was said before: {after_earlier:.3}, alone {alone:.3}");
 }
+
+mod a_burst {
+    #[tokio::test]
+    async fn sqlite() {
+        super::a_burst_of_messages_is_read_in_the_order_it_came(crate::common::Backend::Sqlite).await
+    }
+    #[tokio::test]
+    async fn postgres() {
+        if crate::common::postgres_admin_url().is_some() {
+            super::a_burst_of_messages_is_read_in_the_order_it_came(crate::common::Backend::Postgres).await
+        }
+    }
+}
+
+/// Messages a person sends in a burst are worked in one batch, committed together; each is
+/// still read after the memories of the one before it (in the batch, not yet in the store),
+/// and while one claim works on a person's jobs no other claim takes the rest of them.
+async fn a_burst_of_messages_is_read_in_the_order_it_came(backend: Backend) {
+    use memory_passport::embed::{self, Mode, FULL_ID};
+    let Some((dir, _)) = embed::from_env() else {
+        assert!(std::env::var_os("MP_REQUIRE_MODEL").is_none(), "make test sets EMBEDDING_MODEL_DIR");
+        return eprintln!("no embedding model: skipped");
+    };
+    // No workers of the server's own: the test claims.
+    let app = spawn_app_with(backend, |c| {
+        c.embedding = Some((dir.clone(), Mode::Mixed));
+        c.job_workers = 0;
+    })
+    .await;
+    let cookie = Person::sign_in(&app, "burst@example.com").await.cookie;
+    let a = AgentCreds::create(&app, &[], "read_write").await;
+    let c = connect(&app, &cookie, &a, &["fact", "preference", "goal", "relationship", "procedure", "expertise"], "read_write").await;
+    let said = ["I adopted a beagle mix named Biscuit on Saturday.", "He snores like an old man.", "He already learned to sit."];
+    let mut job_ids = Vec::new();
+    for (i, text) in said.iter().enumerate() {
+        let res = c
+            .post(&app, "/v1/universal/memories/add", &json!({ "messages": [{ "role": "user", "content": text, "occurred_at": format!("2023-05-08T14:0{i}:00Z") }] }))
+            .await;
+        assert_eq!(res.status(), 202);
+        job_ids.push(res.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_string());
+    }
+
+    // A claim on the person's first job leaves the other two to it.
+    let first = jobs::claim(&app.db, 1, jobs::CLAIM_MS).await.unwrap();
+    assert_eq!(first.iter().map(|j| &j.id).collect::<Vec<_>>(), [&job_ids[0]], "the oldest job first");
+    assert!(jobs::claim(&app.db, 10, jobs::CLAIM_MS).await.unwrap().is_empty(), "the person's other jobs wait for the first");
+    // Its claim given up, one batch takes all three, in the order they came.
+    jobs::retry_after(&app.db, &first[0], -1).await.unwrap();
+    let embedder = app.state.as_ref().expect("in-process server").universal.embedder.clone().expect("a model");
+    assert_eq!(worker::run_once_with(&app.db, Some(&embedder), jobs::CLAIM_MS).await.unwrap(), 3, "one batch");
+    for job in &job_ids {
+        let done = c.finished(&app, job).await;
+        assert_eq!(done["memories_created"], 1, "{done}");
+    }
+
+    // With the transformer's vectors (the background's work, done here in its place), each
+    // later message's turn vector reads the memory of the message before it.
+    while worker::backfill_once(&app.db, &embedder).await.unwrap() > 0 {}
+    let mut rows: Vec<(String, Option<String>)> = Vec::new();
+    for _ in 0..600 {
+        rows = sqlx::query_as::<_, (String, Option<String>, Option<String>)>(
+            "SELECT content, embedding_model, turn_embedding FROM memories ORDER BY said_at",
+        )
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(_, model, _)| model.as_deref() == Some(FULL_ID))
+        .map(|(content, _, turn)| (content, turn))
+        .collect();
+        if rows.len() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(rows.len(), 3, "every memory has the transformer's vectors");
+    let decode = |b64: &str| {
+        let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD_NO_PAD, b64).unwrap();
+        memory_passport::domain::dense::Quantized::from_bytes(&bytes, embed::DIM).unwrap()
+    };
+    let full = embed::shared(&dir, Mode::Full).unwrap();
+    let vector = |text: &str| memory_passport::domain::dense::Quantized::new(&full.embed(&[text]).unwrap()[0]);
+    assert!(rows[0].1.is_none(), "the first message has nothing before it");
+    for i in 1..3 {
+        let turn = decode(rows[i].1.as_deref().unwrap_or_else(|| panic!("message {i} was read after the one before: {rows:?}")));
+        let (after, alone) = (turn.dot(&vector(&format!("{}\n{}", rows[i - 1].0, said[i]))), turn.dot(&vector(said[i])));
+        assert!(after > 0.99 && after > alone + 0.02, "message {i} after the one before: {after:.3}, alone {alone:.3}");
+    }
+}

@@ -9,7 +9,7 @@ use crate::domain::plan;
 use crate::embed::Embedder;
 use crate::store::jobs::{self, Claimed, Outcome};
 use crate::store::memories::{self, Source};
-use crate::store::{grants, new_id, now_ms, Db, StoreResult};
+use crate::store::{grants, new_ordered_id, now_ms, Db, StoreResult};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
@@ -107,11 +107,21 @@ pub async fn run_once_with(db: &Db, embedder: Option<&Arc<Embedder>>, claim_ms: 
             // The transformer reads a longer text well; the distilled table averages its words,
             // so more text only blurs it (own set, static: 0.804 → 0.793 at 10 with it).
             if e.model_id() == crate::embed::FULL_ID {
+                // The batch is committed at once, so a message whose predecessor is in the same
+                // batch finds it here, not in the store (the batch is in the order jobs came).
+                let mut in_batch: std::collections::HashMap<(String, String), Before> = std::collections::HashMap::new();
                 for (job, p) in planned.iter_mut() {
                     if let Plan::Extract(found) = p {
+                        let key = (job.passport_id.clone(), job.agent_id.clone());
                         // Without it the memory is still stored and found, only read alone.
-                        if let Err(err) = with_what_came_before(db, job, found).await {
+                        if let Err(err) = with_what_came_before(db, job, in_batch.get(&key), found).await {
                             tracing::warn!(error = %err, job_id = %job.id, "reading what came before failed; the turn is read alone");
+                        }
+                        if let Some(said) = said_at_of(found) {
+                            let contents = found.iter().filter(|f| f.source.is_some()).map(|f| f.content.clone()).collect::<Vec<_>>();
+                            if !contents.is_empty() {
+                                in_batch.insert(key, (said, contents));
+                            }
                         }
                     }
                 }
@@ -200,18 +210,35 @@ fn with_context(content: &str, context: Option<&str>) -> String {
 /// conversation, for reading a new turn in its light.
 const SESSION_MS: i64 = 2 * 60 * 60 * 1000;
 
+/// What a message of the person's was found to say, and when: (said at, its memories in order).
+type Before = (i64, Vec<String>);
+
+/// When the person said the message the statements came from.
+fn said_at_of(found: &[Extracted]) -> Option<i64> {
+    found.iter().filter(|f| f.source.is_some()).find_map(|f| f.said_at)
+}
+
 /// Puts what the person told this app just before (the memories of its previous message, said
 /// within `SESSION_MS`) ahead of the turn before each new statement, for its second vector:
 /// "He snores like an old man." is then read after "This is Biscuit, a beagle mix." Only this
 /// app's own memories of this person are read, and the text is dropped with the turn before.
-async fn with_what_came_before(db: &Db, job: &Claimed, found: &mut [Extracted]) -> StoreResult<()> {
-    let Some(said) = found.iter().filter(|f| f.source.is_some()).find_map(|f| f.said_at) else { return Ok(()) };
-    let earlier = memories::said_just_before(db, &job.passport_id, &job.agent_id, &job.id, said - SESSION_MS, said).await?;
+async fn with_what_came_before(db: &Db, job: &Claimed, in_batch: Option<&Before>, found: &mut [Extracted]) -> StoreResult<()> {
+    let Some(said) = said_at_of(found) else { return Ok(()) };
+    let from = said - SESSION_MS;
+    let stored = memories::said_just_before(db, &job.passport_id, &job.agent_id, &job.id, from, said).await?;
+    // The later of the two; on a tie the batch's, which came after what was stored.
+    let batch = in_batch.filter(|(at, _)| (from..=said).contains(at));
+    let earlier = match (stored, batch) {
+        (Some(s), Some(b)) if s.0 > b.0 => s.1,
+        (_, Some(b)) => b.1.clone(),
+        (Some(s), None) => s.1,
+        (None, None) => return Ok(()),
+    };
     if earlier.is_empty() {
         return Ok(());
     }
-    // Oldest first, as they were said.
-    let earlier: String = earlier.iter().rev().map(String::as_str).collect::<Vec<_>>().join(" ");
+    // In the order they were said.
+    let earlier: String = earlier.join(" ");
     for f in found.iter_mut().filter(|f| f.source.is_some()) {
         let joined = match f.previous.take() {
             Some(turn) => format!("{earlier}\n{turn}"),
@@ -447,7 +474,7 @@ async fn keep(tx: &mut sqlx::Transaction<'_, sqlx::Any>, job: &Claimed, granted:
     }
     let held = memories::held_for(tx, &job.passport_id, Some(&job.agent_id), found).await?;
     let writer = plan::Writer { is_app: true, readable: Some(granted) };
-    let steps = plan::plan(found, &held, writer, plan::Limits::PRODUCT, new_id);
+    let steps = plan::plan(found, &held, writer, plan::Limits::PRODUCT, new_ordered_id);
     let source = Source { agent_id: Some(&job.agent_id), job_id: Some(&job.id) };
     memories::carry_out(tx, &job.passport_id, &source, found, &steps).await
 }
