@@ -799,8 +799,9 @@ fn read(sentence: &str) -> Reading<'_> {
         // ("That's so cool!", "What a view!").
         let has_you = words.iter().any(|w| SECOND_PERSON.contains(w));
         let content = words.iter().filter(|w| !FILLER.contains(w) && !REACTION.contains(w)).count();
-        // Two words can tell an event: "hannah's pregnant", "offer accepted".
-        let event = words.len() == 2 && content == 2 && words.iter().any(|w| EVENT_WORDS.contains(w));
+        // A few words can tell an event: "hannah's pregnant", "offer accepted", "truck passed
+        // inspection".
+        let event = words.len() <= 4 && content >= 2 && content == words.len().min(3) && words.iter().any(|w| EVENT_WORDS.contains(w));
         if event && !has_you {
             let (category, importance) = by_topic(&lower);
             return Reading::Stands(statement, category, importance.min(5));
@@ -1159,7 +1160,8 @@ fn question_before(previous: Option<&str>) -> Option<&str> {
 /// would make it a statement of its own ("who's pickle again" → "my flatmate's cat").
 fn turned_question(question: &str, answer_lower: &str) -> Option<String> {
     const SUBJECTS: &[&str] = &["i", "i'm", "im", "i've", "i'd", "i'll", "we", "we're", "we've", "we'll", "we'd"];
-    let turned = to_first_person(strip_lead_ins(question));
+    let question = strip_lead_ins(question);
+    let turned = to_first_person(&with_its_subject(question).unwrap_or_else(|| question.to_string()));
     let answer = word_list(answer_lower);
     let about_them = word_list(&turned.to_lowercase()).iter().any(|w| FIRST_PERSON.contains(w))
         || (answer.iter().any(|w| FIRST_PERSON.contains(w)) && !answer.iter().any(|w| SUBJECTS.contains(w)));
@@ -1167,6 +1169,16 @@ fn turned_question(question: &str, answer_lower: &str) -> Option<String> {
         let turned = sentence_case(&turned);
         if turned.ends_with(['?', '!', '.']) { turned } else { format!("{turned}?") }
     })
+}
+
+/// Chat drops the "did you" of a question about what someone did: "see any whales?" → "did you
+/// see any whales?".
+fn with_its_subject(question: &str) -> Option<String> {
+    const DID: &[&str] = &["see", "get", "find", "catch", "hear", "win", "finish", "pass", "meet", "visit", "buy", "make", "try", "spot", "land"];
+    let lower = question.trim().to_lowercase();
+    let words = word_list(&lower);
+    let asks = question.trim_end().ends_with('?') && words.len() >= 2 && DID.contains(&words[0]);
+    (asks && !words.iter().any(|w| SECOND_PERSON.contains(w))).then(|| format!("did you {lower}"))
 }
 
 /// The first sentence of a longer answer, when it leans on the question: no "I" of its own, or
@@ -1801,6 +1813,15 @@ mod tests {
         // "book" opens a subject here, not a request.
         assert_eq!(one("book club is moving to Wednesdays, Linda's got choir on Thursdays").len(), 1);
         assert!(one("Book a table for two at eight.").is_empty());
+    }
+
+    #[test]
+    fn a_question_without_its_did_you_and_an_event_in_three_words_are_kept() {
+        let answer = |previous: &str, text: &str| extract_turn(Turn { text, said_on: None, previous: Some(previous) }).into_iter().map(|e| e.content).collect::<Vec<_>>();
+        assert_eq!(answer("lol. see any whales?", "sperm whales twice!! i cried both times"), ["Did I see any whales? sperm whales twice!! i cried both times."]);
+        assert_eq!(answer("get the job?", "yes! starting monday"), ["Did I get the job? yes! starting monday."]);
+        assert_eq!(answer("hi", "truck passed inspection!!! on the 3rd, first try"), ["Truck passed inspection!!! On the 3rd, first try."]);
+        assert!(answer("hi", "it passed").is_empty(), "no event without what passed");
     }
 
     #[test]
