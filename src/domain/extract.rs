@@ -1161,6 +1161,10 @@ fn question_before(previous: Option<&str>) -> Option<&str> {
 fn turned_question(question: &str, answer_lower: &str) -> Option<String> {
     const SUBJECTS: &[&str] = &["i", "i'm", "im", "i've", "i'd", "i'll", "we", "we're", "we've", "we'll", "we'd"];
     let question = strip_lead_ins(question);
+    // Who asks of themselves ("why would i be mad?") asks nothing of the person's to turn.
+    if word_list(&question.to_lowercase().replace('’', "'")).iter().any(|w| ["i", "i'm", "im", "i'd", "i've", "i'll", "me", "my", "mine"].contains(w)) {
+        return None;
+    }
     let turned = to_first_person(&with_its_subject(question).unwrap_or_else(|| question.to_string()));
     let answer = word_list(answer_lower);
     let about_them = word_list(&turned.to_lowercase()).iter().any(|w| FIRST_PERSON.contains(w))
@@ -1320,7 +1324,7 @@ fn to_first_person(question: &str) -> String {
             "you" | "u" => {
                 let replacement = if before.is_some_and(|b| b == "are" || b == "were" || AUXILIARIES.contains(&b)) {
                     "I"
-                } else if before.is_some_and(|b| BEFORE_OBJECT.contains(&b)) && !opens {
+                } else if before.is_some_and(|b| BEFORE_OBJECT.contains(&b) || (b.ends_with("ing") && b.len() > 4)) && !opens {
                     "me"
                 } else if opens {
                     you_opening(next, bare.get(i + 2).map(String::as_str))
@@ -1822,6 +1826,9 @@ mod tests {
         assert_eq!(answer("get the job?", "yes! starting monday"), ["Did I get the job? yes! starting monday."]);
         assert_eq!(answer("hi", "truck passed inspection!!! on the 3rd, first try"), ["Truck passed inspection!!! On the 3rd, first try."]);
         assert!(answer("hi", "it passed").is_empty(), "no event without what passed");
+        // "you" after a verb in -ing is its object; a question the asker asks of themselves is not turned.
+        assert_eq!(answer("how's truck life treating you?", "exhausted but so happy"), ["How's truck life treating me? exhausted but so happy."]);
+        assert!(!answer("why would i be mad, that's amazing?", "because i said i'd quit like 5 times lol").iter().any(|m| m.contains("would i be mad")));
     }
 
     #[test]
