@@ -397,7 +397,8 @@ pub fn extract_turn(turn: Turn<'_>) -> Vec<Extracted> {
 }
 
 /// Chat that keeps nothing for later: an apology or thanks to the other side ("sorry i missed
-/// your call thursday"), or leaving for a moment ("gonna go tape boxes", "gtg, dinner").
+/// your call thursday"), leaving for a moment ("gonna go tape boxes", "gtg, dinner", "walk
+/// time"), an announcement of news to come, or tears of a moment.
 fn passing(bare: &str) -> bool {
     let words = word_list(bare);
     let to_them = words.iter().any(|w| ["you", "your", "u", "ur"].contains(w));
@@ -829,7 +830,7 @@ fn read(sentence: &str) -> Reading<'_> {
         }
         return Reading::GoesOn(statement);
     }
-    if about_the_listener(&words) || to_the_listener(&words) {
+    if about_the_listener(&words) {
         return Reading::Skip;
     }
     // Someone else's taste is theirs to share ("My wife prefers window seats"); the person's
@@ -959,7 +960,6 @@ fn with_i(statement: &str, first: &str) -> String {
     format!("{lead} {rest}")
 }
 
-/// True for sentences about the other speaker: "you" and no "my"/"our", and the "I" only
 /// Asides to the listener that say nothing themselves: "mayo is evil, you know that", "You
 /// know I'd read Mary Oliver all day".
 fn without_asides(s: &str) -> &str {
@@ -1023,16 +1023,15 @@ fn own_clause_after(statement: &str) -> Option<&str> {
         .map(|at| statement[at..].trim())
 }
 
-/// A short line said to the listener, with nothing of the person's own in it: "I'll feed you
-/// pizza.", "I'm holding you all to it.", "I wanted you to hear it from me."
-fn to_the_listener(words: &[&str]) -> bool {
-    words.len() <= 8 && words.iter().any(|w| SECOND_PERSON.contains(w)) && !words.iter().any(|w| POSSESSIVE_FIRST.contains(w))
-}
-
-/// wraps a feeling about them ("I love that you chose pottery").
+/// True for sentences about the other speaker: "you" and no "my"/"our", and the line is short
+/// ("I'll feed you pizza.", "I wanted you to hear it from me.") or the "I" only wraps a feeling
+/// about them ("I love that you chose pottery").
 fn about_the_listener(words: &[&str]) -> bool {
     if !words.iter().any(|w| SECOND_PERSON.contains(w)) || words.iter().any(|w| POSSESSIVE_FIRST.contains(w)) {
         return false;
+    }
+    if words.len() <= 8 {
+        return true;
     }
     // The word after the first "I"/"I'm", past adverbs.
     let Some(at) = words.iter().position(|w| matches!(*w, "i" | "i'm" | "im" | "i've" | "i'd" | "i'll" | "me")) else { return true };
