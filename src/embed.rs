@@ -166,9 +166,9 @@ impl Embedder {
         }
     }
 
-    /// `embed_query`, reading nothing of the byte ranges in `skip` (the table's tokens there
-    /// weigh nothing; the transformer reads the text without them). The whole query when
-    /// nothing else is left.
+    /// `embed_query`, reading nothing of the byte ranges in `skip`, sorted by start (the table's
+    /// tokens there weigh nothing; the transformer reads the text without them). The whole
+    /// query when nothing else is left.
     pub fn embed_query_skipping(&self, text: &str, skip: &[std::ops::Range<usize>]) -> Result<Vec<f32>, EmbedError> {
         if skip.is_empty() {
             return self.embed_query(text);
@@ -184,13 +184,8 @@ impl Embedder {
                 Ok(static_vector(table, weight, &ids))
             }
             None => {
-                let mut kept = String::with_capacity(text.len());
-                let mut from = 0;
-                for r in skip {
-                    kept.push_str(&text[from..r.start.max(from)]);
-                    from = r.end.max(from);
-                }
-                kept.push_str(&text[from..]);
+                // The tokenizer splits on whitespace, so blanked words are simply not read.
+                let kept = crate::domain::rank::blanked(text, skip);
                 if kept.trim().is_empty() { self.embed_query(text) } else { self.embed_query(&kept) }
             }
         }

@@ -38,6 +38,24 @@ fn stem(word: &str) -> String {
     word.to_string()
 }
 
+/// `text` with the bytes in `ranges` (sorted by start; they may overlap) turned to spaces, so
+/// the words left keep their places: a query without the words it should not be matched by.
+pub fn blanked<'a>(text: &'a str, ranges: &[std::ops::Range<usize>]) -> std::borrow::Cow<'a, str> {
+    if ranges.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    for r in ranges {
+        let start = r.start.max(from);
+        out.push_str(&text[from..start]);
+        out.extend(std::iter::repeat_n(' ', r.end.saturating_sub(start)));
+        from = r.end.max(from);
+    }
+    out.push_str(&text[from..]);
+    std::borrow::Cow::Owned(out)
+}
+
 /// The byte ranges of the words in a query that name someone or something the person's
 /// memories never mention: capitalised words (not a sentence's first, not all capitals) whose
 /// stem `known` does not know. A question asked about the person in the third person ("Where
@@ -674,5 +692,15 @@ mod tests {
         assert_eq!(present_bonus(Some(900), 100, 300), PRESENT_BONUS);
         assert_eq!(present_bonus(Some(100), 100, 100), 0.0);
         assert_eq!(present_bonus(None, 100, 300), 0.0);
+    }
+
+    #[test]
+    fn blanked_keeps_every_other_byte_where_it_was() {
+        let q = "Where do I work now?";
+        assert_eq!(blanked(q, &[16..19]), "Where do I work    ?");
+        assert_eq!(blanked("Right now, still?", &[0..9, 11..16]), "         ,      ?");
+        assert!(matches!(blanked(q, &[]), std::borrow::Cow::Borrowed(_)));
+        // Overlapping ranges (a stray name that is also a present word) are blanked once.
+        assert_eq!(blanked("Still here Still", &[0..5, 0..5, 11..16]), "      here      ");
     }
 }

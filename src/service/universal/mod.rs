@@ -257,22 +257,6 @@ fn field(name: &str, message: impl Into<String>) -> crate::domain::agent::FieldE
     crate::domain::agent::FieldError { field: name.into(), message: message.into() }
 }
 
-/// `text` with the bytes in `ranges` (sorted, apart) turned to spaces.
-fn blanked<'a>(text: &'a str, ranges: &[std::ops::Range<usize>]) -> std::borrow::Cow<'a, str> {
-    if ranges.is_empty() {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut from = 0;
-    for r in ranges {
-        out.push_str(&text[from..r.start]);
-        out.extend(std::iter::repeat_n(' ', r.len()));
-        from = r.end;
-    }
-    out.push_str(&text[from..]);
-    std::borrow::Cow::Owned(out)
-}
-
 /// One served memory.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Served {
@@ -307,7 +291,7 @@ pub async fn retrieve(u: &Universal, db: &Db, caller: &Caller, req: &RetrieveReq
     // Words asking of the present ("now", "still") say which memory answers, not what about:
     // they are kept out of both the keywords and the query's vector.
     let present = crate::domain::when::present_words(&req.query);
-    let keywords = blanked(&req.query, &present);
+    let keywords = crate::domain::rank::blanked(&req.query, &present);
     let similarity = match &u.embedder {
         Some(e) if !req.query.trim().is_empty() && corpus.has_vectors() => {
             let mut skip = crate::domain::rank::stray_names(&req.query, |t| corpus.index.knows(t));
@@ -691,13 +675,5 @@ mod tests {
         assert_eq!(fields, vec!["messages[0].occurred_at", "messages[1].external_turn_id", "messages[2].source_kind",
             "messages[3].is_memory_proposal", "messages[4].proposed_memory", "messages[5].proposed_memory.content",
             "messages[6].proposed_memory.category", "messages[7].proposed_memory.content"]);
-    }
-
-    #[test]
-    fn blanked_keeps_every_other_byte_where_it_was() {
-        let q = "Where do I work now?";
-        assert_eq!(blanked(q, &[16..19]), "Where do I work    ?");
-        assert_eq!(blanked("Right now, still?", &[0..9, 11..16]), "         ,      ?");
-        assert!(matches!(blanked(q, &[]), std::borrow::Cow::Borrowed(_)));
     }
 }
