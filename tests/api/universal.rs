@@ -712,6 +712,17 @@ async fn without_a_model_no_message_is_kept_beside_a_memory() {
 }
 
 /// `mixed`, the server's default mode, on both databases (other tests run the table alone).
+/// A vector as the store keeps it: base64 of its quantised bytes.
+fn stored_vector(b64: &str) -> memory_passport::domain::dense::Quantized {
+    let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD_NO_PAD, b64).unwrap();
+    memory_passport::domain::dense::Quantized::from_bytes(&bytes, memory_passport::embed::DIM).unwrap()
+}
+
+/// What the transformer makes of `text`, to compare with a stored vector.
+fn transformer_vector(full: &memory_passport::embed::Embedder, text: &str) -> memory_passport::domain::dense::Quantized {
+    memory_passport::domain::dense::Quantized::new(&full.embed(&[text]).unwrap()[0])
+}
+
 mod mixed_mode {
     #[tokio::test]
     async fn sqlite() {
@@ -787,13 +798,9 @@ async fn a_new_memory_is_served_at_once_and_its_vector_upgraded_in_the_backgroun
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let (stored, stored_turn) = upgraded.expect("the background gave the memory the transformer's vectors within a minute");
-    let decode = |b64: String| {
-        let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD_NO_PAD, b64).unwrap();
-        memory_passport::domain::dense::Quantized::from_bytes(&bytes, embed::DIM).unwrap()
-    };
-    let (stored, stored_turn) = (decode(stored), decode(stored_turn));
+    let (stored, stored_turn) = (stored_vector(&stored), stored_vector(&stored_turn));
     let full = embed::shared(&dir, Mode::Full).unwrap();
-    let vector = |text: &str| memory_passport::domain::dense::Quantized::new(&full.embed(&[text]).unwrap()[0]);
+    let vector = |text: &str| transformer_vector(&full, text);
     let (with_message, alone) = (stored.dot(&vector(&format!("{content}\n{message}"))), stored.dot(&vector(&content)));
     assert!(with_message > 0.99 && with_message > alone + 0.02, "read with its message: {with_message:.3}, alone {alone:.3}");
     let (after_question, message_alone) = (stored_turn.dot(&vector(&format!("{before}\n{message}"))), stored_turn.dot(&vector(message)));
@@ -827,7 +834,7 @@ async fn a_new_memory_is_served_at_once_and_its_vector_upgraded_in_the_backgroun
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let turn = decode(turn.expect("the next memory's turn has a vector, read after the one before"));
+    let turn = stored_vector(&turn.expect("the next memory's turn has a vector, read after the one before"));
     let (after_earlier, alone) = (turn.dot(&vector(&format!("{content}\n{next}"))), turn.dot(&vector(next)));
     assert!(after_earlier > 0.99 && after_earlier > alone + 0.02, "after what was said before: {after_earlier:.3}, alone {alone:.3}");
 }
@@ -907,15 +914,11 @@ async fn a_burst_of_messages_is_read_in_the_order_it_came(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(rows.len(), 3, "every memory has the transformer's vectors");
-    let decode = |b64: &str| {
-        let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD_NO_PAD, b64).unwrap();
-        memory_passport::domain::dense::Quantized::from_bytes(&bytes, embed::DIM).unwrap()
-    };
     let full = embed::shared(&dir, Mode::Full).unwrap();
-    let vector = |text: &str| memory_passport::domain::dense::Quantized::new(&full.embed(&[text]).unwrap()[0]);
+    let vector = |text: &str| transformer_vector(&full, text);
     assert!(rows[0].1.is_none(), "the first message has nothing before it");
     for i in 1..3 {
-        let turn = decode(rows[i].1.as_deref().unwrap_or_else(|| panic!("message {i} was read after the one before: {rows:?}")));
+        let turn = stored_vector(rows[i].1.as_deref().unwrap_or_else(|| panic!("message {i} was read after the one before: {rows:?}")));
         let (after, alone) = (turn.dot(&vector(&format!("{}\n{}", rows[i - 1].0, said[i]))), turn.dot(&vector(said[i])));
         assert!(after > 0.99 && after > alone + 0.02, "message {i} after the one before: {after:.3}, alone {alone:.3}");
     }
