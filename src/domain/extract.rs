@@ -807,8 +807,14 @@ fn read(sentence: &str) -> Reading<'_> {
             let (category, importance) = by_topic(&lower);
             return Reading::Stands(statement, category, importance.min(5));
         }
-        if has_you || words.len() < 3 || content == 0 {
+        if has_you || content == 0 {
             return Reading::Skip;
+        }
+        // A word or two goes on about the sentence before ("every single day bro. birria
+        // truck."), unless it only reacts.
+        if words.len() < 3 {
+            let reacts = REACTION_STARTS.iter().any(|r| lower.starts_with(r)) || words.iter().all(|w| FILLER.contains(w) || REACTION.contains(w) || INTERJECTIONS.contains(w));
+            return if reacts { Reading::Skip } else { Reading::GoesOn(statement) };
         }
         let reaction = REACTION_STARTS.iter().any(|r| lower.starts_with(r)) && words.len() <= 8;
         if reaction {
@@ -1166,12 +1172,38 @@ fn turned_question(question: &str, answer_lower: &str) -> Option<String> {
     }
     let turned = to_first_person(&with_its_subject(question).unwrap_or_else(|| question.to_string()));
     let answer = word_list(answer_lower);
-    let about_them = word_list(&turned.to_lowercase()).iter().any(|w| FIRST_PERSON.contains(w))
-        || (answer.iter().any(|w| FIRST_PERSON.contains(w)) && !answer.iter().any(|w| SUBJECTS.contains(w)));
+    let turned_lower = turned.to_lowercase();
+    let asked = word_list(&turned_lower);
+    let about_them = asked.iter().any(|w| FIRST_PERSON.contains(w))
+        || (answer.iter().any(|w| FIRST_PERSON.contains(w)) && !answer.iter().any(|w| SUBJECTS.contains(w)))
+        || asks_of_their_thing(&asked, &answer);
     about_them.then(|| {
         let turned = sentence_case(&turned);
         if turned.ends_with(['?', '!', '.']) { turned } else { format!("{turned}?") }
     })
+}
+
+/// A question about something in the person's life, answered without a subject of its own:
+/// "how was the azores?" → "incredible and exhausting. 3 weeks on the research ship",
+/// "surgery?" → "yeah, arthroscopic. scheduled for may 3", "what's it called" → "el frijol".
+/// Not when either side names someone else ("is she still at the agency?"), and not small
+/// talk of the moment ("how's the weather?", "what's that smell").
+fn asks_of_their_thing(asked: &[&str], answer: &[&str]) -> bool {
+    const SOMEONE: &[&str] = &["he", "she", "they", "he's", "she's", "they're", "his", "her", "their", "him", "them", "it's"];
+    const MOMENT: &[&str] = &["weather", "smell", "noise", "up", "doing", "time", "that", "this"];
+    let mut says: Vec<&&str> = answer.iter().filter(|w| !FILLER.contains(w) && !REACTION.contains(w) && !INTERJECTIONS.contains(w)).collect();
+    says.sort_unstable();
+    says.dedup();
+    let says = says.len();
+    // What the question is about, past its question words: "surgery", "azores", "called";
+    // "which one" asks which of what was just said. "OH??" and "how's it going?" ask nothing.
+    const ASKING: &[&str] = &["who", "where", "when", "why", "which", "what's", "how's", "how'd", "going", "new", "up", "been", "yet"];
+    let about = asked.iter().any(|w| !FILLER.contains(w) && !INTERJECTIONS.contains(w) && !REACTION.contains(w) && !ASKING.contains(w));
+    (about || asked.contains(&"which"))
+        && asked.len() <= 8
+        && !asked.iter().any(|w| SOMEONE.contains(w) || MOMENT.contains(w))
+        && !answer.iter().any(|w| FIRST_PERSON.contains(w) || SOMEONE.contains(w) || SECOND_PERSON.contains(w))
+        && says >= 2
 }
 
 /// Chat drops the "did you" of a question about what someone did: "see any whales?" → "did you
@@ -1619,7 +1651,7 @@ mod tests {
         let said = |text: &str| extract([(Role::User, text)]).into_iter().map(|e| e.content).collect::<Vec<_>>();
         assert_eq!(said("good!! hannah's pregnant. almost 16 weeks"), vec!["Hannah's pregnant. Almost 16 weeks."]);
         assert_eq!(said("offer accepted. closing is january 27"), vec!["Offer accepted. Closing is january 27."]);
-        assert_eq!(said("loan approved!!! $30,000"), vec!["Loan approved!!!"]);
+        assert_eq!(said("loan approved!!! $30,000"), vec!["Loan approved!!! $30,000."]);
         assert_eq!(said("it's real. also, don't be mad, but i quit smoking"), vec!["I quit smoking."]);
         assert_eq!(said("morning! guess who sent chapter 3 to okafor"), vec!["I sent chapter 3 to okafor."]);
         assert_eq!(said("stopping in boise overnight"), vec!["I'm stopping in boise overnight."]);
@@ -1825,6 +1857,18 @@ mod tests {
         assert_eq!(answer("get the job?", "yes! starting monday"), ["Did I get the job? yes! starting monday."]);
         assert_eq!(answer("hi", "truck passed inspection!!! on the 3rd, first try"), ["Truck passed inspection!!! On the 3rd, first try."]);
         assert!(answer("hi", "it passed").is_empty(), "no event without what passed");
+        // A question about a thing of the person's, answered with no subject at all.
+        assert_eq!(answer("dang. surgery?", "yeah, arthroscopic. scheduled for may 3"), ["Surgery? yeah, arthroscopic. scheduled for may 3."]);
+        assert_eq!(answer("LETS GO. what's it called", "el frijol. named after the cat obviously"), ["What's it called? el frijol. named after the cat obviously."]);
+        assert!(answer("lol what's that smell", "no idea. the neighbors maybe").is_empty(), "small talk of the moment");
+        assert!(answer("is she still at that design agency?", "yep, three years now").is_empty(), "about someone else");
+        assert!(answer("how was work", "long. so long").is_empty(), "one word says nothing");
+        assert!(!answer("OH??", "nothing to tell yet!").iter().any(|m| m.starts_with("OH")), "a question of nothing");
+        // A word or two after a kept sentence goes on with it.
+        assert_eq!(
+            answer("you still thinking about the truck thing?", "every single day bro. birria truck. quesabirria, consomé, the whole thing"),
+            ["Am I still thinking about the truck thing? every single day bro. Birria truck. Quesabirria, consomé, the whole thing."]
+        );
         // "you" after a verb in -ing is its object; a question the asker asks of themselves is not turned.
         assert_eq!(answer("how's truck life treating you?", "exhausted but so happy"), ["How's truck life treating me? exhausted but so happy."]);
         assert!(!answer("why would i be mad, that's amazing?", "because i said i'd quit like 5 times lol").iter().any(|m| m.contains("would i be mad")));

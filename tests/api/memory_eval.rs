@@ -252,6 +252,7 @@ async fn run_conversation(app: &TestApp, c: &Conversation, dense: Option<&Embedd
 
     let (mut system, mut bm25_raw, mut dense_raw) = (Recall::default(), Recall::default(), Recall::default());
     let mut server_ranked: Vec<Vec<String>> = Vec::new();
+    let mut baseline_ranked: Vec<[Vec<String>; 2]> = Vec::new();
     for q in &c.questions {
         let ev: HashSet<&str> = q.evidence.iter().map(String::as_str).collect();
         let body = conn.retrieve(app, json!({ "query": q.question, "limit": 10 })).await;
@@ -266,18 +267,22 @@ async fn run_conversation(app: &TestApp, c: &Conversation, dense: Option<&Embedd
             println!("missed [{}] {:?} evidence {:?}; top: {:?}", q.kind, q.question, q.evidence, top);
         }
         system.add(&q.kind, &ranked, &ev);
-        server_ranked.push(body["data"].as_array().unwrap().iter().filter_map(|m| m["id"].as_str().map(str::to_string)).collect());
+        // The export reads deeper, to show where a miss ranked.
+        let deeper = if std::env::var_os("EVAL_EXPORT_DIR").is_some() { conn.retrieve(app, json!({ "query": q.question, "limit": 50 })).await } else { body.clone() };
+        server_ranked.push(deeper["data"].as_array().unwrap().iter().filter_map(|m| m["id"].as_str().map(str::to_string)).collect());
         let raw: Vec<String> = bm25.rank(&q.question, 1, |_| Some(0), 0, 10).iter().map(|r| person_turns[r.index].id.clone()).collect();
         bm25_raw.add(&q.kind, &raw, &ev);
+        baseline_ranked.push([raw, Vec::new()]);
         if let (Some(e), Some(docs)) = (dense, &dense_docs) {
             let t = Instant::now();
             let qv = e.embed(&[q.question.as_str()]).unwrap().remove(0);
             report.query_embed_secs += t.elapsed().as_secs_f64();
             let top: Vec<String> = cosine_top(&qv, docs, 10).into_iter().map(|i| person_turns[i].id.clone()).collect();
             dense_raw.add(&q.kind, &top, &ev);
+            baseline_ranked.last_mut().expect("pushed above")[1] = top;
         }
     }
-    export_conversation(app, c, &server_ranked).await;
+    export_conversation(app, c, &server_ranked, &baseline_ranked).await;
     report.system.merge(&system);
     report.bm25_raw.merge(&bm25_raw);
     report.dense_raw.merge(&dense_raw);
@@ -285,7 +290,7 @@ async fn run_conversation(app: &TestApp, c: &Conversation, dense: Option<&Embedd
 
 /// Research export (`EVAL_EXPORT_DIR`): what the server stored for one conversation and what
 /// it ranked for each question, for offline ranking experiments (scripts outside the server).
-async fn export_conversation(app: &TestApp, c: &Conversation, ranked: &[Vec<String>]) {
+async fn export_conversation(app: &TestApp, c: &Conversation, ranked: &[Vec<String>], baselines: &[[Vec<String>; 2]]) {
     let Some(dir) = std::env::var_os("EVAL_EXPORT_DIR").map(PathBuf::from) else { return };
     let email = format!("eval-{}@example.com", c.id.to_lowercase());
     let rows: Vec<(String, Option<String>, String, Option<String>, String, i64, Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
@@ -304,7 +309,9 @@ async fn export_conversation(app: &TestApp, c: &Conversation, ranked: &[Vec<Stri
         })
         .collect();
     std::fs::create_dir_all(&dir).unwrap();
-    let out = json!({ "id": c.id, "memories": memories, "server_ranked": ranked });
+    let out = json!({ "id": c.id, "memories": memories, "server_ranked": ranked,
+                      "bm25_raw_ranked": baselines.iter().map(|b| &b[0]).collect::<Vec<_>>(),
+                      "dense_raw_ranked": baselines.iter().map(|b| &b[1]).collect::<Vec<_>>() });
     std::fs::write(dir.join(format!("{}.json", c.id)), serde_json::to_string(&out).unwrap()).unwrap();
 }
 
