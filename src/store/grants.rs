@@ -450,6 +450,15 @@ pub async fn update_by_person(
     Ok(Some(grant))
 }
 
+/// As `writable_categories`, read outside a transaction: what a worker checks before the
+/// commit checks it again.
+pub async fn writable_categories_now(db: &Db, passport_id: &str, agent_id: &str, now: i64) -> StoreResult<Option<Vec<Category>>> {
+    let mut tx = db.pool.begin().await?;
+    let granted = writable_categories(&mut tx, passport_id, agent_id, now).await?;
+    tx.commit().await?;
+    Ok(granted)
+}
+
 /// The categories `agent_id` may write for a person right now (a live, read-write grant of
 /// a live agent), read inside the caller's transaction so a revocation that commits first is
 /// seen.

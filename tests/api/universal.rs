@@ -852,6 +852,59 @@ mod a_burst {
     }
 }
 
+mod a_burst_within_a_grant {
+    #[tokio::test]
+    async fn sqlite() {
+        super::a_burst_hands_on_only_what_the_grant_keeps(crate::common::Backend::Sqlite).await
+    }
+    #[tokio::test]
+    async fn postgres() {
+        if crate::common::postgres_admin_url().is_some() {
+            super::a_burst_hands_on_only_what_the_grant_keeps(crate::common::Backend::Postgres).await
+        }
+    }
+}
+
+/// What a message of a burst hands on to the next, for its reading in context, is what the
+/// grant lets the app keep of it, as when the message before is read from the store: a
+/// statement outside the grant never reaches the next memory's kept text.
+async fn a_burst_hands_on_only_what_the_grant_keeps(backend: Backend) {
+    use memory_passport::embed::{self, Mode};
+    let Some((dir, _)) = embed::from_env() else {
+        assert!(std::env::var_os("MP_REQUIRE_MODEL").is_none(), "make test sets EMBEDDING_MODEL_DIR");
+        return eprintln!("no embedding model: skipped");
+    };
+    let app = spawn_app_with(backend, |c| {
+        c.embedding = Some((dir.clone(), Mode::Mixed));
+        c.job_workers = 0;
+    })
+    .await;
+    let cookie = Person::sign_in(&app, "grant-burst@example.com").await.cookie;
+    let a = AgentCreds::create(&app, &[], "read_write").await;
+    let c = connect(&app, &cookie, &a, &["preference"], "read_write").await;
+    let said = ["I work at Acme Robotics. I love hiking in the Alps.", "I love dark chocolate too."];
+    let mut job_ids = Vec::new();
+    for (i, text) in said.iter().enumerate() {
+        let res = c
+            .post(&app, "/v1/universal/memories/add", &json!({ "messages": [{ "role": "user", "content": text, "occurred_at": format!("2023-05-08T14:0{i}:00Z") }] }))
+            .await;
+        assert_eq!(res.status(), 202);
+        job_ids.push(res.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_string());
+    }
+    let embedder = app.state.as_ref().expect("in-process server").universal.embedder.clone().expect("a model");
+    assert_eq!(worker::run_once_with(&app.db, Some(&embedder), jobs::CLAIM_MS).await.unwrap(), 2, "one batch");
+    let first = c.finished(&app, &job_ids[0]).await;
+    assert_eq!(first["extraction_metadata"]["outside_grant"], 1, "where they work is a fact: {first}");
+    // Before the background's upgrade, the later memory keeps what it was read after.
+    let before: Option<String> = sqlx::query_scalar("SELECT turn_before FROM memories WHERE content LIKE '%chocolate%'")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let before = before.expect("the second message is read after the first");
+    assert!(before.contains("hiking in the Alps"), "{before}");
+    assert!(!before.contains("Acme"), "a statement outside the grant was handed on: {before}");
+}
+
 /// Messages a person sends in a burst are worked in one batch, committed together; each is
 /// still read after the memories of the one before it (in the batch, not yet in the store),
 /// and while one claim works on a person's jobs no other claim takes the rest of them.

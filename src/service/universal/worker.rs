@@ -110,6 +110,9 @@ pub async fn run_once_with(db: &Db, embedder: Option<&Arc<Embedder>>, claim_ms: 
                 // The batch is committed at once, so a message whose predecessor is in the same
                 // batch finds it here, not in the store (the batch is in the order jobs came).
                 let mut in_batch: std::collections::HashMap<(String, String), Before> = std::collections::HashMap::new();
+                // What the app may write for each person, as the commit will check it: only
+                // those statements are handed on, as the store would hand on only those kept.
+                let mut writable: std::collections::HashMap<(String, String), Vec<Category>> = std::collections::HashMap::new();
                 for (job, p) in planned.iter_mut() {
                     if let Plan::Extract(found) = p {
                         let key = (job.passport_id.clone(), job.agent_id.clone());
@@ -118,7 +121,16 @@ pub async fn run_once_with(db: &Db, embedder: Option<&Arc<Embedder>>, claim_ms: 
                             tracing::warn!(error = %err, job_id = %job.id, "reading what came before failed; the turn is read alone");
                         }
                         if let Some(said) = said_at_of(found) {
-                            let contents = found.iter().filter(|f| f.source.is_some()).map(|f| f.content.clone()).collect::<Vec<_>>();
+                            if !writable.contains_key(&key) {
+                                let granted = grants::writable_categories_now(db, &job.passport_id, &job.agent_id, now_ms()).await;
+                                writable.insert(key.clone(), granted.ok().flatten().unwrap_or_default());
+                            }
+                            let granted = &writable[&key];
+                            let contents = found
+                                .iter()
+                                .filter(|f| f.source.is_some() && granted.contains(&f.category))
+                                .map(|f| f.content.clone())
+                                .collect::<Vec<_>>();
                             if !contents.is_empty() {
                                 in_batch.insert(key, (said, contents));
                             }
