@@ -829,7 +829,15 @@ fn read(sentence: &str) -> Reading<'_> {
         // Standing alone it needs a sign of the person's life (people, pets, plans, money,
         // work, home), or much to say; numbers alone say little ("Python 3.12 was released").
         let said = words.iter().filter(|w| !FILLER.contains(w) && !REACTION.contains(w) && !w.chars().all(|c| c.is_ascii_digit())).count();
-        let life = words.iter().any(|w| LIFE_WORDS.contains(w) || PEOPLE.contains(w)) || lower.contains('$');
+        // Opening with a name and "'s" names someone or something of theirs ("nico's full
+        // time now", "biscuit's at the vet").
+        const NOT_A_NAME: &[&str] = &[
+            "it's", "that's", "what's", "there's", "here's", "he's", "she's", "who's", "let's", "today's", "tonight's",
+            "tomorrow's", "everyone's", "everybody's", "nobody's", "somebody's", "someone's", "life's", "how's", "where's",
+            "when's", "why's", "one's", "this's",
+        ];
+        let named = first.len() > 3 && first.ends_with("'s") && !NOT_A_NAME.contains(&first);
+        let life = named || words.iter().any(|w| LIFE_WORDS.contains(w) || PEOPLE.contains(w)) || lower.contains('$');
         if words.len() >= 4 && ((life && said >= 2) || said >= 4) {
             let (category, importance) = by_topic(&lower);
             return Reading::Stands(statement, category, importance.min(5));
@@ -1652,6 +1660,8 @@ mod tests {
         assert_eq!(said("good!! hannah's pregnant. almost 16 weeks"), vec!["Hannah's pregnant. Almost 16 weeks."]);
         assert_eq!(said("offer accepted. closing is january 27"), vec!["Offer accepted. Closing is january 27."]);
         assert_eq!(said("loan approved!!! $30,000"), vec!["Loan approved!!! $30,000."]);
+        assert_eq!(said("more money, more tired lol. nico's full time now"), vec!["Nico's full time now."]);
+        assert!(said("that's wild lol, it's raining now").is_empty());
         assert_eq!(said("it's real. also, don't be mad, but i quit smoking"), vec!["I quit smoking."]);
         assert_eq!(said("morning! guess who sent chapter 3 to okafor"), vec!["I sent chapter 3 to okafor."]);
         assert_eq!(said("stopping in boise overnight"), vec!["I'm stopping in boise overnight."]);
