@@ -821,7 +821,12 @@ fn read(sentence: &str) -> Reading<'_> {
             return Reading::Skip;
         }
         if theirs(&lower, &words) {
-            return Reading::Skip;
+            // A taste said after the news, in a clause of its own, leaves the news ("she's a UX
+            // researcher at the agency, loves it").
+            return match news_before_taste(statement) {
+                Some(news) => read(news),
+                None => Reading::Skip,
+            };
         }
         if is_opinion(&words) {
             return Reading::Stands(statement, Category::Preference, 5);
@@ -1061,6 +1066,23 @@ fn theirs(lower: &str, words: &[&str]) -> bool {
         let verb = THEIR_TASTE.iter().filter_map(|t| lower.find(t)).min().unwrap_or(usize::MAX);
         lower.find(" i ").is_none_or(|i| i > verb)
     }
+}
+
+/// The clause before a trailing taste: "she's a UX researcher at the agency, loves it" → "she's
+/// a UX researcher at the agency", when that says something in four words or more and has no
+/// taste of its own.
+fn news_before_taste(statement: &str) -> Option<&str> {
+    let lower = statement.to_lowercase().replace('’', "'");
+    let verb = THEIR_TASTE.iter().filter_map(|t| lower.find(t)).min()?;
+    let comma = lower[..verb].rfind(',')?;
+    // The taste's clause is the verb alone after the comma: ", loves it", ", likes it there".
+    // Positions in `lower` are those of `statement` only when lower-casing kept every length.
+    if lower.len() != statement.len() || lower[comma + 1..verb].trim().contains(' ') {
+        return None;
+    }
+    let news = statement[..comma].trim();
+    let words = word_list(&lower[..comma]);
+    (words.len() >= 4 && !theirs(&lower[..comma], &words)).then_some(news)
 }
 
 /// The category and importance of a statement about the person: the specific openings
@@ -1662,6 +1684,8 @@ mod tests {
         assert_eq!(said("loan approved!!! $30,000"), vec!["Loan approved!!! $30,000."]);
         assert_eq!(said("more money, more tired lol. nico's full time now"), vec!["Nico's full time now."]);
         assert!(said("that's wild lol, it's raining now").is_empty());
+        assert_eq!(said("yeah she's a UX researcher at the agency, loves it"), vec!["She's a UX researcher at the agency."]);
+        assert!(said("my wife prefers window seats").is_empty(), "someone else's taste");
         assert_eq!(said("it's real. also, don't be mad, but i quit smoking"), vec!["I quit smoking."]);
         assert_eq!(said("morning! guess who sent chapter 3 to okafor"), vec!["I sent chapter 3 to okafor."]);
         assert_eq!(said("stopping in boise overnight"), vec!["I'm stopping in boise overnight."]);
