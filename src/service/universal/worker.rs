@@ -113,14 +113,23 @@ pub async fn run_once_with(db: &Db, embedder: Option<&Arc<Embedder>>, claim_ms: 
                 // What the app may write for each person, as the commit will check it: only
                 // those statements are handed on, as the store would hand on only those kept.
                 let mut writable: std::collections::HashMap<(String, String), Vec<Category>> = std::collections::HashMap::new();
+                // How many of each person's jobs are still to come: the last one hands on nothing.
+                let mut to_come: std::collections::HashMap<(String, String), usize> = std::collections::HashMap::new();
+                for (job, _) in planned.iter() {
+                    *to_come.entry((job.passport_id.clone(), job.agent_id.clone())).or_default() += 1;
+                }
                 for (job, p) in planned.iter_mut() {
                     if let Plan::Extract(found) = p {
                         let key = (job.passport_id.clone(), job.agent_id.clone());
+                        let later = to_come.get_mut(&key).map(|n| {
+                            *n -= 1;
+                            *n
+                        });
                         // Without it the memory is still stored and found, only read alone.
                         if let Err(err) = with_what_came_before(db, job, in_batch.get(&key), found).await {
                             tracing::warn!(error = %err, job_id = %job.id, "reading what came before failed; the turn is read alone");
                         }
-                        if let Some(said) = said_at_of(found) {
+                        if let Some(said) = said_at_of(found).filter(|_| later.unwrap_or(0) > 0) {
                             if !writable.contains_key(&key) {
                                 let granted = grants::writable_categories_now(db, &job.passport_id, &job.agent_id, now_ms()).await;
                                 writable.insert(key.clone(), granted.ok().flatten().unwrap_or_default());
