@@ -349,19 +349,13 @@ pub fn extract_turn(turn: Turn<'_>) -> Vec<Extracted> {
             rest = others;
         }
     }
-    let mut before: Option<&str> = (rest.len() < all.len()).then(|| all[0]);
     for &sentence in rest {
         if out.len() >= MAX_PER_CONVERSATION {
             break;
         }
-        // A sentence that left out its subject right after one about someone else goes on
-        // about them, not the person: "she got the job!! moving up in march".
-        let theirs_goes_on = before.is_some_and(opens_with_someone_else) && drops_its_subject(sentence);
-        before = Some(sentence);
         // A sentence that stands alone is kept as any other when there is none before it to
         // go on about.
         let reading = match read(sentence) {
-            Reading::Keep(_) if theirs_goes_on => Reading::GoesOn(sentence.trim()),
             Reading::Stands(text, category, importance) if last_kept.is_none() => Reading::Keep(make(text, category, importance)),
             other => other,
         };
@@ -842,7 +836,12 @@ fn read(sentence: &str) -> Reading<'_> {
         let said = words.iter().filter(|w| !FILLER.contains(w) && !REACTION.contains(w) && !w.chars().all(|c| c.is_ascii_digit())).count();
         // Opening with a name and "'s" names someone or something of theirs ("nico's full
         // time now", "biscuit's at the vet").
-        let named = is_a_name(first);
+        const NOT_A_NAME: &[&str] = &[
+            "it's", "that's", "what's", "there's", "here's", "he's", "she's", "who's", "let's", "today's", "tonight's",
+            "tomorrow's", "everyone's", "everybody's", "nobody's", "somebody's", "someone's", "life's", "how's", "where's",
+            "when's", "why's", "one's", "this's",
+        ];
+        let named = first.len() > 3 && first.ends_with("'s") && !NOT_A_NAME.contains(&first);
         let life = named || words.iter().any(|w| LIFE_WORDS.contains(w) || PEOPLE.contains(w)) || lower.contains('$');
         if words.len() >= 4 && ((life && said >= 2) || said >= 4) {
             let (category, importance) = by_topic(&lower);
@@ -945,32 +944,6 @@ fn without_quotes(lower: &str) -> String {
 
 /// "Just teamed up with…", "Went hiking…", "Working on a new painting": a sentence about
 /// oneself without the "I".
-/// Words in 's that are not a name and 's ("it's", "today's").
-const NOT_A_NAME: &[&str] = &[
-    "it's", "that's", "what's", "there's", "here's", "he's", "she's", "who's", "let's", "today's", "tonight's",
-    "tomorrow's", "everyone's", "everybody's", "nobody's", "somebody's", "someone's", "life's", "how's", "where's",
-    "when's", "why's", "one's", "this's",
-];
-
-/// A name and "'s": "nico's", "hannah's".
-fn is_a_name(word: &str) -> bool {
-    word.len() > 3 && word.ends_with("'s") && !NOT_A_NAME.contains(&word)
-}
-
-/// Whether a sentence is about someone else: it opens with he, she or they, or with a name and
-/// 's ("eli's moving out", "hannah's mom is staying").
-fn opens_with_someone_else(sentence: &str) -> bool {
-    let lower = strip_interjections(strip_lead_ins(sentence.trim())).to_lowercase().replace('’', "'");
-    let words = word_list(&lower);
-    words.first().is_some_and(|w| ["he", "she", "they", "he's", "she's", "they're", "he'll", "she'll", "they'll"].contains(w) || is_a_name(w))
-}
-
-/// Whether a sentence leaves out its subject ("moving in with his girlfriend").
-fn drops_its_subject(sentence: &str) -> bool {
-    let lower = strip_interjections(strip_lead_ins(sentence.trim())).to_lowercase().replace('’', "'");
-    starts_without_i(&word_list(&lower))
-}
-
 fn starts_without_i(words: &[&str]) -> bool {
     let Some(first) = words.first() else { return false };
     // "Moving day is the 17th", "Wedding is in May": the first word is the subject.
@@ -1713,10 +1686,6 @@ mod tests {
         assert!(said("that's wild lol, it's raining now").is_empty());
         assert_eq!(said("yeah she's a UX researcher at the agency, loves it"), vec!["She's a UX researcher at the agency."]);
         assert!(said("my wife prefers window seats").is_empty(), "someone else's taste");
-        // Without its subject, after a line about someone else, a line is theirs.
-        assert_eq!(said("huge perks. she got the dell seton job btw!! moving up in march"), vec!["She got the dell seton job btw!! Moving up in march."]);
-        assert_eq!(said("eli's moving out at the end of the month anyway. moving in with his girlfriend"), vec!["Eli's moving out at the end of the month anyway. Moving in with his girlfriend."]);
-        assert_eq!(said("finished the half! moving on to trail races"), vec!["I finished the half! I'm moving on to trail races."]);
         assert_eq!(said("it's real. also, don't be mad, but i quit smoking"), vec!["I quit smoking."]);
         assert_eq!(said("morning! guess who sent chapter 3 to okafor"), vec!["I sent chapter 3 to okafor."]);
         assert_eq!(said("stopping in boise overnight"), vec!["I'm stopping in boise overnight."]);

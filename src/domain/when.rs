@@ -287,31 +287,6 @@ pub fn find(sentence: &str, anchor: Date) -> Option<Found> {
     None
 }
 
-/// "the 15th" (with its suffix, and not "the 15th of May" or "the 5th floor"): the latest such
-/// day on or before the anchor, or, when the sentence tells what is to come ("moving day is the
-/// 17th", "I'll know by the 3rd"), the next.
-fn day_of_the_month(sentence: &str, ordinal: &str, next: &str, anchor: Date) -> Option<Date> {
-    const THEN: &[&str] = &[
-        "", "at", "in", "on", "and", "but", "so", "for", "with", "to", "when", "after", "before", "because", "lol", "then",
-        "was", "is", "will", "i", "we", "which", "right", "haha", "too",
-    ];
-    if !ordinal.ends_with(|c: char| c.is_ascii_alphabetic()) || !THEN.contains(&next) {
-        return None;
-    }
-    let n = ordinal_day(ordinal)?;
-    let lower = format!(" {} ", sentence.to_lowercase().replace('’', "'"));
-    let to_come = [" is the ", "'s the ", " will ", "'ll ", " gonna ", " going to ", " are ", " starts ", " by the ", " until ", " till "]
-        .iter()
-        .any(|w| lower.contains(w));
-    // The month said in, then the months before (or after) it, until one has that day.
-    (0..4).find_map(|k: i64| {
-        let (y, m) = add_months(anchor, if to_come { k } else { -k })?;
-        let d = Date::from_calendar_date(y, m, n).ok()?;
-        let right_side = if to_come { d >= anchor } else { d <= anchor };
-        right_side.then_some(d)
-    })
-}
-
 /// Tries every expression that can start at word `i`.
 fn at(sentence: &str, ws: &[Word], i: usize, anchor: Date) -> Option<Found> {
     let w = |k: usize| ws.get(i + k).map(|w| w.text.as_str()).unwrap_or("");
@@ -321,11 +296,6 @@ fn at(sentence: &str, ws: &[Word], i: usize, anchor: Date) -> Option<Found> {
     };
     let on = |d: Date| format!("on {}", Span::day(d).human());
     let day = |d: Date| Span::day(d);
-    if w(0) == "the" {
-        if let Some(d) = day_of_the_month(sentence, w(1), w(2), anchor) {
-            return found(2, day(d), on(d));
-        }
-    }
     match w(0) {
         "today" | "tonight" => return found(1, day(anchor), on(anchor)),
         "yesterday" => return found(1, day(anchor - Duration::days(1)), on(anchor - Duration::days(1))),
@@ -616,22 +586,6 @@ mod tests {
         assert_eq!(says("I want to visit Japan next summer."), t("I want to visit Japan in summer 2023.", "2023-06-01", "2023-08-31"));
         assert_eq!(says("It snowed a lot last winter."), t("It snowed a lot in winter 2022.", "2022-12-01", "2023-02-28"));
         assert_eq!(says("I ran a marathon last October."), t("I ran a marathon in October 2022.", "2022-10-01", "2022-10-31"));
-    }
-
-    #[test]
-    fn a_day_of_the_month_is_the_last_one_or_the_next() {
-        // Said on Monday 8 May 2023.
-        assert_eq!(says("I proposed on the 15th in kyoto."), t("I proposed on 15 April 2023 in kyoto.", "2023-04-15", "2023-04-15"));
-        assert_eq!(says("I started couch to 5k on the 2nd"), t("I started couch to 5k on 2 May 2023", "2023-05-02", "2023-05-02"));
-        assert_eq!(says("Moving day is the 17th."), t("Moving day is on 17 May 2023.", "2023-05-17", "2023-05-17"));
-        assert_eq!(says("I'll hear back by the 3rd."), t("I'll hear back by 3 June 2023.", "2023-06-03", "2023-06-03"));
-        // Last month has no 31st: the month before it.
-        assert_eq!(says("I moved in on the 31st."), t("I moved in on 31 March 2023.", "2023-03-31", "2023-03-31"));
-        for s in ["I live on the 5th floor.", "It was the 3rd time.", "We came the 2"] {
-            assert_eq!(resolve(s, anchor()), None, "{s}");
-        }
-        // With its month, the plain date decides.
-        assert_eq!(says("I was born on the 15th of May 1990.").1, "1990-05-15");
     }
 
     #[test]
