@@ -123,20 +123,25 @@ pub async fn without_embedding(db: &Db, done: &[&str], limit: i64) -> StoreResul
     Ok(q.fetch_all(&db.pool).await?)
 }
 
+/// How many memories of the message before are read with a new one.
+pub const SAID_JUST_BEFORE: usize = 4;
+
 /// The memories `agent_id` made for the person from its latest other job whose words were
-/// said between `from` and `to` (ms), in the order they were made (at most four, the last
-/// ones), with when they were said: what the person told this app just before.
+/// said between `from` and `to` (ms), in the order they were made (at most
+/// `SAID_JUST_BEFORE`, the last ones), with when they were said: what the person told this app
+/// just before.
 pub async fn said_just_before(db: &Db, passport_id: &str, agent_id: &str, job_id: &str, from: i64, to: i64) -> StoreResult<Option<(i64, Vec<String>)>> {
     let rows: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT content, source_job_id, said_at FROM memories WHERE passport_id = $1 AND source_agent_id = $2 \
          AND source_job_id IS NOT NULL AND source_job_id <> $3 AND flag IS NULL AND said_at >= $4 AND said_at <= $5 \
-         ORDER BY said_at DESC, created_at DESC, id DESC LIMIT 4",
+         ORDER BY said_at DESC, created_at DESC, id DESC LIMIT $6",
     )
     .bind(passport_id)
     .bind(agent_id)
     .bind(job_id)
     .bind(from)
     .bind(to)
+    .bind(SAID_JUST_BEFORE as i64)
     .fetch_all(&db.pool)
     .await?;
     let Some((_, latest, said)) = rows.first().cloned() else { return Ok(None) };

@@ -115,7 +115,7 @@ pub async fn run_once_with(db: &Db, embedder: Option<&Arc<Embedder>>, claim_ms: 
                 let mut writable: std::collections::HashMap<(String, String), Vec<Category>> = std::collections::HashMap::new();
                 // How many of each person's jobs are still to come: the last one hands on nothing.
                 let mut to_come: std::collections::HashMap<(String, String), usize> = std::collections::HashMap::new();
-                for (job, _) in planned.iter() {
+                for (job, _) in planned.iter().filter(|(_, p)| matches!(p, Plan::Extract(_))) {
                     *to_come.entry((job.passport_id.clone(), job.agent_id.clone())).or_default() += 1;
                 }
                 for (job, p) in planned.iter_mut() {
@@ -132,14 +132,20 @@ pub async fn run_once_with(db: &Db, embedder: Option<&Arc<Embedder>>, claim_ms: 
                         if let Some(said) = said_at_of(found).filter(|_| later.unwrap_or(0) > 0) {
                             if !writable.contains_key(&key) {
                                 let granted = grants::writable_categories_now(db, &job.passport_id, &job.agent_id, now_ms()).await;
-                                writable.insert(key.clone(), granted.ok().flatten().unwrap_or_default());
+                                let granted = granted.unwrap_or_else(|err| {
+                                    tracing::warn!(error = %err, job_id = %job.id, "reading the grant failed; nothing of this job is handed on");
+                                    None
+                                });
+                                writable.insert(key.clone(), granted.unwrap_or_default());
                             }
                             let granted = &writable[&key];
-                            let contents = found
+                            let mut contents = found
                                 .iter()
                                 .filter(|f| f.source.is_some() && granted.contains(&f.category))
                                 .map(|f| f.content.clone())
                                 .collect::<Vec<_>>();
+                            // The last ones, as many as the store hands on.
+                            contents.drain(..contents.len().saturating_sub(memories::SAID_JUST_BEFORE));
                             if !contents.is_empty() {
                                 in_batch.insert(key, (said, contents));
                             }
