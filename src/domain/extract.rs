@@ -581,12 +581,10 @@ const ABBREVIATIONS: &[&str] = &["e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "
 /// "Don't be mad, but I quit smoking": what comes after ", but I" when nothing before it is
 /// about the person.
 fn after_but(s: &str) -> &str {
-    let lower = s.to_lowercase();
-    if lower.len() != s.len() {
-        return s;
-    }
-    let Some(at) = [", but i ", ", but i'", ", but we "].iter().filter_map(|p| lower.find(p)).min() else { return s };
-    if word_list(&lower[..at]).iter().any(|w| FIRST_PERSON.contains(w)) {
+    // ASCII lower-casing keeps every byte where it was, so positions in `lower` are in `s`.
+    let lower = s.to_ascii_lowercase();
+    let Some(at) = [", but i ", ", but i'", ", but i’", ", but we "].iter().filter_map(|p| lower.find(p)).min() else { return s };
+    if word_list(&lower[..at].replace('’', "'")).iter().any(|w| FIRST_PERSON.contains(w)) {
         return s;
     }
     s[at + ", but ".len()..].trim_start()
@@ -717,6 +715,19 @@ const FILLER: &[&str] = &[
     "think", "know", "love", "like", "hope", "excited", "happy", "glad", "kind", "pretty", "such", "super", "even",
 ];
 
+/// A word that says nothing on its own: filler, a reaction, an interjection, or one stretched
+/// or laughed ("yesss", "hahahaha", "lmaooo", "omggg").
+fn says_nothing(w: &str) -> bool {
+    if FILLER.contains(&w) || REACTION.contains(&w) || INTERJECTIONS.contains(&w) {
+        return true;
+    }
+    let mut squeezed: Vec<char> = w.chars().collect();
+    squeezed.dedup();
+    let squeezed: String = squeezed.into_iter().collect();
+    let laugh = w.len() >= 4 && w.chars().all(|c| matches!(c, 'h' | 'a' | 'e')) && w.contains('h');
+    laugh || INTERJECTIONS.contains(&squeezed.as_str()) || ["lmao", "lmfao", "lol", "omg", "yes", "yas"].contains(&squeezed.as_str())
+}
+
 fn word_list(lower: &str) -> Vec<&str> {
     lower.split(|c: char| !c.is_alphanumeric() && c != '\'').filter(|w| !w.is_empty()).collect()
 }
@@ -813,7 +824,7 @@ fn read(sentence: &str) -> Reading<'_> {
         // A word or two goes on about the sentence before ("every single day bro. birria
         // truck."), unless it only reacts.
         if words.len() < 3 {
-            let reacts = REACTION_STARTS.iter().any(|r| lower.starts_with(r)) || words.iter().all(|w| FILLER.contains(w) || REACTION.contains(w) || INTERJECTIONS.contains(w));
+            let reacts = REACTION_STARTS.iter().any(|r| lower.starts_with(r)) || words.iter().all(|w| says_nothing(w));
             return if reacts { Reading::Skip } else { Reading::GoesOn(statement) };
         }
         let reaction = REACTION_STARTS.iter().any(|r| lower.starts_with(r)) && words.len() <= 8;
@@ -839,9 +850,13 @@ fn read(sentence: &str) -> Reading<'_> {
         const NOT_A_NAME: &[&str] = &[
             "it's", "that's", "what's", "there's", "here's", "he's", "she's", "who's", "let's", "today's", "tonight's",
             "tomorrow's", "everyone's", "everybody's", "nobody's", "somebody's", "someone's", "life's", "how's", "where's",
-            "when's", "why's", "one's", "this's",
+            "when's", "why's", "one's", "this's", "everything's", "nothing's", "something's", "anything's", "weather's",
+            "traffic's", "work's", "name's", "yesterday's",
         ];
-        let named = first.len() > 3 && first.ends_with("'s") && !NOT_A_NAME.contains(&first);
+        let named = first.len() > 3
+            && first.ends_with("'s")
+            && first.starts_with(|c: char| c.is_alphabetic())
+            && !NOT_A_NAME.contains(&first);
         let life = named || words.iter().any(|w| LIFE_WORDS.contains(w) || PEOPLE.contains(w)) || lower.contains('$');
         if words.len() >= 4 && ((life && said >= 2) || said >= 4) {
             let (category, importance) = by_topic(&lower);
@@ -1072,17 +1087,18 @@ fn theirs(lower: &str, words: &[&str]) -> bool {
 /// a UX researcher at the agency", when that says something in four words or more and has no
 /// taste of its own.
 fn news_before_taste(statement: &str) -> Option<&str> {
-    let lower = statement.to_lowercase().replace('’', "'");
+    // ASCII lower-casing keeps every byte where it was, so positions in `lower` are in `statement`.
+    let lower = statement.to_ascii_lowercase();
     let verb = THEIR_TASTE.iter().filter_map(|t| lower.find(t)).min()?;
     let comma = lower[..verb].rfind(',')?;
     // The taste's clause is the verb alone after the comma: ", loves it", ", likes it there".
-    // Positions in `lower` are those of `statement` only when lower-casing kept every length.
-    if lower.len() != statement.len() || lower[comma + 1..verb].trim().contains(' ') {
+    if lower[comma + 1..verb].trim().contains(' ') {
         return None;
     }
-    let news = statement[..comma].trim();
-    let words = word_list(&lower[..comma]);
-    (words.len() >= 4 && !theirs(&lower[..comma], &words)).then_some(news)
+    let news = statement.get(..comma)?.trim();
+    let before = lower[..comma].replace('’', "'");
+    let words = word_list(&before);
+    (words.len() >= 4 && !theirs(&before, &words)).then_some(news)
 }
 
 /// The category and importance of a statement about the person: the specific openings
@@ -1202,7 +1218,7 @@ fn turned_question(question: &str, answer_lower: &str) -> Option<String> {
     }
     let turned = to_first_person(&with_its_subject(question).unwrap_or_else(|| question.to_string()));
     let answer = word_list(answer_lower);
-    let turned_lower = turned.to_lowercase();
+    let turned_lower = turned.to_lowercase().replace('’', "'");
     let asked = word_list(&turned_lower);
     let about_them = asked.iter().any(|w| FIRST_PERSON.contains(w))
         || (answer.iter().any(|w| FIRST_PERSON.contains(w)) && !answer.iter().any(|w| SUBJECTS.contains(w)))
@@ -1684,6 +1700,15 @@ mod tests {
         assert_eq!(said("loan approved!!! $30,000"), vec!["Loan approved!!! $30,000."]);
         assert_eq!(said("more money, more tired lol. nico's full time now"), vec!["Nico's full time now."]);
         assert!(said("that's wild lol, it's raining now").is_empty());
+        // Opening with "'s" names someone only when the word is a name.
+        assert!(said("weather's awful again today").is_empty());
+        // A stretched word or a laugh after a kept sentence adds nothing to it.
+        assert_eq!(said("i finally passed my driving test. yesss. hahahaha"), vec!["I finally passed my driving test."]);
+        assert!(said("traffic's insane this morning").is_empty());
+        assert!(said("everything's fine at the moment").is_empty());
+        assert!(said("90's hits all evening").is_empty());
+        // Letters beyond ASCII and a curly apostrophe keep the news and never split a letter.
+        assert_eq!(said("Ω she’s a UX researcher at the café, loves it Ⱥ"), vec!["Ω she’s a UX researcher at the café."]);
         assert_eq!(said("yeah she's a UX researcher at the agency, loves it"), vec!["She's a UX researcher at the agency."]);
         assert!(said("my wife prefers window seats").is_empty(), "someone else's taste");
         assert_eq!(said("it's real. also, don't be mad, but i quit smoking"), vec!["I quit smoking."]);
@@ -1894,7 +1919,8 @@ mod tests {
         // A question about a thing of the person's, answered with no subject at all.
         assert_eq!(answer("dang. surgery?", "yeah, arthroscopic. scheduled for may 3"), ["Surgery? yeah, arthroscopic. scheduled for may 3."]);
         assert_eq!(answer("LETS GO. what's it called", "el frijol. named after the cat obviously"), ["What's it called? el frijol. named after the cat obviously."]);
-        assert!(answer("lol what's that smell", "no idea. the neighbors maybe").is_empty(), "small talk of the moment");
+        assert!(answer("what's that smell?", "no idea. the neighbors maybe").is_empty(), "small talk of the moment");
+        assert!(answer("what’s new?", "not much. the neighbors again").is_empty(), "a question of nothing, with a curly apostrophe");
         assert!(answer("is she still at that design agency?", "yep, three years now").is_empty(), "about someone else");
         assert!(answer("how was work", "long. so long").is_empty(), "one word says nothing");
         assert!(!answer("OH??", "nothing to tell yet!").iter().any(|m| m.starts_with("OH")), "a question of nothing");
