@@ -450,8 +450,8 @@ pub async fn update_by_person(
     Ok(Some(grant))
 }
 
-/// As `writable_categories`, read outside a transaction: what a worker checks before the
-/// commit checks it again.
+/// As `writable_categories`, read in a short transaction of its own rather than the caller's:
+/// what a worker checks before the commit checks it again.
 pub async fn writable_categories_now(db: &Db, passport_id: &str, agent_id: &str, now: i64) -> StoreResult<Option<Vec<Category>>> {
     let mut tx = db.pool.begin().await?;
     let granted = writable_categories(&mut tx, passport_id, agent_id, now).await?;
