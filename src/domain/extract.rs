@@ -489,7 +489,9 @@ fn looks_like_code(line: &str) -> bool {
     let t = line.trim();
     const MARKS: &[&str] = &["{", "}", "();", " = ", "=>", "->", "::", "def ", "import ", "</", "/>", "#include", "console.", "print(", "select ", "$ ", ">>> ", "|--", "| "];
     let lower = t.to_lowercase();
-    if line.starts_with("    ") || line.starts_with('\t') || MARKS.iter().any(|m| lower.contains(m) || lower.starts_with(m.trim())) {
+    // A mark opens a line as written, less a leading space (" = " → "= "): trimmed whole,
+    // "def " and "import " would take "definitely…" and "important…", "$ " a price.
+    if line.starts_with("    ") || line.starts_with('\t') || MARKS.iter().any(|m| lower.contains(m) || lower.starts_with(m.trim_start())) {
         return true;
     }
     // Mostly letters, as prose is: figures and the marks of chat ("loan approved!!! $30,000")
@@ -779,6 +781,9 @@ fn read(sentence: &str) -> Reading<'_> {
     let unquoted = without_quotes(&lower);
     let words = word_list(&unquoted);
     let first = words.first().copied().unwrap_or("");
+    if years_as(&words) {
+        return Reading::Keep(make(statement, Category::Expertise, 6));
+    }
     // Instructions about how to answer are preferences; other requests are not memories.
     if let Some(rest) = ["please ", "always ", "never ", "don't ever ", "please always ", "please never ", "please don't "]
         .iter()
@@ -955,6 +960,20 @@ fn without_quotes(lower: &str) -> String {
         }
     }
     out
+}
+
+/// "Forty years as a librarian, you accumulate", "20 years as an electrician": a working life
+/// told without "I" (the "you" after it is anyone's).
+fn years_as(words: &[&str]) -> bool {
+    const HOW_MANY: &[&str] = &[
+        "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "fifteen", "twenty",
+        "thirty", "forty", "fifty", "sixty", "few", "many", "several",
+    ];
+    let Some(first) = words.first() else { return false };
+    (HOW_MANY.contains(first) || first.chars().all(|c| c.is_ascii_digit()))
+        && matches!(words.get(1), Some(&"years") | Some(&"decades"))
+        && words.get(2) == Some(&"as")
+        && matches!(words.get(3), Some(&"a") | Some(&"an"))
 }
 
 /// "Just teamed up with…", "Went hiking…", "Working on a new painting": a sentence about
@@ -1698,6 +1717,13 @@ mod tests {
         assert_eq!(said("good!! hannah's pregnant. almost 16 weeks"), vec!["Hannah's pregnant. Almost 16 weeks."]);
         assert_eq!(said("offer accepted. closing is january 27"), vec!["Offer accepted. Closing is january 27."]);
         assert_eq!(said("loan approved!!! $30,000"), vec!["Loan approved!!! $30,000."]);
+        // A line that opens like code but is prose: a price, "definitely", "important".
+        assert_eq!(said("$14,500. picking it up next week"), vec!["I'm picking it up next week."]);
+        assert_eq!(said("definitely moving to denver in june"), vec!["I'm moving to denver in june."]);
+        assert_eq!(said("important: i start my new job on monday"), vec!["Important: i start my new job on monday."]);
+        assert!(said("$ cargo build --release").is_empty(), "a shell prompt is still code");
+        assert_eq!(said("Forty years as a librarian, you accumulate"), vec!["Forty years as a librarian, you accumulate."]);
+        assert!(said("Years as a kid, you never think about it").is_empty(), "no count, no working life");
         assert_eq!(said("more money, more tired lol. nico's full time now"), vec!["Nico's full time now."]);
         assert!(said("that's wild lol, it's raining now").is_empty());
         // Opening with "'s" names someone only when the word is a name.
