@@ -689,7 +689,7 @@ const LIFE_WORDS: &[&str] = &[
 /// Events that make even two words worth keeping ("hannah's pregnant", "offer accepted").
 const EVENT_WORDS: &[&str] = &[
     "pregnant", "engaged", "married", "divorced", "accepted", "approved", "hired", "promoted", "retired", "passed",
-    "graduated", "born", "sold", "signed", "fired", "adopted",
+    "graduated", "born", "sold", "signed", "fired", "adopted", "submitted", "defended", "published", "launched",
 ];
 
 /// Words of reactions to what the other said.
@@ -1942,6 +1942,7 @@ mod tests {
         assert_eq!(answer("get the job?", "yes! starting monday"), ["Did I get the job? yes! starting monday."]);
         assert_eq!(answer("hi", "truck passed inspection!!! on the 3rd, first try"), ["Truck passed inspection!!! On the 3rd, first try."]);
         assert!(answer("hi", "it passed").is_empty(), "no event without what passed");
+        assert_eq!(answer("hi", "THESIS SUBMITTED YESTERDAY 🎓🎓🎓"), ["THESIS SUBMITTED YESTERDAY 🎓🎓🎓."]);
         // A question about a thing of the person's, answered with no subject at all.
         assert_eq!(answer("dang. surgery?", "yeah, arthroscopic. scheduled for may 3"), ["Surgery? yeah, arthroscopic. scheduled for may 3."]);
         assert_eq!(answer("LETS GO. what's it called", "el frijol. named after the cat obviously"), ["What's it called? el frijol. named after the cat obviously."]);

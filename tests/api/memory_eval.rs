@@ -181,7 +181,9 @@ async fn run_conversation(app: &TestApp, c: &Conversation, dense: Option<&Embedd
     let all = ["preference", "fact", "goal", "procedure", "relationship", "expertise"];
     let conn: Connected = connect(app, &cookie, &a, &all, "read_write").await;
 
-    // The person's turns, each in its own add with the other side's turn before it.
+    // The person's turns, each in its own add with the other side's turn before it (or,
+    // with EVAL_ALONE set, without it: an app that sends only what the person typed).
+    let alone = std::env::var_os("EVAL_ALONE").is_some();
     let started = Instant::now();
     let mut person_turns: Vec<&Turn> = Vec::new();
     for s in &c.sessions {
@@ -193,7 +195,7 @@ async fn run_conversation(app: &TestApp, c: &Conversation, dense: Option<&Embedd
             }
             person_turns.push(t);
             let mut messages = Vec::new();
-            if let Some(p) = previous {
+            if let Some(p) = previous.filter(|_| !alone) {
                 messages.push(json!({ "role": "assistant", "content": truncate(&p.text), "source_kind": "assistant_output" }));
             }
             messages.push(json!({ "role": "user", "content": truncate(&t.text), "occurred_at": s.date, "external_turn_id": t.id }));
