@@ -727,7 +727,7 @@ fn says_nothing(w: &str) -> bool {
     squeezed.dedup();
     let squeezed: String = squeezed.into_iter().collect();
     let laugh = w.len() >= 4 && w.chars().all(|c| matches!(c, 'h' | 'a' | 'e')) && w.contains('h');
-    laugh || INTERJECTIONS.contains(&squeezed.as_str()) || ["lmao", "lmfao", "lol", "omg", "yes", "yas"].contains(&squeezed.as_str())
+    laugh || INTERJECTIONS.contains(&squeezed.as_str()) || ["lmao", "lmfao", "yas"].contains(&squeezed.as_str())
 }
 
 fn word_list(lower: &str) -> Vec<&str> {
