@@ -128,6 +128,37 @@ pub fn present_bonus(said_at: Option<i64>, first: i64, last: i64) -> f32 {
     }
 }
 
+/// How many places lower each further memory of one message ranks: a message that told
+/// three things fills one place of the top, not three, while its second memory still beats
+/// anything `SAME_MESSAGE_STEP` places below it.
+pub const SAME_MESSAGE_STEP: usize = 5;
+
+/// How many ranked memories `spread` needs to fill `limit` places.
+pub fn spread_depth(limit: usize) -> usize {
+    limit.saturating_mul(2)
+}
+
+/// `ranked` (best first) with every memory that comes after another of the same message
+/// (`message(index)`; `None`: its own) moved `SAME_MESSAGE_STEP` places lower for each such one,
+/// cut to `limit`. Among equal places the better-ranked goes first; scores are kept as they were.
+pub fn spread(ranked: Vec<Ranked>, message: impl Fn(usize) -> Option<u64>, limit: usize) -> Vec<Ranked> {
+    let mut seen: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+    let mut placed: Vec<(usize, usize, Ranked)> = ranked
+        .into_iter()
+        .enumerate()
+        .map(|(place, r)| {
+            let before = message(r.index).map_or(0, |m| {
+                let n = seen.entry(m).or_insert(0);
+                *n += 1;
+                *n - 1
+            });
+            (place + SAME_MESSAGE_STEP * before, place, r)
+        })
+        .collect();
+    placed.sort_by_key(|&(at, place, _)| (at, place));
+    placed.into_iter().take(limit).map(|(_, _, r)| r).collect()
+}
+
 /// What ranking needs to know of one memory.
 #[derive(Clone, Debug)]
 pub struct Candidate<'a> {
@@ -692,6 +723,27 @@ mod tests {
         assert_eq!(present_bonus(Some(900), 100, 300), PRESENT_BONUS);
         assert_eq!(present_bonus(Some(100), 100, 100), 0.0);
         assert_eq!(present_bonus(None, 100, 300), 0.0);
+    }
+
+    #[test]
+    fn a_message_that_told_several_things_fills_one_place_not_several() {
+        let r = |index: usize, score: f64| Ranked { index, relevance: score, score };
+        // Memories 0, 1 and 2 came from one message, 3..9 from others, 10 from none known.
+        let ranked: Vec<Ranked> = (0..11).map(|i| r(i, 1.0 - i as f64 / 20.0)).collect();
+        let message = |i: usize| match i {
+            0..=2 => Some(7),
+            10 => None,
+            i => Some(100 + i as u64),
+        };
+        let order: Vec<usize> = spread(ranked.clone(), message, 11).iter().map(|r| r.index).collect();
+        // The second of the message takes place 1 + 5 (ahead of what was there), the third 2 + 10.
+        assert_eq!(order, vec![0, 3, 4, 5, 1, 6, 7, 8, 9, 10, 2]);
+        assert_eq!(spread(ranked.clone(), message, 3).iter().map(|r| r.index).collect::<Vec<_>>(), vec![0, 3, 4]);
+        // Memories of no known message, or all of different ones, keep their order.
+        let alone: Vec<usize> = spread(ranked.clone(), |_| None, 11).iter().map(|r| r.index).collect();
+        assert_eq!(alone, (0..11).collect::<Vec<_>>());
+        assert!(spread(Vec::new(), message, 5).is_empty());
+        assert_eq!(spread_depth(10), 20);
     }
 
     #[test]

@@ -59,6 +59,9 @@ pub struct Servable {
     pub embedding: Option<(Quantized, String)>,
     /// The vector of the turn it came from with the turn before (same model), if it has one.
     pub turn_embedding: Option<Quantized>,
+    /// Which message it came from, when an app's add made it: equal for the memories of one
+    /// message (same job, turn id and time), and only compared, never shown.
+    pub message: Option<u64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -75,13 +78,15 @@ struct ServableRow {
     embedding: Option<String>,
     embedding_model: Option<String>,
     turn_embedding: Option<String>,
+    source_job_id: Option<String>,
+    source_turn_id: Option<String>,
 }
 
 /// Every unflagged memory of a person, oldest first.
 pub async fn servable(db: &Db, passport_id: &str) -> StoreResult<Vec<Servable>> {
     let rows = sqlx::query_as::<_, ServableRow>(
         "SELECT id, category, content, importance, created_at, updated_at, happened_from, happened_to, said_at, embedding, embedding_model, \
-         turn_embedding FROM memories WHERE passport_id = $1 AND flag IS NULL ORDER BY created_at, id",
+         turn_embedding, source_job_id, source_turn_id FROM memories WHERE passport_id = $1 AND flag IS NULL ORDER BY created_at, id",
     )
     .bind(passport_id)
     .fetch_all(&db.pool)
@@ -102,6 +107,12 @@ impl ServableRow {
             happened: self.happened_from.as_deref().zip(self.happened_to.as_deref()).and_then(|(f, t)| Span::parse_iso(f, t)),
             turn_embedding: self.turn_embedding.as_deref().and_then(decode_vector),
             embedding: self.embedding.as_deref().and_then(decode_vector).zip(self.embedding_model),
+            message: self.source_job_id.map(|job| {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                (job, self.source_turn_id, self.said_at).hash(&mut h);
+                h.finish()
+            }),
         })
     }
 }
@@ -418,7 +429,7 @@ pub async fn changed(tx: &mut sqlx::Transaction<'_, sqlx::Any>, passport_id: &st
 pub async fn changes_since(db: &Db, passport_id: &str, since: i64, limit: usize) -> StoreResult<Option<Changes>> {
     let rows = sqlx::query_as::<_, ChangedRow>(
         "SELECT id, category, content, importance, created_at, updated_at, happened_from, happened_to, said_at, embedding, embedding_model, \
-         turn_embedding, flag FROM memories WHERE passport_id = $1 AND changed_rev > $2 ORDER BY changed_rev, id LIMIT $3",
+         turn_embedding, source_job_id, source_turn_id, flag FROM memories WHERE passport_id = $1 AND changed_rev > $2 ORDER BY changed_rev, id LIMIT $3",
     )
     .bind(passport_id)
     .bind(since)

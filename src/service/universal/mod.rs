@@ -329,8 +329,10 @@ pub async fn retrieve(u: &Universal, db: &Db, caller: &Caller, req: &RetrieveReq
         |i| corpus.eligible(i, &grant.categories).then(|| corpus.touched_at(i)),
         similarity.as_deref(),
         corpus.freshest(),
-        req.limit,
+        crate::domain::rank::spread_depth(req.limit),
     );
+    // One message that told several things does not fill the top alone.
+    let ranked = crate::domain::rank::spread(ranked, |i| corpus.memories[i].message, req.limit);
     let items: Vec<Served> = ranked
         .iter()
         .map(|r| {
