@@ -141,7 +141,7 @@ const LEAD_INS: &[&str] = &[
     "please remember that ", "please remember ", "remember that ", "just so you know, ", "just so you know ",
     "for the record, ", "for context, ", "note that ", "fyi, ", "fyi ", "btw, ", "btw ", "by the way, ",
     "by the way ", "actually, ", "actually ", "also, ", "also ", "and ", "well, ", "so, ", "oh, ", "honestly, ",
-    "to be clear, ", "guess who ",
+    "honestly ", "to be clear, ", "guess who ",
 ];
 
 const QUESTION_STARTS: &[&str] = &[
@@ -159,6 +159,8 @@ const HYPOTHETICAL: &[&str] = &[
 const SMALL_TALK: &[&str] = &[
     "thanks", "thank you", "hello", "hi", "hey", "ok", "okay", "cool", "great", "nice", "lol", "good morning",
     "good night", "bye", "sounds good", "got it", "sure", "yes", "no", "perfect", "awesome",
+    // A wish to the other side, not "mornings are the only time i enjoy it".
+    "enjoy it", "enjoy",
 ];
 
 /// People a statement may be about; "my <person> likes …" is their preference, not the
@@ -620,7 +622,7 @@ const STOCK: &[&str] = &[
     "sorry to hear", "can't wait to hear", "can't wait to see", "love to hear", "hear more about", "tell me more",
     "same here", "me too", "me neither", "i agree", "i hear you", "i feel you", "i know right", "i know, right",
     "i see", "i guess so", "i think so", "i hope so", "i bet", "you're welcome", "see you", "good night", "good morning",
-    "have fun", "enjoy it", "stay safe", "hang in there", "you deserve", "so inspiring", "that's inspiring",
+    "have fun", "stay safe", "hang in there", "you deserve", "so inspiring", "that's inspiring",
     "happy new year", "happy birthday", "merry christmas", "happy holidays", "happy thanksgiving", "happy easter",
     "happy st", "i have news", "i'm back", "gotta go", "gotta run", "gotta shower", "quick update", "long story short",
     "save me", "wish me luck", "fingers crossed", "talk later", "ttyl", "brb", "miss you", "love you", "sorry i went",
@@ -826,6 +828,12 @@ fn read(sentence: &str) -> Reading<'_> {
         if has_you || content == 0 {
             return Reading::Skip;
         }
+        // "Scheduled for may 3", "named after the cat": said of what came before, or of the
+        // person's thing when nothing did.
+        if opens_passive(&words) {
+            let (category, importance) = by_topic(&lower);
+            return Reading::Stands(statement, category, importance.min(5));
+        }
         // A word or two goes on about the sentence before ("every single day bro. birria
         // truck."), unless it only reacts.
         if words.len() < 3 {
@@ -984,12 +992,23 @@ fn starts_without_i(words: &[&str]) -> bool {
     if words.get(1).is_some_and(|w| matches!(*w, "is" | "was" | "are" | "were" | "has" | "day" | "side" | "'s")) {
         return false;
     }
+    if opens_passive(words) {
+        return false;
+    }
     if DROPPED_I.contains(first) {
         // "Just" and friends must lead to a verb: "Just teamed up", not "Just wow".
         return !matches!(*first, "just" | "finally" | "recently") || words.get(1).is_some_and(|w| DROPPED_I.contains(w) || is_past(w) || PROGRESSIVE.contains(w));
     }
     (is_past(first) && first.len() > 4) || PROGRESSIVE.contains(first)
 }
+
+/// "Scheduled for may 3", "named after the cat": something else was, not the person.
+fn opens_passive(words: &[&str]) -> bool {
+    words.first().is_some_and(|w| PASSIVE.contains(w)) && words.get(1).is_some_and(|w| matches!(*w, "after" | "for" | "in" | "at" | "by" | "on"))
+}
+
+/// Past participles that, before "after", "for", "in"…, say what was done to something else.
+const PASSIVE: &[&str] = &["named", "scheduled", "called", "located", "based", "slated", "set", "booked", "planned", "born", "made"];
 
 /// Verbs whose -ing form opens a sentence about oneself ("Working on a new painting").
 const PROGRESSIVE: &[&str] = &[
@@ -1959,6 +1978,19 @@ mod tests {
         // "you" after a verb in -ing is its object; a question the asker asks of themselves is not turned.
         assert_eq!(answer("how's truck life treating you?", "exhausted but so happy"), ["How's truck life treating me? exhausted but so happy."]);
         assert!(!answer("why would i be mad, that's amazing?", "because i said i'd quit like 5 times lol").iter().any(|m| m.contains("would i be mad")));
+    }
+
+    #[test]
+    fn said_alone_a_passive_fragment_keeps_its_subject_unsaid_and_i_enjoy_is_no_wish() {
+        let alone = |text: &str| extract_turn(Turn { text, said_on: None, previous: None }).into_iter().map(|e| e.content).collect::<Vec<_>>();
+        // Something else was scheduled or named, not the person.
+        assert_eq!(alone("yeah, arthroscopic. scheduled for may 3"), ["Scheduled for may 3."]);
+        assert_eq!(alone("el frijol. named after the cat obviously"), ["Named after the cat obviously."]);
+        assert_eq!(alone("booked a cabin for june"), ["I booked a cabin for june."]);
+        // "enjoy it" is a wish only when it is all that is said.
+        assert_eq!(alone("honestly mornings are the only time i enjoy it. evenings i'm too fried"), ["Mornings are the only time i enjoy it.", "Evenings i'm too fried."]);
+        assert!(alone("enjoy it!!").is_empty());
+        assert!(alone("hope you enjoy it").is_empty());
     }
 
     #[test]
