@@ -162,7 +162,7 @@ fn memories_for(n: usize) -> Vec<Extracted> {
         .map(|i| {
             let (opening, category) = OPENINGS[rng.next() % OPENINGS.len()];
             let content = format!("{opening} {} and {} (note {i}).", rng.pick(TOPICS), rng.pick(TOPICS));
-            Extracted { content, category, importance: (rng.next() % 10) as u8 + 1, slot: None, turn_id: None, said_at: None, source: None, happened: None, embedding: None, context: None, previous: None, turn_embedding: None }
+            Extracted { content, category, importance: (rng.next() % 10) as u8 + 1, slot: None, turn_id: None, said_at: None, message: None, source: None, happened: None, embedding: None, context: None, previous: None, turn_embedding: None }
         })
         .collect()
 }

@@ -35,6 +35,8 @@ pub struct Extracted {
     pub turn_id: Option<String>,
     /// When it was said (the message's `occurred_at`), in ms since the epoch.
     pub said_at: Option<i64>,
+    /// The place of its message in the add (0 for the first), when a message made it.
+    pub message: Option<u32>,
     /// The person's own words it was made from, kept for them (and for ranking).
     pub source: Option<String>,
     /// When what it tells happened, when the words say ("yesterday", "in 2019").
@@ -825,14 +827,9 @@ fn read(sentence: &str) -> Reading<'_> {
             let (category, importance) = by_topic(&lower);
             return Reading::Stands(statement, category, importance.min(5));
         }
-        if has_you || content == 0 {
+        // "Enjoy it while it lasts": a wish to the other side.
+        if has_you || content == 0 || first == "enjoy" {
             return Reading::Skip;
-        }
-        // "Scheduled for may 3", "named after the cat": said of what came before, or of the
-        // person's thing when nothing did.
-        if opens_passive(&words) {
-            let (category, importance) = by_topic(&lower);
-            return Reading::Stands(statement, category, importance.min(5));
         }
         // A word or two goes on about the sentence before ("every single day bro. birria
         // truck."), unless it only reacts.
@@ -843,6 +840,12 @@ fn read(sentence: &str) -> Reading<'_> {
         let reaction = REACTION_STARTS.iter().any(|r| lower.starts_with(r)) && words.len() <= 8;
         if reaction {
             return Reading::Skip;
+        }
+        // "Scheduled for may 3", "named after the cat": said of what came before, or of the
+        // person's thing when nothing did; "set in stone" says nothing.
+        if opens_passive(&words) && words.len() >= 4 {
+            let (category, importance) = by_topic(&lower);
+            return Reading::Stands(statement, category, importance.min(5));
         }
         if theirs(&lower, &words) {
             // A taste said after the news, in a clause of its own, leaves the news ("she's a UX
@@ -1008,7 +1011,9 @@ fn opens_passive(words: &[&str]) -> bool {
 }
 
 /// Past participles that, before "after", "for", "in"…, say what was done to something else.
-const PASSIVE: &[&str] = &["named", "scheduled", "called", "located", "based", "slated", "set", "booked", "planned", "born", "made"];
+/// Not "called" ("called in sick"), "planned" ("planned on going") or "booked" ("booked at the
+/// ritz"), which the person does.
+const PASSIVE: &[&str] = &["named", "scheduled", "located", "based", "slated", "set", "born"];
 
 /// Verbs whose -ing form opens a sentence about oneself ("Working on a new painting").
 const PROGRESSIVE: &[&str] = &[
@@ -1526,7 +1531,7 @@ fn make(statement: &str, category: Category, importance: u8) -> Extracted {
     let content = end_with_stop(truncate(&sentence_case(statement)));
     let lower = statement.trim().to_lowercase().replace('’', "'");
     let slot = slot_of(lower.trim_end_matches(['.', '!', ' ']));
-    Extracted { content, category, importance, slot, turn_id: None, said_at: None, source: Some(statement.trim().to_string()), happened: None, embedding: None, context: None, previous: None, turn_embedding: None }
+    Extracted { content, category, importance, slot, turn_id: None, said_at: None, message: None, source: Some(statement.trim().to_string()), happened: None, embedding: None, context: None, previous: None, turn_embedding: None }
 }
 
 #[cfg(test)]
@@ -1990,6 +1995,9 @@ mod tests {
         // "enjoy it" is a wish only when it is all that is said.
         assert_eq!(alone("honestly mornings are the only time i enjoy it. evenings i'm too fried"), ["Mornings are the only time i enjoy it.", "Evenings i'm too fried."]);
         assert!(alone("enjoy it!!").is_empty());
+        assert!(alone("enjoy it while it lasts bro").is_empty());
+        assert_eq!(alone("called in sick today"), ["I called in sick today."]);
+        assert!(alone("set in stone").is_empty());
         assert!(alone("hope you enjoy it").is_empty());
     }
 

@@ -159,6 +159,7 @@ mod tests {
             slot: None,
             turn_id: None,
             said_at: None,
+            message: None,
             source: None,
             happened: None,
             embedding: None, context: None, previous: None, turn_embedding: None,

@@ -133,9 +133,11 @@ pub fn present_bonus(said_at: Option<i64>, first: i64, last: i64) -> f32 {
 /// anything `SAME_MESSAGE_STEP` places below it.
 pub const SAME_MESSAGE_STEP: usize = 5;
 
-/// How many ranked memories `spread` needs to fill `limit` places.
+/// How many ranked memories `spread` needs for its first `limit` to be exact: a memory at
+/// place p with j of its message before it moves to p + STEP·j ≤ (1 + STEP)·p, so the first
+/// `limit` stay below (1 + STEP)·limit, and every memory ranked deeper lands at least as low.
 pub fn spread_depth(limit: usize) -> usize {
-    limit.saturating_mul(2)
+    limit.saturating_mul(1 + SAME_MESSAGE_STEP)
 }
 
 /// `ranked` (best first) with every memory that comes after another of the same message
@@ -743,7 +745,17 @@ mod tests {
         let alone: Vec<usize> = spread(ranked.clone(), |_| None, 11).iter().map(|r| r.index).collect();
         assert_eq!(alone, (0..11).collect::<Vec<_>>());
         assert!(spread(Vec::new(), message, 5).is_empty());
-        assert_eq!(spread_depth(10), 20);
+        assert_eq!(spread_depth(10), 60);
+        // Cut at its depth, a spread ranking gives the first `limit` of a full one.
+        let many: Vec<Ranked> = (0..200).map(|i| r(i, 1.0 - i as f64 / 400.0)).collect();
+        for limit in [1, 3, 10] {
+            for groups in [1_u64, 2, 3, 7] {
+                let key = |i: usize| Some(i as u64 % groups);
+                let whole = spread(many.clone(), key, 200);
+                let cut = spread(many[..spread_depth(limit)].to_vec(), key, limit);
+                assert_eq!(cut, whole[..limit].to_vec(), "limit {limit}, {groups} messages");
+            }
+        }
     }
 
     #[test]

@@ -60,7 +60,7 @@ pub struct Servable {
     /// The vector of the turn it came from with the turn before (same model), if it has one.
     pub turn_embedding: Option<Quantized>,
     /// Which message it came from, when an app's add made it: equal for the memories of one
-    /// message (same job, turn id and time), and only compared, never shown.
+    /// message (same job, same place in it), and only compared, never shown.
     pub message: Option<u64>,
 }
 
@@ -80,13 +80,14 @@ struct ServableRow {
     turn_embedding: Option<String>,
     source_job_id: Option<String>,
     source_turn_id: Option<String>,
+    source_message: Option<i64>,
 }
 
 /// Every unflagged memory of a person, oldest first.
 pub async fn servable(db: &Db, passport_id: &str) -> StoreResult<Vec<Servable>> {
     let rows = sqlx::query_as::<_, ServableRow>(
         "SELECT id, category, content, importance, created_at, updated_at, happened_from, happened_to, said_at, embedding, embedding_model, \
-         turn_embedding, source_job_id, source_turn_id FROM memories WHERE passport_id = $1 AND flag IS NULL ORDER BY created_at, id",
+         turn_embedding, source_job_id, source_turn_id, source_message FROM memories WHERE passport_id = $1 AND flag IS NULL ORDER BY created_at, id",
     )
     .bind(passport_id)
     .fetch_all(&db.pool)
@@ -107,10 +108,12 @@ impl ServableRow {
             happened: self.happened_from.as_deref().zip(self.happened_to.as_deref()).and_then(|(f, t)| Span::parse_iso(f, t)),
             turn_embedding: self.turn_embedding.as_deref().and_then(decode_vector),
             embedding: self.embedding.as_deref().and_then(decode_vector).zip(self.embedding_model),
-            message: self.source_job_id.map(|job| {
+            // Its job and its message's place there; without the place (made before it was
+            // kept), none: the memories of a whole conversation sent in one add are not one.
+            message: self.source_job_id.zip(self.source_message).map(|key| {
                 use std::hash::{Hash, Hasher};
                 let mut h = std::collections::hash_map::DefaultHasher::new();
-                (job, self.source_turn_id, self.said_at).hash(&mut h);
+                key.hash(&mut h);
                 h.finish()
             }),
         })
@@ -347,8 +350,8 @@ async fn insert(
     sqlx::query(
         "INSERT INTO memories (id, passport_id, category, content, content_key, slot_key, slot_value, importance, \
          source_agent_id, source_job_id, source_turn_id, said_at, source_text, happened_from, happened_to, embedding, embedding_model, \
-         embedding_context, turn_embedding, turn_before, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)",
+         embedding_context, turn_embedding, turn_before, source_message, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22)",
     )
     .bind(id)
     .bind(passport_id)
@@ -370,6 +373,7 @@ async fn insert(
     .bind(item.context.as_deref())
     .bind(item.turn_embedding.as_ref().map(encode_vector))
     .bind(item.previous.as_deref())
+    .bind(item.message.map(i64::from))
     .bind(now)
     .execute(&mut **tx)
     .await?;
@@ -429,7 +433,7 @@ pub async fn changed(tx: &mut sqlx::Transaction<'_, sqlx::Any>, passport_id: &st
 pub async fn changes_since(db: &Db, passport_id: &str, since: i64, limit: usize) -> StoreResult<Option<Changes>> {
     let rows = sqlx::query_as::<_, ChangedRow>(
         "SELECT id, category, content, importance, created_at, updated_at, happened_from, happened_to, said_at, embedding, embedding_model, \
-         turn_embedding, source_job_id, source_turn_id, flag FROM memories WHERE passport_id = $1 AND changed_rev > $2 ORDER BY changed_rev, id LIMIT $3",
+         turn_embedding, source_job_id, source_turn_id, source_message, flag FROM memories WHERE passport_id = $1 AND changed_rev > $2 ORDER BY changed_rev, id LIMIT $3",
     )
     .bind(passport_id)
     .bind(since)
@@ -890,6 +894,7 @@ pub async fn answer_question(db: &Db, passport_id: &str, conflict_id: &str, answ
                 importance: r.importance.clamp(1, 10) as u8,
                 turn_id: None,
                 said_at: None,
+                message: None,
                 source: None,
                 happened: None,
                 embedding: None, context: None, previous: None, turn_embedding: None,

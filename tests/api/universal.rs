@@ -24,6 +24,7 @@ on_both_backends!(
     meaning_finds_what_the_words_miss,
     concurrent_retrieves_after_a_change_load_the_memories_once,
     changes_reach_the_cached_index_in_place,
+    a_message_that_told_several_things_fills_one_place_of_the_top,
 );
 
 async fn add_then_retrieve_serves_only_granted_categories(app: TestApp) {
@@ -588,6 +589,30 @@ async fn a_relative_date_is_resolved_against_when_it_was_said(app: TestApp) {
     assert_eq!(m["source_text"], "I went to a support group yesterday. It was so powerful.");
     assert_eq!(m["source_turn_id"], "s3-t12");
     assert_eq!(m["said_at"], "2023-05-08T13:56:00Z");
+}
+
+async fn a_message_that_told_several_things_fills_one_place_of_the_top(app: TestApp) {
+    let cookie = Person::sign_in(&app, "spread@example.com").await.cookie;
+    let a = AgentCreds::create(&app, &[], "read_write").await;
+    let c = connect(&app, &cookie, &a, &["fact", "preference", "goal"], "read_write").await;
+    // One add, two messages: the first tells three things about trail running, the second one.
+    let messages = json!([
+        { "role": "user", "content": "I run trails on Sundays. I run trails in Forest Park. I run trails before work." },
+        { "role": "assistant", "content": "Nice." },
+        { "role": "user", "content": "My knee hurts after the long trail runs on the hills near the coast." }
+    ]);
+    let res = c.post(&app, "/v1/universal/memories/add", &json!({ "messages": messages })).await;
+    assert_eq!(res.status(), 202);
+    let job = res.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_string();
+    assert_eq!(c.finished(&app, &job).await["memories_created"], 4);
+    let body = c.retrieve(&app, json!({ "query": "run trails", "limit": 2 })).await;
+    let top: Vec<&str> = body["data"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap()).collect();
+    assert_eq!(top.len(), 2, "{body}");
+    assert!(top[0].starts_with("I run trails"), "{body}");
+    assert!(top[1].starts_with("My knee"), "the second message gets the second place: {body}");
+    // Asked for more, the first message's other memories follow.
+    let body = c.retrieve(&app, json!({ "query": "run trails", "limit": 4 })).await;
+    assert_eq!(body["data"].as_array().unwrap().len(), 4, "{body}");
 }
 
 /// The embedding model as `make test` sets it up; without it (a bare `cargo test`) the test

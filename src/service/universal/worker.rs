@@ -396,7 +396,7 @@ fn statements(messages: &[Message]) -> Vec<extract::Extracted> {
     let mut out: Vec<extract::Extracted> = Vec::new();
     let mut previous: Option<&str> = None;
     let mut last_was_assistant = false;
-    for m in messages {
+    for (place, m) in messages.iter().enumerate() {
         let said_on = m.occurred_at.map(crate::domain::when::date_of);
         // The second vector reads the assistant's turn before, not tools, documents or rules.
         let before = previous.filter(|_| last_was_assistant);
@@ -416,6 +416,7 @@ fn statements(messages: &[Message]) -> Vec<extract::Extracted> {
                     importance: 6,
                     turn_id: None,
                     said_at: None,
+                    message: None,
                     source: None,
                     happened: None,
                     embedding: None, context: None, previous: None, turn_embedding: None,
@@ -431,6 +432,7 @@ fn statements(messages: &[Message]) -> Vec<extract::Extracted> {
             }
             f.turn_id = m.external_turn_id.clone();
             f.said_at = m.occurred_at;
+            f.message = u32::try_from(place).ok();
             if f.source.is_some() {
                 f.context = Some(m.content.chars().take(MAX_CONTEXT_CHARS).collect());
                 f.previous = before.map(|b| b.chars().take(MAX_CONTEXT_CHARS).collect());
