@@ -79,7 +79,6 @@ struct ServableRow {
     embedding_model: Option<String>,
     turn_embedding: Option<String>,
     source_job_id: Option<String>,
-    source_turn_id: Option<String>,
     source_message: Option<i64>,
 }
 
@@ -87,7 +86,7 @@ struct ServableRow {
 pub async fn servable(db: &Db, passport_id: &str) -> StoreResult<Vec<Servable>> {
     let rows = sqlx::query_as::<_, ServableRow>(
         "SELECT id, category, content, importance, created_at, updated_at, happened_from, happened_to, said_at, embedding, embedding_model, \
-         turn_embedding, source_job_id, source_turn_id, source_message FROM memories WHERE passport_id = $1 AND flag IS NULL ORDER BY created_at, id",
+         turn_embedding, source_job_id, source_message FROM memories WHERE passport_id = $1 AND flag IS NULL ORDER BY created_at, id",
     )
     .bind(passport_id)
     .fetch_all(&db.pool)
@@ -433,7 +432,7 @@ pub async fn changed(tx: &mut sqlx::Transaction<'_, sqlx::Any>, passport_id: &st
 pub async fn changes_since(db: &Db, passport_id: &str, since: i64, limit: usize) -> StoreResult<Option<Changes>> {
     let rows = sqlx::query_as::<_, ChangedRow>(
         "SELECT id, category, content, importance, created_at, updated_at, happened_from, happened_to, said_at, embedding, embedding_model, \
-         turn_embedding, source_job_id, source_turn_id, source_message, flag FROM memories WHERE passport_id = $1 AND changed_rev > $2 ORDER BY changed_rev, id LIMIT $3",
+         turn_embedding, source_job_id, source_message, flag FROM memories WHERE passport_id = $1 AND changed_rev > $2 ORDER BY changed_rev, id LIMIT $3",
     )
     .bind(passport_id)
     .bind(since)
